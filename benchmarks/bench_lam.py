@@ -1,0 +1,142 @@
+"""Benchmark: BLPSeg LAM, linear-memory version (``lam_linear``) vs the dense N x N reference.
+
+Setting of the issue: 96 x 96 grid (384 crop / stride 4), batch 2, 21 classes, 256-d patch embedding,
+forward + backward. Each implementation runs in its own fresh subprocess so that its extra peak
+memory can be read cleanly (CPU: peak RSS minus the RSS after the inputs were built; CUDA:
+``torch.cuda.max_memory_allocated`` minus the memory held by the inputs). Both are measured in one
+run of this script and printed as ratios, together with the largest difference of the outputs and
+of the input gradients.
+
+Usage::
+
+    python benchmarks/bench_lam.py                 # 96x96, batch 2, 3 timed repeats
+    python benchmarks/bench_lam.py --grid 48 --repeats 5 --device cuda
+"""
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+
+def _rss_bytes() -> int:
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+
+
+def _load_lam():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path.insert(0, root)
+    from mmwsss.models.necks import lam
+    return dict(dense=lam.lam_dense, linear=lam.lam_linear, sdpa=lam.lam_attention)
+
+
+def _inputs(args, torch):
+    g = torch.Generator().manual_seed(0)
+    n, c, d, h = args.batch, args.classes, args.dims, args.grid
+    logits = torch.randn(n, c, h, h, generator=g)
+    # Features of the size LayerNorm + 1x1 conv produce (|f|^2 ~ a few hundred), as in training.
+    feats = torch.randn(n, d, h, h, generator=g) * 1.4
+    target = torch.randn(n, c, h, h, generator=g)
+    dev = torch.device(args.device)
+    return (logits.to(dev).requires_grad_(), feats.to(dev).requires_grad_(), target.to(dev))
+
+
+def _step(fn, logits, feats, target, sigma):
+    logits.grad = None
+    feats.grad = None
+    out = fn(logits, feats, sigma)
+    (out * target).sum().backward()
+    return out
+
+
+def worker(args) -> None:
+    """Run one implementation; print a JSON line with memory, time, outputs saved to a file."""
+    import torch
+    torch.set_num_threads(args.threads or torch.get_num_threads())
+    fn = _load_lam()[args.impl]
+    logits, feats, target = _inputs(args, torch)
+    cuda = args.device.startswith('cuda')
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    else:
+        base = _rss_bytes()
+    out = _step(fn, logits, feats, target, args.sigma)
+    if cuda:
+        torch.cuda.synchronize()
+        peak = torch.cuda.max_memory_allocated()
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    extra = peak - base
+    torch.save(dict(out=out.detach().cpu(), g_logits=logits.grad.cpu(), g_feats=feats.grad.cpu()), args.dump)
+    times = []
+    for _ in range(args.repeats):
+        if cuda:
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        _step(fn, logits, feats, target, args.sigma)
+        if cuda:
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    print(json.dumps(dict(impl=args.impl, extra_bytes=extra, times=times)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--grid', type=int, default=96, help='grid side (384 crop / stride 4 = 96)')
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--classes', type=int, default=21)
+    parser.add_argument('--dims', type=int, default=256)
+    parser.add_argument('--sigma', type=float, default=6.0)
+    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--threads', type=int, default=0)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--sdpa', action='store_true',
+                        help='on CPU also time plain fused attention (lam_attention), for information')
+    parser.add_argument('--impl', choices=['dense', 'linear', 'sdpa'], help=argparse.SUPPRESS)
+    parser.add_argument('--dump', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.impl:
+        worker(args)
+        return
+
+    import tempfile
+
+    import torch
+    res = {}
+    impls = ('dense', 'linear') + (('sdpa', ) if args.sdpa and not args.device.startswith('cuda') else ())
+    with tempfile.TemporaryDirectory() as tmp:
+        for impl in impls:
+            dump = os.path.join(tmp, impl + '.pt')
+            cmd = [sys.executable, os.path.abspath(__file__), '--impl', impl, '--dump', dump]
+            for k in ('grid', 'batch', 'classes', 'dims', 'sigma', 'repeats', 'threads', 'device'):
+                cmd += [f'--{k}', str(getattr(args, k))]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise SystemExit(f'{impl} worker failed:\n{proc.stderr}')
+            res[impl] = json.loads(proc.stdout.strip().splitlines()[-1])
+            res[impl]['dump'] = torch.load(dump)
+    d = res['dense']
+    mib = 2 ** 20
+    print(f'LAM fwd+bwd, grid {args.grid}x{args.grid} (N={args.grid ** 2}), batch {args.batch}, '
+          f'C={args.classes}, D={args.dims}, device {args.device}, threads {torch.get_num_threads()}')
+    names = dict(dense='dense reference', linear='linear (lam_linear)', sdpa='fused SDPA only')
+    for impl in impls:
+        r = res[impl]
+        print(f'  {names[impl]:20s}: extra peak {r["extra_bytes"] / mib:9.1f} MiB   '
+              f'time {min(r["times"]):7.3f} s (min of {args.repeats})')
+    for impl in impls[1:]:
+        a = res[impl]
+        diffs = {k: (d['dump'][k] - a['dump'][k]).abs().max().item() for k in ('out', 'g_logits', 'g_feats')}
+        print(f'  {impl}: memory ratio dense/{impl} {d["extra_bytes"] / max(a["extra_bytes"], 1):.1f}x, '
+              f'speed ratio dense/{impl} {min(d["times"]) / min(a["times"]):.2f}x, max |diff| output '
+              f'{diffs["out"]:.2e}, grad logits {diffs["g_logits"]:.2e}, grad feats {diffs["g_feats"]:.2e}')
+    print('  goals: memory ratio >= 20x, speed ratio >= 5x (CPU), output diff < 1e-4')
+
+
+if __name__ == '__main__':
+    main()

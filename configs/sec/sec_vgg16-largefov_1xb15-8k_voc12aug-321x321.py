@@ -1,0 +1,74 @@
+# SEC (Kolesnikov & Lampert, ECCV 2016) on PASCAL VOC 2012 train_aug, as the original Caffe setup
+# (docs/methods/sec.md, sec_wsscoseg.md A2-A10): VGG-16 DeepLab-LargeFOV from vgg16_20M, 321x321 warped
+# input, seed + expand (GWRP) + constrain losses on the 41x41 logits, batch 15, SGD lr 1e-3 x0.1 every
+# 2000 iterations, 8000 iterations, original lr multipliers, test: resize 321 -> softmax -> upsample -> CRF.
+# Cues: the released localization_cues.pickle.gz + input_list.txt in <data_root>/sec_cues/ (or ones made
+# by tools/sec/make_cues.py --preset voc).
+_base_ = ['../_base_/datasets/voc12aug.py', '../_base_/default_runtime.py']
+num_classes = 21
+input_size = (321, 321)
+# Caffe-converted weights expect BGR with the Caffe mean and no std (A13)
+data_preprocessor = dict(
+    type='SegDataPreProcessor', mean=[104.0, 117.0, 123.0], std=[1.0, 1.0, 1.0], bgr_to_rgb=False, pad_val=0,
+    seg_pad_val=255)
+sec_losses = [
+    dict(type='SECSeedLoss', loss_weight=1.0),
+    dict(type='SECExpandLoss', d_fg=0.996, d_bg=0.999, pooling='gwrp', loss_weight=1.0),
+    dict(type='SECConstrainLoss', crf_params='sec_train', loss_weight=1.0),
+]
+model = dict(
+    type='SECSegmentor',
+    data_preprocessor=data_preprocessor,
+    pretrained=None,
+    backbone=dict(
+        type='VGG16LargeFOV', arch='largefov', dropout=0.5, out_indices=(5, ),
+        # converted DeepLab vgg16_20M (A2); train without it only for tests
+        init_cfg=dict(type='Pretrained', checkpoint='checkpoints/vgg16_20M.pth')),
+    decode_head=dict(
+        type='SECHead', in_channels=1024, channels=1024, num_convs=0, in_index=-1, num_classes=num_classes,
+        dropout_ratio=0.0,  # the backbone's fc7 already ends in dropout 0.5
+        align_corners=True, loss_decode=sec_losses),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole', crf='sec_test', crf_backend='auto'))
+train_pipeline = [
+    dict(type='LoadWSSSImage'),
+    dict(type='LoadSECCues'),
+    dict(type='Resize', scale=input_size, keep_ratio=False),  # warp, no crop/flip/jitter (A3)
+    dict(type='PackWSSSInputs'),
+]
+test_pipeline = [
+    dict(type='LoadWSSSImage'),
+    dict(type='Resize', scale=input_size, keep_ratio=False),
+    dict(type='LoadWSSSAnnotations'),  # after Resize: the GT stays at the original size
+    dict(type='PackWSSSInputs'),
+]
+train_dataloader = dict(
+    batch_size=15,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        _delete_=True, type='SECCueDataset', data_root={{_base_.data_root}},
+        ann_file='ImageSets/Segmentation/train_aug.txt', data_prefix=dict(img_path='JPEGImages'),
+        cue_file='sec_cues/localization_cues.pickle.gz', input_list='sec_cues/input_list.txt', cue_size=41,
+        pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = val_dataloader
+# original lr multipliers (A2, A8): conv bias x2 without decay; fc8 weight x10, bias x20 without decay.
+# A custom key replaces bias_lr_mult for the params it matches, so the fc8 bias has its own key.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=5e-4),
+    clip_grad=None,
+    paramwise_cfg=dict(
+        bias_lr_mult=2.0, bias_decay_mult=0.0,
+        custom_keys={
+            'decode_head.conv_seg.weight': dict(lr_mult=10.0, decay_mult=1.0),
+            'decode_head.conv_seg.bias': dict(lr_mult=20.0, decay_mult=0.0),
+        }))
+param_scheduler = [dict(type='MultiStepLR', milestones=[2000, 4000, 6000], gamma=0.1, by_epoch=False)]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=8000, val_interval=8000)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=3))
+randomness = dict(seed=0)

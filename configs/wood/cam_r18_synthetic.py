@@ -1,0 +1,48 @@
+# Plain CAM classifier (IRN-style: GAP + bias-free 1x1 classifier, multi-label soft margin) on the
+# embedded dataset, trained from scratch with the shared small backbone (ResNetV1c-18, 32-channel stem
+# and base) and the shared short schedule. As W-OoD's classifier it runs at output stride 16 without
+# dilation (strides (1, 2, 2, 1)); the same weights load into the OS-8 segmentation model.
+# Stage 0 of both the "plain" and the W-OoD pipelines (docs/methods/wood.md).
+_base_ = [
+    '../_base_/models/deeplabv3_r18-d8_small.py', '../_base_/datasets/synthetic.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/synthetic_short.py'
+]
+class_names = ('background', 'train', 'boat', 'aeroplane', 'sheep', 'bottle', 'tvmonitor')
+crop_size = (112, 112)
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+    size=crop_size)
+model = dict(
+    _delete_=True,
+    type='CAMClassifier',
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type='ResNetV1c', depth=18, stem_channels=32, base_channels=32, num_stages=4, out_indices=(3, ),
+        strides=(1, 2, 2, 1), dilations=(1, 1, 1, 1), norm_cfg=dict(type='BN', requires_grad=True),
+        norm_eval=False, style='pytorch', contract_dilation=True),
+    num_classes=7,
+    in_channels=256,
+    freeze_bn=False,  # trained from scratch: BN statistics must be learned
+    test_cfg=dict(scales=(1.0, ), flip=False, bg_thr=0.15, use_gt_labels=True))
+# image-level supervision only: no GT mask is read for training (crop without cat_max_ratio)
+weak_train_pipeline = [
+    dict(type='LoadWSSSImage'),
+    dict(type='LoadWSSSAnnotations', with_seg=False),
+    dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackWSSSInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    dataset=dict(data_prefix=dict(img_path='JPEGImages'), pipeline=weak_train_pipeline))
+# CAM quality on val (GT used only for evaluation): mIoU over a sweep of background thresholds
+val_evaluator = dict(_delete_=True, type='CAMMetric')
+test_evaluator = val_evaluator
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(classifier=dict(lr_mult=10.0))))
+default_hooks = dict(visualization=dict(type='SegVisualizationHook', draw=False))

@@ -1,0 +1,51 @@
+# IRN (boundary + displacement heads) on the embedded dataset: frozen stage-wise features of the CAM
+# classifier backbone, trained on IR labels (confident seeds). Run through tools/wood/train_irn.py,
+# which sets the backbone checkpoint and the IR label folder (blpseg_wood.md B.7).
+_base_ = [
+    '../_base_/models/deeplabv3_r18-d8_small.py', '../_base_/datasets/synthetic.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/synthetic_short.py'
+]
+class_names = ('background', 'train', 'boat', 'aeroplane', 'sheep', 'bottle', 'tvmonitor')
+crop_size = (112, 112)
+irn_iters = 300
+data_preprocessor = dict(
+    type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True, pad_val=0, seg_pad_val=255, size=crop_size)
+model = dict(
+    _delete_=True,
+    type='IRNet',
+    data_preprocessor=data_preprocessor,
+    backbone=dict(  # the CAM classifier's backbone (OS 16), frozen and kept in eval mode by IRNet
+        type='ResNetV1c', depth=18, stem_channels=32, base_channels=32, num_stages=4, out_indices=(0, 1, 2, 3),
+        strides=(1, 2, 2, 1), dilations=(1, 1, 1, 1), norm_cfg=dict(type='BN', requires_grad=False),
+        norm_eval=True, style='pytorch', contract_dilation=True),
+    in_channels=(32, 64, 128, 256),
+    edge_channels=32,
+    dp_channels=(32, 64, 64, 64),
+    dp_hidden=64,
+    radius=10)
+irn_train_pipeline = [
+    dict(type='LoadWSSSImage'),
+    dict(type='LoadWSSSAnnotations'),  # gt_seg_map = the IR label (seg_map_path points at ir_label/)
+    dict(type='RandomResize', scale=(128, 128), ratio_range=(0.5, 1.5), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackWSSSInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    dataset=dict(data_prefix=dict(img_path='JPEGImages', seg_map_path='ir_label'), pipeline=irn_train_pipeline))
+val_dataloader = None
+val_cfg = None
+val_evaluator = None
+test_dataloader = None
+test_cfg = None
+test_evaluator = None
+# IRN: lr 0.1 edge layers, 10x for the displacement layers, wd 1e-4, poly 0.9
+optim_wrapper = dict(
+    _delete_=True, type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
+    paramwise_cfg=dict(custom_keys={'dp_': dict(lr_mult=10.0)}))
+param_scheduler = [dict(_delete_=True, type='PolyLR', eta_min=0, power=0.9, begin=0, end=irn_iters,
+                        by_epoch=False)]
+train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=irn_iters)
+default_hooks = dict(checkpoint=dict(interval=irn_iters), visualization=None)

@@ -1,0 +1,241 @@
+"""Offline CAM generation and evaluation (blpseg_wood.md B.5).
+
+``make_cams`` writes one ``<id>.npy`` per image holding ``{'keys', 'cam', 'high_res'}``: the 0-based foreground
+classes of the image, the stride-4 CAMs (K, ceil(H/4), ceil(W/4)) and the full-size CAMs (K, H, W), each class map
+divided by its max. ``eval_cams`` sweeps background thresholds; ``eval_label_dir`` scores pseudo masks.
+"""
+import os
+import os.path as osp
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+__all__ = [
+    'load_model', 'image_to_input', 'compute_cam', 'make_cams', 'confusion_matrix', 'iou_from_confusion', 'eval_cams',
+    'eval_label_dir', 'read_cls_labels', 'read_ids'
+]
+
+
+def load_model(config, checkpoint: Optional[str] = None, device: str = 'cpu'):
+    """Build ``cfg.model`` (in the config's default scope) and load a checkpoint; returns the model in eval mode.
+
+    Args:
+        config: config path or ``mmengine.Config``.
+        checkpoint: checkpoint path (``None``: random init, for tests).
+        device: torch device.
+    """
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    import mmwsss.seg  # noqa: F401  (registration)
+    from mmseg.registry import MODELS
+    model_cfg = cfg.model.copy()
+    # weights come from the checkpoint; do not fetch the backbone's ImageNet init
+    if checkpoint is not None and isinstance(model_cfg.get('backbone'), dict):
+        model_cfg.backbone.pop('init_cfg', None)
+    model = MODELS.build(model_cfg)
+    if checkpoint is not None:
+        if not osp.isfile(checkpoint):
+            raise FileNotFoundError(f'{checkpoint}: checkpoint not found')
+        load_checkpoint(model, checkpoint, map_location='cpu')
+    return model.to(device).eval()
+
+
+def image_to_input(model, image: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 **RGB** image -> (1, 3, H, W) tensor normalised like the model's data preprocessor."""
+    dp = model.data_preprocessor
+    device = next(model.parameters()).device
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().to(device)
+    if getattr(dp, '_enable_normalize', False):
+        if not getattr(dp, '_channel_conversion', False):  # the model expects BGR inputs
+            x = x[[2, 1, 0]]
+        x = (x - dp.mean) / dp.std
+    return x[None]
+
+
+@torch.no_grad()
+def compute_cam(model,
+                image: np.ndarray,
+                keys: Sequence[int],
+                scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
+                flip: bool = True) -> Dict[str, np.ndarray]:
+    """Multi-scale x flip CAMs of one image, restricted to ``keys`` and max-normalised per class.
+
+    Args:
+        model: a :class:`mmwsss.models.segmentors.CAMClassifier` (or subclass).
+        image: (H, W, 3) uint8 RGB.
+        keys: 0-based foreground classes of the image (its image-level labels).
+        scales: input scales.
+        flip: add horizontally flipped inputs.
+
+    Returns:
+        dict: ``keys`` (K,) int64, ``cam`` (K, ceil(H/4), ceil(W/4)) float32, ``high_res`` (K, H, W) float32.
+    """
+    from mmwsss.models.segmentors.cam_classifier import normalize_cams
+    h, w = image.shape[:2]
+    keys = np.asarray(sorted(set(int(k) for k in keys)), dtype=np.int64)
+    strided_size = ((h - 1) // 4 + 1, (w - 1) // 4 + 1)
+    if len(keys) == 0:
+        return dict(keys=keys, cam=np.zeros((0, *strided_size), np.float32), high_res=np.zeros((0, h, w), np.float32))
+    x = image_to_input(model, image)
+    strided, high = model.multiscale_cam(x, scales, flip, out_sizes=[strided_size, (h, w)])
+    sel = torch.as_tensor(keys, device=strided.device)
+    strided = normalize_cams(strided[0, sel])
+    high = normalize_cams(high[0, sel])
+    return dict(keys=keys, cam=strided.cpu().numpy().astype(np.float32),
+                high_res=high.cpu().numpy().astype(np.float32))
+
+
+def read_ids(list_file: str) -> List[str]:
+    """Ids of a split file (first token of each non-empty line)."""
+    if not osp.isfile(list_file):
+        raise FileNotFoundError(f'{list_file}: split file not found')
+    with open(list_file) as f:
+        ids = [ln.split()[0] for ln in f if ln.strip()]
+    if not ids:
+        raise ValueError(f'{list_file}: split file is empty')
+    return ids
+
+
+def read_cls_labels(cls_file: str) -> Dict[str, List[int]]:
+    """``"<id> c1 c2 ..."`` lines (0-based foreground indices) -> {id: [c1, c2, ...]}."""
+    if not osp.isfile(cls_file):
+        raise FileNotFoundError(f'{cls_file}: image-level label file not found')
+    out = {}
+    with open(cls_file) as f:
+        for lineno, ln in enumerate(f, 1):
+            tok = ln.split()
+            if not tok:
+                continue
+            try:
+                out[tok[0]] = [int(t) for t in tok[1:]]
+            except ValueError as e:
+                raise ValueError(f'{cls_file}:{lineno}: class indices must be integers: "{ln.strip()}"') from e
+    return out
+
+
+def make_cams(model,
+              ids: Sequence[str],
+              img_dir: str,
+              labels: Dict[str, Sequence[int]],
+              out_dir: str,
+              scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
+              flip: bool = True,
+              img_suffix: str = '.jpg',
+              resume: bool = True) -> int:
+    """Write ``<out_dir>/<id>.npy`` CAM dicts (atomic; existing files are skipped when ``resume``).
+
+    Returns:
+        int: number of files written.
+    """
+    import cv2
+    from mmengine.utils import ProgressBar
+
+    from mmwsss.utils import atomic_save_npy
+    os.makedirs(out_dir, exist_ok=True)
+    model.eval()
+    written = 0
+    bar = ProgressBar(len(ids))
+    for name in ids:
+        out = osp.join(out_dir, name + '.npy')
+        if not (resume and osp.isfile(out)):
+            if name not in labels:
+                raise ValueError(f'{name}: no image-level labels for this id in the label file')
+            path = osp.join(img_dir, name + img_suffix)
+            img = cv2.imread(path, cv2.IMREAD_COLOR)
+            if img is None:
+                raise FileNotFoundError(f'{path}: image not found or unreadable')
+            d = compute_cam(model, img[..., ::-1], labels[name], scales, flip)
+            atomic_save_npy(out, np.array(d, dtype=object))
+            written += 1
+        bar.update()
+    return written
+
+
+def confusion_matrix(pred: np.ndarray, gt: np.ndarray, num_classes: int, ignore_index: int = 255) -> np.ndarray:
+    """(num_classes, num_classes) int64 confusion (rows = GT, cols = prediction), GT ``ignore_index`` skipped."""
+    if pred.shape != gt.shape:
+        raise ValueError(f'confusion_matrix: prediction {pred.shape} and GT {gt.shape} differ in shape')
+    m = (gt != ignore_index) & (gt < num_classes)
+    p = pred[m].astype(np.int64)
+    p[(p < 0) | (p >= num_classes)] = 0  # IRN eval: predicted 255 (unsure) counts as background
+    return np.bincount(gt[m].astype(np.int64) * num_classes + p, minlength=num_classes**2).reshape(
+        num_classes, num_classes)
+
+
+def iou_from_confusion(conf: np.ndarray) -> np.ndarray:
+    """Per-class IoU = TP / (GT + Pred - TP); NaN for classes absent from both."""
+    tp = np.diag(conf).astype(np.float64)
+    denom = conf.sum(0) + conf.sum(1) - tp
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.where(denom > 0, tp / np.maximum(denom, 1), np.nan)
+
+
+def _read_gt(path: str) -> np.ndarray:
+    from PIL import Image
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: ground-truth mask not found')
+    return np.asarray(Image.open(path))
+
+
+def eval_cams(cam_dir: str,
+              gt_dir: str,
+              ids: Sequence[str],
+              num_classes: int,
+              thresholds: Iterable[float] = tuple(np.round(np.arange(0.05, 0.55, 0.05), 2)),
+              key: str = 'high_res') -> Dict[str, object]:
+    """CAM seed mIoU over a sweep of background thresholds (B.5).
+
+    Args:
+        cam_dir: folder of ``<id>.npy`` CAM dicts.
+        gt_dir: folder of ``<id>.png`` GT masks.
+        ids: ids to score.
+        num_classes: classes incl. background.
+        thresholds: background scores to try.
+        key: which CAM to use (``'high_res'``).
+
+    Returns:
+        dict: ``results`` {thr: (mIoU, per-class IoU array)}, ``best_thr``, ``best_miou``, ``best_iou``.
+    """
+    thresholds = [float(t) for t in thresholds]
+    confs = {t: np.zeros((num_classes, num_classes), np.int64) for t in thresholds}
+    for name in ids:
+        path = osp.join(cam_dir, name + '.npy')
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{path}: CAM file not found')
+        d = np.load(path, allow_pickle=True).item()
+        gt = _read_gt(osp.join(gt_dir, name + '.png'))
+        cams = np.asarray(d[key], np.float32)
+        lut = np.pad(np.asarray(d['keys'], np.int64) + 1, (1, 0))
+        if cams.shape[0] and cams.shape[-2:] != gt.shape:
+            raise ValueError(f'{path}: CAM size {cams.shape[-2:]} != GT size {gt.shape}')
+        for t in thresholds:
+            if cams.shape[0]:
+                pred = lut[np.concatenate([np.full((1, *gt.shape), t, np.float32), cams], 0).argmax(0)]
+            else:
+                pred = np.zeros(gt.shape, np.int64)
+            confs[t] += confusion_matrix(pred, gt, num_classes)
+    results = {}
+    for t in thresholds:
+        iou = iou_from_confusion(confs[t])
+        results[t] = (float(np.nanmean(iou)), iou)
+    best = max(thresholds, key=lambda t: results[t][0])
+    return dict(results=results, best_thr=best, best_miou=results[best][0], best_iou=results[best][1])
+
+
+def eval_label_dir(pred_dir: str, gt_dir: str, ids: Sequence[str], num_classes: int) -> Tuple[float, np.ndarray]:
+    """mIoU of PNG label maps (pseudo masks) against GT; predicted 255 counts as background (B.7 step 4).
+
+    Returns:
+        tuple: mIoU and the per-class IoU array.
+    """
+    conf = np.zeros((num_classes, num_classes), np.int64)
+    for name in ids:
+        pred = _read_gt(osp.join(pred_dir, name + '.png')).astype(np.int64)
+        gt = _read_gt(osp.join(gt_dir, name + '.png'))
+        conf += confusion_matrix(pred, gt, num_classes)
+    iou = iou_from_confusion(conf)
+    return float(np.nanmean(iou)), iou

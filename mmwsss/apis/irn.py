@@ -1,0 +1,362 @@
+"""IRN stage of the W-OoD pipeline: confident seeds, inter-pixel affinities, random walk, pseudo masks.
+
+Formulas from ``blpseg_wood.md`` B.7 (IRN, Ahn et al. 2019, as used by W-OoD). Pure torch/numpy; heavy deps
+(mmseg, CRF) are imported lazily inside the functions that need them.
+"""
+import os
+import os.path as osp
+from functools import lru_cache
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = [
+    'path_offsets', 'edge_to_affinity', 'affinity_labels', 'transition_matrix', 'random_walk',
+    'cams_to_ir_label', 'rw_to_sem_seg_label', 'make_ir_labels', 'make_sem_seg_labels'
+]
+
+
+@lru_cache(maxsize=16)
+def path_offsets(radius: int) -> Tuple[Tuple[Tuple[int, int], Tuple[Tuple[int, int], ...]], ...]:
+    """Neighbour offsets within ``radius`` and the grid cells on the straight path to each.
+
+    Only one direction of each pair is listed (``dy > 0``, or ``dy == 0 and dx > 0``); the affinity is symmetric.
+    A neighbour is within the radius when ``dy^2 + dx^2 < radius^2``. The path holds the source (0, 0), the cells
+    the segment passes (rounded samples at every unit step of the longer axis) and the destination.
+
+    Args:
+        radius: search radius in grid cells (10 for IRN training, 5 for the random walk).
+
+    Returns:
+        tuple: ``((dy, dx), path)`` entries, ``path`` a tuple of (py, px) cells including both end points.
+    """
+    if radius < 2:
+        raise ValueError(f'path_offsets: radius must be >= 2, got {radius}')
+    out = []
+    for dy in range(0, radius):
+        for dx in range(-radius + 1, radius):
+            if dy == 0 and dx <= 0:
+                continue
+            if dy * dy + dx * dx >= radius * radius:
+                continue
+            steps = max(abs(dy), abs(dx))
+            cells = []
+            for t in range(steps + 1):
+                c = (int(np.floor(dy * t / steps + 0.5)), int(np.floor(dx * t / steps + 0.5)))
+                if not cells or cells[-1] != c:
+                    cells.append(c)
+            out.append(((dy, dx), tuple(cells)))
+    return tuple(out)
+
+
+def _shift(x: Tensor, dy: int, dx: int, fill: float) -> Tensor:
+    """``out[..., y, x] = x[..., y + dy, x + dx]``, ``fill`` outside."""
+    h, w = x.shape[-2:]
+    out = torch.full_like(x, fill)
+    ys, ye = max(0, -dy), min(h, h - dy)
+    xs, xe = max(0, -dx), min(w, w - dx)
+    if ys < ye and xs < xe:
+        out[..., ys:ye, xs:xe] = x[..., ys + dy:ye + dy, xs + dx:xe + dx]
+    return out
+
+
+def edge_to_affinity(edge: Tensor, radius: int) -> Tuple[Tensor, Tensor]:
+    """Affinity of every (pixel, neighbour) pair: ``aff = 1 - max(edge along the path)`` (B.7 step 2).
+
+    Args:
+        edge: (N, h, w) or (h, w) boundary probabilities in [0, 1].
+        radius: neighbourhood radius.
+
+    Returns:
+        tuple: ``aff`` (N, P, h, w) (pair (y, x) -> (y + dy, x + dx) of offset p, ordered as
+        :func:`path_offsets`) and ``valid`` (P, h, w) bool (destination inside the map).
+    """
+    squeeze = edge.dim() == 2
+    if squeeze:
+        edge = edge[None]
+    h, w = edge.shape[-2:]
+    affs, valids = [], []
+    ones = torch.ones(1, h, w, device=edge.device)
+    for (dy, dx), cells in path_offsets(radius):
+        m = None
+        for py, px in cells:
+            s = _shift(edge, py, px, 1.0)  # outside the map counts as a boundary
+            m = s if m is None else torch.maximum(m, s)
+        affs.append(1.0 - m)
+        valids.append(_shift(ones, dy, dx, 0.0)[0] > 0)
+    return torch.stack(affs, dim=1), torch.stack(valids, dim=0)
+
+
+def affinity_labels(label: Tensor, radius: int, ignore_index: int = 255) -> Tuple[Tensor, Tensor, Tensor]:
+    """Pair labels from a (reduced) IR label map (B.7 step 2).
+
+    bg-positive: both pixels 0; fg-positive: the same class > 0; negative: different classes; pairs with an
+    ``ignore_index`` pixel or a destination outside the map are in none of the three.
+
+    Args:
+        label: (N, h, w) integer map {0: bg, 1..C: class, 255: unsure}.
+        radius: neighbourhood radius.
+
+    Returns:
+        tuple: bool masks ``bg_pos``, ``fg_pos``, ``neg``, each (N, P, h, w).
+    """
+    label = label.long()
+    bg, fg, neg = [], [], []
+    for (dy, dx), _ in path_offsets(radius):
+        dst = _shift(label, dy, dx, ignore_index)
+        ok = (label != ignore_index) & (dst != ignore_index)
+        same = label == dst
+        bg.append(ok & same & (label == 0))
+        fg.append(ok & same & (label > 0))
+        neg.append(ok & ~same)
+    return torch.stack(bg, 1), torch.stack(fg, 1), torch.stack(neg, 1)
+
+
+def transition_matrix(edge: Tensor, radius: int = 5, beta: float = 10.0) -> Tensor:
+    """Column-normalised random-walk transition matrix (sparse COO) from a boundary map.
+
+    ``A_ij = aff_ij^beta`` for neighbours within ``radius`` (both directions), ``A_ii = 1``;
+    ``T = A / sum_i A_ij`` (column sums 1), as IRN's ``to_transition_matrix`` (B.7 step 3).
+
+    Args:
+        edge: (h, w) boundary probabilities.
+        radius: neighbourhood radius (5).
+        beta: affinity exponent (10).
+
+    Returns:
+        Tensor: sparse (h*w, h*w) float tensor.
+    """
+    h, w = edge.shape
+    n = h * w
+    aff, valid = edge_to_affinity(edge.float(), radius)
+    aff = aff[0].clamp(min=0.0) ** beta
+    idx = torch.arange(n, device=edge.device).view(h, w)
+    rows, cols, vals = [torch.arange(n, device=edge.device)], [torch.arange(n, device=edge.device)], \
+        [torch.ones(n, device=edge.device)]
+    for p, ((dy, dx), _) in enumerate(path_offsets(radius)):
+        v = valid[p]
+        src = idx[v]
+        dst = _shift(idx[None], dy, dx, -1)[0][v]
+        a = aff[p][v]
+        rows += [src, dst]
+        cols += [dst, src]
+        vals += [a, a]
+    rows, cols, vals = torch.cat(rows), torch.cat(cols), torch.cat(vals)
+    colsum = torch.zeros(n, device=edge.device).index_add_(0, cols, vals)
+    vals = vals / colsum[cols]
+    return torch.sparse_coo_tensor(torch.stack([rows, cols]), vals, (n, n), check_invariants=False).coalesce()
+
+
+def random_walk(cams: Tensor,
+                edge: Tensor,
+                beta: float = 10.0,
+                exp_times: int = 8,
+                radius: int = 5,
+                dense_max_nodes: int = 0) -> Tensor:
+    """Propagate CAMs with the boundary-aware random walk: ``rw = (cam * (1 - edge)) . T^(2^exp_times)``.
+
+    IRN squares the dense transition matrix ``exp_times`` times (8 dense N^3 products); by default the same power
+    is applied as ``2^exp_times`` sparse products (identical up to float rounding, far cheaper: T has ~2 pi r^2/2
+    entries per column); maps with at most ``dense_max_nodes`` nodes use the dense squaring.
+
+    Args:
+        cams: (K, h, w) class maps (already raised to ``np_power``).
+        edge: (h, w) boundary probabilities in [0, 1].
+        beta: affinity exponent (10).
+        exp_times: number of squarings (8 -> 256 steps).
+        radius: neighbourhood radius (5).
+        dense_max_nodes: use dense squaring when ``h * w`` is at most this (0: always sparse).
+
+    Returns:
+        Tensor: (K, h, w) propagated maps.
+    """
+    if cams.dim() != 3 or cams.shape[-2:] != edge.shape:
+        raise ValueError(f'random_walk: cams (K, h, w) and edge (h, w) must agree, got {tuple(cams.shape)} and '
+                         f'{tuple(edge.shape)}')
+    k, h, w = cams.shape
+    trans = transition_matrix(edge, radius, beta)
+    x = (cams.float() * (1.0 - edge.float())[None]).reshape(k, h * w)
+    if h * w <= dense_max_nodes:
+        t = trans.to_dense()
+        for _ in range(exp_times):
+            t = t @ t
+        rw = x @ t
+    else:
+        tt = trans.t().coalesce()
+        y = x.t().contiguous()
+        for _ in range(2**exp_times):
+            y = torch.sparse.mm(tt, y)  # (x T)^T = T^T x^T
+        rw = y.t()
+    return rw.reshape(k, h, w)
+
+
+def cams_to_ir_label(high_res: np.ndarray,
+                     keys: np.ndarray,
+                     image: np.ndarray,
+                     fg_thr: float = 0.30,
+                     bg_thr: float = 0.15,
+                     crf: bool = True,
+                     crf_preset: str = 'irn',
+                     name: Optional[str] = None) -> np.ndarray:
+    """Confident foreground/background seeds from CAMs (B.7 step 1).
+
+    ``fg = keys[CRF(argmax([fg_thr, cams]))]``, ``bg`` likewise with ``bg_thr``; ``label = fg`` with
+    ``fg == 0 -> 255`` (unsure) and ``fg + bg == 0 -> 0`` (confident background).
+
+    Args:
+        high_res: (K, H, W) per-class max-normalised CAMs of the image's classes.
+        keys: (K,) 0-based foreground class indices of the CAM channels.
+        image: (H, W, 3) uint8 RGB image (for the CRF).
+        fg_thr: ``conf_fg_thres`` (0.30).
+        bg_thr: ``conf_bg_thres`` (0.15).
+        crf: refine each label map with the dense CRF (``mmwsss.crf.crf_refine_labels``, preset ``crf_preset``).
+        crf_preset: CRF parameters (``'irn'``: labels unary gt_prob 0.7, gaussian 3/3, bilateral 50/5/10, 10 it).
+        name: image id for error messages.
+
+    Returns:
+        np.ndarray: (H, W) uint8 IR label {0, 1..C, 255}.
+    """
+    keys = np.pad(np.asarray(keys, dtype=np.int64) + 1, (1, 0))  # channel 0 = background
+    h, w = image.shape[:2]
+    if high_res.shape[-2:] != (h, w):
+        raise ValueError(f'cams_to_ir_label: CAM size {high_res.shape[-2:]} != image size {(h, w)}')
+
+    def seeds(thr: float) -> np.ndarray:
+        scores = np.concatenate([np.full((1, h, w), thr, np.float32), high_res.astype(np.float32)], axis=0)
+        lab = scores.argmax(0)
+        if crf and len(keys) > 1:
+            # IRN's crf_inference_label: label unary (gt_prob 0.7) over the image's classes + background
+            from mmwsss.crf import crf_refine_labels
+            lab = np.asarray(crf_refine_labels(lab, image, len(keys), preset=crf_preset, name=name)).argmax(0)
+        return keys[lab]
+
+    fg = seeds(fg_thr)
+    bg = seeds(bg_thr)
+    out = fg.copy()
+    out[fg == 0] = 255
+    out[(fg + bg) == 0] = 0
+    return out.astype(np.uint8)
+
+
+def rw_to_sem_seg_label(rw: Tensor, keys: np.ndarray, out_size: Tuple[int, int], bg_thr: float = 0.22) -> np.ndarray:
+    """Random-walk maps -> pseudo mask (B.7 step 3).
+
+    ``x4`` bilinear upsampling, crop to ``out_size``, division by the global max, a constant ``bg_thr``
+    background channel, argmax, mapped through the class keys.
+
+    Args:
+        rw: (K, h, w) random-walk maps of the image's classes.
+        keys: (K,) 0-based foreground class indices.
+        out_size: (H, W) image size.
+        bg_thr: ``sem_seg_bg_thres`` (0.22).
+
+    Returns:
+        np.ndarray: (H, W) uint8 label map in {0..C}.
+    """
+    up = F.interpolate(rw[None].float(), scale_factor=4, mode='bilinear', align_corners=False)[0]
+    up = up[:, :out_size[0], :out_size[1]]
+    if up.shape[-2:] != tuple(out_size):  # stride-4 map smaller than H/4 (odd sizes): stretch the rest
+        up = F.interpolate(up[None], size=tuple(out_size), mode='bilinear', align_corners=False)[0]
+    up = up / up.max().clamp(min=1e-12)
+    scores = torch.cat([up.new_full((1, *up.shape[-2:]), bg_thr), up], dim=0)
+    lut = np.pad(np.asarray(keys, dtype=np.int64) + 1, (1, 0))
+    return lut[scores.argmax(0).cpu().numpy()].astype(np.uint8)
+
+
+def _read_rgb(path: str) -> np.ndarray:
+    import cv2
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    if img is None:
+        raise FileNotFoundError(f'{path}: image not found or unreadable')
+    return np.ascontiguousarray(img[..., ::-1])
+
+
+def _load_cam(path: str) -> Dict[str, np.ndarray]:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: CAM file not found (run tools/wood/make_cam.py first)')
+    d = np.load(path, allow_pickle=True).item()
+    for k in ('keys', 'cam', 'high_res'):
+        if k not in d:
+            raise ValueError(f'{path}: CAM file lacks "{k}"')
+    return d
+
+
+def make_ir_labels(ids: Sequence[str],
+                   img_dir: str,
+                   cam_dir: str,
+                   out_dir: str,
+                   fg_thr: float = 0.30,
+                   bg_thr: float = 0.15,
+                   crf: bool = True,
+                   img_suffix: str = '.jpg',
+                   resume: bool = True) -> int:
+    """Write IR labels ``<out_dir>/<id>.png`` (atomic, resumable) for every id. Returns the number written."""
+    from mmengine.utils import ProgressBar
+
+    from mmwsss.utils import atomic_save_png
+    os.makedirs(out_dir, exist_ok=True)
+    written = 0
+    bar = ProgressBar(len(ids))
+    for name in ids:
+        out = osp.join(out_dir, name + '.png')
+        if not (resume and osp.isfile(out)):
+            cam = _load_cam(osp.join(cam_dir, name + '.npy'))
+            img = _read_rgb(osp.join(img_dir, name + img_suffix))
+            lab = cams_to_ir_label(cam['high_res'], cam['keys'], img, fg_thr, bg_thr, crf, name=name)
+            atomic_save_png(out, lab)
+            written += 1
+        bar.update()
+    return written
+
+
+def make_sem_seg_labels(model,
+                        ids: Sequence[str],
+                        img_dir: str,
+                        cam_dir: str,
+                        out_dir: str,
+                        beta: float = 10.0,
+                        exp_times: int = 8,
+                        radius: int = 5,
+                        np_power: float = 1.5,
+                        bg_thr: float = 0.22,
+                        img_suffix: str = '.jpg',
+                        palette: Optional[List[int]] = None,
+                        resume: bool = True) -> int:
+    """Random-walk pseudo masks ``<out_dir>/<id>.png`` (VOC layout, atomic, resumable). Returns #written.
+
+    Args:
+        model: a trained :class:`mmwsss.models.segmentors.IRNet` (its ``predict_edge`` is used).
+        ids: image ids.
+        img_dir / cam_dir / out_dir: image folder, CAM ``.npy`` folder, output folder.
+        beta, exp_times, radius, np_power, bg_thr: B.7 step 3 values (10, 8, 5, 1.5, 0.22).
+        palette: optional flat 768-int palette for the PNGs.
+    """
+    from mmengine.utils import ProgressBar
+
+    from mmwsss.utils import atomic_save_png
+    os.makedirs(out_dir, exist_ok=True)
+    model.eval()
+    written = 0
+    bar = ProgressBar(len(ids))
+    for name in ids:
+        out = osp.join(out_dir, name + '.png')
+        if not (resume and osp.isfile(out)):
+            cam = _load_cam(osp.join(cam_dir, name + '.npy'))
+            img = _read_rgb(osp.join(img_dir, name + img_suffix))
+            h, w = img.shape[:2]
+            keys = np.asarray(cam['keys'])
+            if len(keys) == 0:
+                lab = np.zeros((h, w), np.uint8)
+            else:
+                cams = torch.from_numpy(np.asarray(cam['cam'], np.float32))**np_power
+                with torch.no_grad():
+                    edge = model.predict_edge(img, out_size=tuple(cams.shape[-2:]))
+                rw = random_walk(cams, edge, beta, exp_times, radius)
+                lab = rw_to_sem_seg_label(rw, keys, (h, w), bg_thr)
+            atomic_save_png(out, lab, palette)
+            written += 1
+        bar.update()
+    return written

@@ -1,0 +1,354 @@
+"""SEC localization-cue generation (sec_wsscoseg.md A9), which the original never released.
+
+Two classifiers are trained from image-level labels only:
+
+- foreground: a CAM classifier (``CAMClassifier``: backbone + GAP + bias-free 1x1); cue of a
+  *present* class c = {CAM_c > 0.2 * max CAM_c} on the output-stride-8 grid (A9.2);
+- background: a plain multi-label classifier whose saliency is max_channels |d(sum of scores)/d(feature)|
+  at the stride-8 feature, 3x3 median filtered; background cue = the lowest 10% (A9.3).
+
+Merge rule (A9.4 is unpublished; our choice, docs/methods/sec.md): foreground beats background; a
+pixel claimed by several foreground classes is dropped (``fg_conflict='drop'``) or given to the class
+with the highest max-normalised CAM (``'max'``).
+"""
+import os.path as osp
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import cv2
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from scipy.ndimage import median_filter
+from torch import Tensor
+
+__all__ = [
+    'fg_cues_from_cams', 'bg_cues_from_saliency', 'merge_cues', 'CueQuality', 'SaliencyClassifier',
+    'ImageLabelSet', 'train_multilabel', 'cam_of', 'generate_sec_cues', 'read_gt'
+]
+
+
+def fg_cues_from_cams(cams: np.ndarray, fg_labels: Iterable[int], thr: float = 0.2) -> np.ndarray:
+    """Foreground cues: CAM_c > thr * max CAM_c, only for the present classes (A9.2).
+
+    Args:
+        cams: (C_fg, h, w) class activation maps (foreground classes only).
+        fg_labels: present classes as 1-based indices (1..C_fg).
+        thr: Fraction of each map's maximum.
+
+    Returns:
+        np.ndarray: (C_fg + 1, h, w) bool; channel 0 (background) empty.
+    """
+    cams = np.asarray(cams, dtype=np.float64)
+    out = np.zeros((cams.shape[0] + 1, ) + cams.shape[1:], dtype=bool)
+    for c in fg_labels:
+        if not 1 <= c <= cams.shape[0]:
+            raise ValueError(f'foreground label {c} outside 1..{cams.shape[0]}')
+        cam = cams[c - 1]
+        peak = cam.max()
+        if peak > 0:  # a class with a non-positive map has no evidence anywhere: no cue
+            out[c] = cam > thr * peak
+    return out
+
+
+def bg_cues_from_saliency(saliency: np.ndarray, frac: float = 0.1) -> np.ndarray:
+    """Background cues: positions below the value at index floor(frac * n) of the ascending saliency (A9.3).
+
+    Args:
+        saliency: (h, w) saliency.
+        frac: Fraction of positions (0.1 in SEC: at most 168 of 41x41).
+
+    Returns:
+        np.ndarray: (h, w) bool.
+    """
+    flat = np.sort(np.asarray(saliency).ravel())
+    k = min(int(np.floor(frac * flat.size)), flat.size - 1)
+    return np.asarray(saliency) < flat[k]
+
+
+def merge_cues(fg: np.ndarray, bg: np.ndarray, fg_conflict: str = 'drop',
+               cams: Optional[np.ndarray] = None) -> np.ndarray:
+    """Merge fg and bg cues into one (C, h, w) 0/1 array with no pixel carrying two labels.
+
+    Foreground wins over background. Pixels claimed by >= 2 foreground classes are dropped
+    (``'drop'``) or assigned to the class with the highest max-normalised CAM (``'max'``, needs ``cams``).
+
+    Args:
+        fg: (C, h, w) bool fg cues (channel 0 unused).
+        bg: (h, w) bool bg cues.
+        fg_conflict: ``'drop'`` or ``'max'``.
+        cams: (C - 1, h, w) CAMs for ``'max'``.
+
+    Returns:
+        np.ndarray: (C, h, w) uint8.
+    """
+    fg = np.asarray(fg, dtype=bool).copy()
+    fg[0] = False
+    n_fg = fg.sum(0)
+    conflict = n_fg > 1
+    if conflict.any():
+        if fg_conflict == 'drop':
+            fg[:, conflict] = False
+        elif fg_conflict == 'max':
+            if cams is None:
+                raise ValueError("fg_conflict='max' needs the CAMs")
+            peak = np.maximum(cams.reshape(cams.shape[0], -1).max(1), 1e-12)[:, None, None]
+            score = np.concatenate([np.full((1, ) + cams.shape[1:], -np.inf), cams / peak])
+            score = np.where(fg, score, -np.inf)
+            winner = score.argmax(0)
+            keep = np.zeros_like(fg)
+            np.put_along_axis(keep, winner[None], True, axis=0)
+            fg = np.where(conflict[None], keep & fg, fg)
+        else:
+            raise ValueError(f"fg_conflict must be 'drop' or 'max', got {fg_conflict!r}")
+    out = fg.astype(np.uint8)
+    out[0] = np.asarray(bg, dtype=bool) & (fg.sum(0) == 0) & ~conflict
+    return out
+
+
+class CueQuality:
+    """Accumulates cue precision and coverage against ground truth on the cue grid.
+
+    The GT map is sampled at the cue-cell centres (the same rule the segmentor uses to read cues).
+    precision = cue pixels whose class equals the GT class / cue pixels on non-void GT;
+    coverage = cue pixels / grid positions. Reported for all, background and foreground cues.
+    """
+
+    def __init__(self):
+        self.n = dict(all=0, bg=0, fg=0)
+        self.correct = dict(all=0, bg=0, fg=0)
+        self.cued = dict(all=0, bg=0, fg=0)
+        self.positions = 0
+
+    @staticmethod
+    def gt_on_grid(gt: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+        h, w = size
+        rows = np.minimum(((np.arange(h) + 0.5) * gt.shape[0] / h).astype(np.int64), gt.shape[0] - 1)
+        cols = np.minimum(((np.arange(w) + 0.5) * gt.shape[1] / w).astype(np.int64), gt.shape[1] - 1)
+        return gt[rows][:, cols]
+
+    def update(self, dense: np.ndarray, gt: np.ndarray) -> None:
+        """dense (C, h, w) 0/1 cues, gt (H, W) label map (255 = void)."""
+        g = self.gt_on_grid(np.asarray(gt), dense.shape[1:])
+        valid = g != 255
+        self.positions += g.size
+        for name, chans in (('bg', [0]), ('fg', list(range(1, dense.shape[0])))):
+            for c in chans:
+                m = dense[c].astype(bool)
+                self.cued[name] += int(m.sum())
+                self.n[name] += int((m & valid).sum())
+                self.correct[name] += int((m & valid & (g == c)).sum())
+        for k in ('n', 'correct', 'cued'):
+            d = getattr(self, k)
+            d['all'] = d['bg'] + d['fg']
+
+    def summary(self) -> Dict[str, float]:
+        out = {}
+        for name in ('all', 'bg', 'fg'):
+            out[f'precision_{name}'] = self.correct[name] / max(self.n[name], 1)
+            out[f'coverage_{name}'] = self.cued[name] / max(self.positions, 1)
+        return out
+
+    def format(self) -> str:
+        s = self.summary()
+        return ('cue precision: all {:.1%}  bg {:.1%}  fg {:.1%} | coverage: all {:.1%}  bg {:.1%}  fg {:.1%}'.format(
+            s['precision_all'], s['precision_bg'], s['precision_fg'], s['coverage_all'], s['coverage_bg'],
+            s['coverage_fg']))
+
+
+class SaliencyClassifier(nn.Module):
+    """Background-cue classifier: backbone + GAP + linear, saliency by gradient (A9.3).
+
+    SEC's network is a plain VGG-16 classifier (fc6/fc7 1024); here any mmseg backbone with the
+    global-average-pooled last feature and one linear layer, and the gradient is taken at the
+    stride-8 feature ``outs[saliency_index]`` (SEC: conv4_1, 41x41 for a 321 input).
+
+    Args:
+        backbone: mmseg backbone config; its ``out_indices`` must include ``saliency_index`` and end with
+            the classification feature.
+        in_channels: Channels of the last backbone output.
+        num_fg: Foreground classes.
+        saliency_index: Position in the backbone outputs of the saliency feature.
+    """
+
+    def __init__(self, backbone: dict, in_channels: int, num_fg: int, saliency_index: int = 0):
+        super().__init__()
+        from mmseg.registry import MODELS
+
+        import mmwsss.models  # noqa: F401  (registers VGG16LargeFOV and the other mmwsss backbones)
+        self.backbone = MODELS.build(backbone)
+        self.saliency_index = saliency_index
+        self.fc = nn.Linear(in_channels, num_fg)
+        nn.init.normal_(self.fc.weight, 0, 0.005)  # A9.3: new layers N(0, 0.005)
+        nn.init.zeros_(self.fc.bias)
+
+    def init_weights(self):
+        if hasattr(self.backbone, 'init_weights'):
+            self.backbone.init_weights()
+
+    def _feats(self, x: Tensor):
+        outs = self.backbone(x)
+        return outs if isinstance(outs, (list, tuple)) else (outs, )
+
+    def forward_logits(self, x: Tensor) -> Tensor:
+        """(N, 3, H, W) -> (N, num_fg) logits."""
+        return self.fc(self._feats(x)[-1].mean(dim=(2, 3)))
+
+    def saliency(self, x: Tensor) -> np.ndarray:
+        """Gradient saliency: max_channels |d sum(scores) / d feat|, 3x3 median filter (A9.3).
+
+        Args:
+            x: (N, 3, H, W) normalised images.
+
+        Returns:
+            np.ndarray: (N, h, w) saliency on the stride-8 grid.
+        """
+        with torch.enable_grad():
+            feats = self._feats(x)
+            feat = feats[self.saliency_index]
+            scores = self.fc(feats[-1].mean(dim=(2, 3)))
+            (grad, ) = torch.autograd.grad(scores.sum(), feat)
+        sal = grad.abs().amax(dim=1).cpu().numpy()
+        return np.stack([median_filter(s, size=3, mode='nearest') for s in sal])
+
+
+class ImageLabelSet(torch.utils.data.Dataset):
+    """Images warped to a fixed size with their image-level labels (SEC's classifier input, A3/A9.2).
+
+    Args:
+        img_paths: Image files.
+        fg_labels: 0-based foreground labels per image.
+        num_fg: Number of foreground classes.
+        size: (h, w) the images are warped to (aspect ratio not kept).
+        mean, std: Normalisation in the channel order given by ``to_rgb``.
+        to_rgb: Convert mmcv/cv2's BGR to RGB before normalising.
+        flip: Random horizontal flip (training).
+    """
+
+    def __init__(self, img_paths: Sequence[str], fg_labels: Sequence[Sequence[int]], num_fg: int,
+                 size: Tuple[int, int], mean, std, to_rgb: bool = True, flip: bool = False):
+        if len(img_paths) != len(fg_labels):
+            raise ValueError(f'{len(img_paths)} images but {len(fg_labels)} label lists')
+        self.img_paths, self.fg_labels = list(img_paths), list(fg_labels)
+        self.num_fg, self.size, self.to_rgb, self.flip = num_fg, tuple(size), to_rgb, flip
+        self.mean = np.asarray(mean, dtype=np.float32)
+        self.std = np.asarray(std, dtype=np.float32)
+
+    def __len__(self):
+        return len(self.img_paths)
+
+    def load(self, i: int) -> np.ndarray:
+        img = cv2.imread(self.img_paths[i], cv2.IMREAD_COLOR)
+        if img is None:
+            raise FileNotFoundError(f'{self.img_paths[i]}: cannot read image')
+        return img
+
+    def __getitem__(self, i: int):
+        img = cv2.resize(self.load(i), (self.size[1], self.size[0]), interpolation=cv2.INTER_LINEAR)
+        if self.to_rgb:
+            img = img[..., ::-1]
+        if self.flip and np.random.rand() < 0.5:
+            img = img[:, ::-1]
+        x = (img.astype(np.float32) - self.mean) / self.std
+        y = np.zeros(self.num_fg, dtype=np.float32)
+        y[list(self.fg_labels[i])] = 1.0
+        return torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1))), torch.from_numpy(y)
+
+
+def train_multilabel(logits_fn, params, dataset: ImageLabelSet, iters: int, batch_size: int, lr: float,
+                     step: int, momentum: float = 0.9, weight_decay: float = 5e-4, seed: int = 0,
+                     log_every: int = 50, logger=print) -> List[float]:
+    """Train a multi-label classifier with SGD and a step lr (x0.1 every ``step`` iterations), A9.2.
+
+    Args:
+        logits_fn: (N, 3, H, W) -> (N, C_fg) logits (model in train mode).
+        params: Parameters (or param groups) to optimise.
+        dataset: Training images and labels.
+
+    Returns:
+        list[float]: the loss of every iteration.
+    """
+    g = torch.Generator().manual_seed(seed)
+    np.random.seed(seed)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True,
+                                         generator=g, num_workers=0)
+    opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step, gamma=0.1)
+    losses, it = [], 0
+    while it < iters:
+        for x, y in loader:
+            loss = F.multilabel_soft_margin_loss(logits_fn(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(float(loss))
+            it += 1
+            if log_every and it % log_every == 0:
+                logger(f'iter {it}/{iters} loss {np.mean(losses[-log_every:]):.4f} lr {sched.get_last_lr()[0]:.2e}')
+            if it >= iters:
+                break
+    return losses
+
+
+def cam_of(cam_model, x: Tensor) -> np.ndarray:
+    """(N, 3, H, W) -> (N, C_fg, h, w) CAMs (without ReLU, A9.2) of a ``CAMClassifier``."""
+    with torch.no_grad():
+        return cam_model.classifier(cam_model.extract_feat(x)).cpu().numpy()
+
+
+def generate_sec_cues(cam_model, sal_model, dataset: ImageLabelSet, names: Sequence[str],
+                      fg_thr: float = 0.2, bg_frac: float = 0.1, fg_conflict: str = 'drop',
+                      gt_paths: Optional[Sequence[str]] = None, progress: bool = True
+                      ) -> Tuple[Dict[str, np.ndarray], Optional[CueQuality], Tuple[int, int]]:
+    """Make cues for every image of ``dataset`` in the original SEC format.
+
+    Args:
+        cam_model: Trained ``CAMClassifier`` (eval mode).
+        sal_model: Trained :class:`SaliencyClassifier` (eval mode).
+        dataset: Images (no flip) and labels; image i gets cue id i.
+        names: Image ids (for messages).
+        gt_paths: Optional GT label maps to measure cue quality.
+
+    Returns:
+        tuple: (cue dict ``'<i>_labels'``/``'<i>_cues'``, CueQuality or None, cue grid size).
+    """
+    from mmengine.utils import ProgressBar
+
+    from mmwsss.datasets.sec_cues import dense_to_cues
+    out: Dict[str, np.ndarray] = {}
+    quality = CueQuality() if gt_paths is not None else None
+    bar = ProgressBar(len(dataset)) if progress else None
+    grid = None
+    for i in range(len(dataset)):
+        x, _ = dataset[i]
+        x = x[None]
+        labels = sorted(int(c) + 1 for c in dataset.fg_labels[i])
+        cams = cam_of(cam_model, x)[0]
+        sal = sal_model.saliency(x)[0]
+        if sal.shape != cams.shape[1:]:
+            raise ValueError(f'{names[i]}: saliency grid {sal.shape} differs from the CAM grid {cams.shape[1:]}')
+        grid = cams.shape[1:]
+        fg = fg_cues_from_cams(cams, labels, fg_thr)
+        bg = bg_cues_from_saliency(sal, bg_frac)
+        dense = merge_cues(fg, bg, fg_conflict, cams)
+        out[f'{i}_labels'] = np.asarray(labels, dtype=np.int64)
+        out[f'{i}_cues'] = dense_to_cues(dense)
+        if quality is not None:
+            quality.update(dense, read_gt(gt_paths[i]))
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        print()
+    return out, quality, tuple(grid) if grid is not None else (0, 0)
+
+
+def read_gt(path: str) -> np.ndarray:
+    """Read a (palette) label PNG as class indices (PIL keeps palette indices; cv2 would give colours)."""
+    from PIL import Image
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: ground-truth map not found')
+    gt = np.asarray(Image.open(path))
+    if gt.ndim != 2:
+        raise ValueError(f'{path}: ground-truth map must be a single-channel label PNG, got shape {gt.shape}')
+    return gt

@@ -1,0 +1,193 @@
+"""Loading and packing of images with weak annotations (scribbles, image labels, extra maps)."""
+from typing import Optional, Sequence
+
+import mmcv
+import mmengine.fileio as fileio
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform, LoadImageFromFile
+from mmengine.structures import PixelData
+from mmseg.datasets.transforms import PackSegInputs
+from mmseg.registry import TRANSFORMS
+
+__all__ = ['LoadWSSSImage', 'LoadWSSSAnnotations', 'PackWSSSInputs', 'read_label_map']
+
+_STANDARD_SEG_FIELDS = ('gt_seg_map', 'gt_edge_map', 'gt_depth_map')
+
+
+def read_label_map(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+    """Read a single-channel label PNG (palette indices, not colours) as ``(H, W)`` uint8."""
+    try:
+        data = fileio.get(path, backend_args=backend_args)
+    except FileNotFoundError:
+        raise FileNotFoundError(f'{path}: label map not found')
+    label = mmcv.imfrombytes(data, flag='unchanged', backend='pillow')
+    if label is None:
+        raise ValueError(f'{path}: cannot decode label map (corrupt or not an image)')
+    if label.ndim != 2:
+        raise ValueError(f'{path}: label map must have one channel (palette or grey PNG), '
+                         f'got shape {label.shape}')
+    return label.astype(np.uint8)
+
+
+@TRANSFORMS.register_module()
+class LoadWSSSImage(LoadImageFromFile):
+    """``LoadImageFromFile`` whose errors name the file and the problem."""
+
+    def transform(self, results: dict) -> dict:
+        path = results['img_path']
+        try:
+            data = fileio.get(path, backend_args=self.backend_args)
+        except FileNotFoundError:
+            raise FileNotFoundError(f'{path}: image not found')
+        img = mmcv.imfrombytes(data, flag=self.color_type, backend=self.imdecode_backend)
+        if img is None:
+            raise ValueError(f'{path}: cannot decode image (corrupt or not an image file)')
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadWSSSAnnotations(BaseTransform):
+    """Load the semantic map, extra maps (scribbles, pseudo masks, ...) and image-level labels.
+
+    Adds ``gt_seg_map`` and every extra map to ``results['seg_fields']`` so mmseg's geometric
+    transforms move them with the image (crop padding uses 255 = ignore), and sets
+    ``results['gt_img_labels']``: a float32 multi-hot vector of length ``num_classes`` whose index 0
+    (background) is always 1.
+
+    Args:
+        with_seg: Load ``seg_map_path`` as ``gt_seg_map``.
+        extra_maps: Names whose ``<name>_path`` the dataset provides (e.g. ``('gt_scribble',)``).
+        scribble_unlabeled_to: If set, value 255 ("not annotated") of ``gt_scribble`` becomes this
+            value (BLPSeg uses ``num_classes``); 255 then only marks crop padding.
+        img_labels_from: ``'auto'`` (label file, else the semantic map, else the scribble), ``'file'``,
+            ``'seg'`` or ``'scribble'``.
+        check_values: Raise on values outside ``[0, num_classes) ∪ {255}`` and on maps whose size
+            differs from the image.
+    """
+
+    def __init__(self, with_seg: bool = True, extra_maps: Sequence[str] = (),
+                 scribble_unlabeled_to: Optional[int] = None, img_labels_from: str = 'auto',
+                 check_values: bool = True, backend_args: Optional[dict] = None) -> None:
+        if img_labels_from not in ('auto', 'file', 'seg', 'scribble'):
+            raise ValueError(f'img_labels_from must be auto/file/seg/scribble, got {img_labels_from!r}')
+        self.with_seg = with_seg
+        self.extra_maps = tuple(extra_maps)
+        self.scribble_unlabeled_to = scribble_unlabeled_to
+        self.img_labels_from = img_labels_from
+        self.check_values = check_values
+        self.backend_args = backend_args
+
+    def _load(self, results: dict, key: str, path: str) -> np.ndarray:
+        label = read_label_map(path, self.backend_args)
+        if self.check_values:
+            ref = results.get('ori_shape')
+            if ref is not None and tuple(label.shape) != tuple(ref[:2]):
+                raise ValueError(f'{path}: {key} has size {label.shape[0]}x{label.shape[1]} but its image '
+                                 f'{results.get("img_path")} has size {ref[0]}x{ref[1]}')
+            num_classes = results.get('num_classes')
+            if num_classes is not None:
+                values = np.unique(label)
+                bad = values[(values >= num_classes) & (values != 255)]
+                if bad.size:
+                    raise ValueError(f'{path}: {key} has label values {bad.tolist()} outside the '
+                                     f'{num_classes} classes (0..{num_classes - 1}, 255 = ignore)')
+        return label
+
+    def transform(self, results: dict) -> dict:
+        results.setdefault('seg_fields', [])
+        if self.with_seg:
+            seg = self._load(results, 'gt_seg_map', results['seg_map_path'])
+            label_map = results.get('label_map')
+            if label_map:
+                mapped = seg.copy()
+                for old, new in label_map.items():
+                    mapped[seg == old] = new
+                seg = mapped
+            if results.get('reduce_zero_label'):
+                seg = seg.astype(np.int64)
+                seg[seg == 0] = 255
+                seg = seg - 1
+                seg[seg == 254] = 255
+                seg = seg.astype(np.uint8)
+            results['gt_seg_map'] = seg
+            if 'gt_seg_map' not in results['seg_fields']:
+                results['seg_fields'].append('gt_seg_map')
+        for name in self.extra_maps:
+            path = results.get(f'{name}_path')
+            if path is None:
+                raise KeyError(f'{results.get("img_path")}: the dataset gives no {name}_path; add '
+                               f'{name}=FOLDER to the dataset\'s extra_maps')
+            label = self._load(results, name, path)
+            if name == 'gt_scribble' and self.scribble_unlabeled_to is not None:
+                label = label.copy()
+                label[label == 255] = self.scribble_unlabeled_to
+            results[name] = label
+            if name not in results['seg_fields']:
+                results['seg_fields'].append(name)
+        num_classes = results.get('num_classes')
+        if num_classes is not None:
+            results['gt_img_labels'] = self._img_labels(results, num_classes)
+        return results
+
+    def _img_labels(self, results: dict, num_classes: int) -> np.ndarray:
+        vec = np.zeros(num_classes, dtype=np.float32)
+        vec[0] = 1.0
+        source = self.img_labels_from
+        if source == 'auto':
+            if results.get('img_labels') is not None:
+                source = 'file'
+            elif 'gt_seg_map' in results:
+                source = 'seg'
+            else:
+                source = 'scribble'
+        if source == 'file':
+            if results.get('img_labels') is None:
+                raise ValueError(f'{results.get("img_path")}: img_labels_from="file" but the dataset '
+                                 'has no cls_label_file')
+            fg = np.asarray(results['img_labels'], dtype=np.int64) + 1
+        else:
+            key = 'gt_seg_map' if source == 'seg' else 'gt_scribble'
+            if key not in results:
+                raise KeyError(f'{results.get("img_path")}: img_labels_from={source!r} needs {key}')
+            values = np.unique(results[key])
+            fg = values[(values > 0) & (values < num_classes)]
+        vec[fg] = 1.0
+        return vec
+
+
+@TRANSFORMS.register_module()
+class PackWSSSInputs(PackSegInputs):
+    """``PackSegInputs`` that also packs weak annotations.
+
+    Every extra seg field ``name`` becomes ``data_sample.<name>`` as ``PixelData`` with a long tensor
+    of shape (1, H, W) (or (K, H, W) for an (H, W, K) field), and ``gt_img_labels`` becomes a float
+    tensor of shape (num_classes,).
+    """
+
+    def __init__(self, meta_keys=('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
+                                  'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label',
+                                  'img_id')) -> None:
+        super().__init__(meta_keys=meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        packed = super().transform(results)
+        sample = packed['data_samples']
+        for name in results.get('seg_fields', []):
+            if name in _STANDARD_SEG_FIELDS or name not in results:
+                continue
+            arr = np.asarray(results[name])
+            arr = arr[None] if arr.ndim == 2 else arr.transpose(2, 0, 1)
+            tensor = torch.from_numpy(np.ascontiguousarray(arr))
+            if not tensor.is_floating_point():
+                tensor = tensor.long()
+            sample.set_data({name: PixelData(data=tensor)})
+        if 'gt_img_labels' in results:
+            sample.set_data({'gt_img_labels': torch.as_tensor(results['gt_img_labels'],
+                                                              dtype=torch.float32)})
+        return packed

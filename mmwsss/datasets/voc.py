@@ -1,0 +1,156 @@
+"""PASCAL VOC-layout datasets with weak labels (see docs/dataset_layout.md)."""
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+from mmseg.datasets import BaseSegDataset
+from mmseg.registry import DATASETS
+
+__all__ = ['WSSSVOCDataset', 'SyntheticWSSSDataset', 'read_cls_label_file']
+
+VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat',
+               'chair', 'cow', 'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant',
+               'sheep', 'sofa', 'train', 'tvmonitor')
+VOC_PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128], [128, 0, 128],
+               [0, 128, 128], [128, 128, 128], [64, 0, 0], [192, 0, 0], [64, 128, 0], [192, 128, 0],
+               [64, 0, 128], [192, 0, 128], [64, 128, 128], [192, 128, 128], [0, 64, 0], [128, 64, 0],
+               [0, 192, 0], [128, 192, 0], [0, 64, 128]]
+
+
+def read_cls_label_file(path: str, num_fg_classes: int) -> Dict[str, List[int]]:
+    """Read ``"<id> c1 c2 ..."`` image-level labels (0-based foreground indices).
+
+    Args:
+        path: Text file, one image per line.
+        num_fg_classes: Number of foreground classes; indices must lie in ``[0, num_fg_classes)``.
+
+    Returns:
+        Mapping from image id to its sorted list of foreground class indices.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: image-level label file not found')
+    labels: Dict[str, List[int]] = {}
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            try:
+                classes = sorted({int(p) for p in parts[1:]})
+            except ValueError:
+                raise ValueError(f'{path}:{lineno}: class indices must be integers, got {line.strip()!r}')
+            bad = [c for c in classes if not 0 <= c < num_fg_classes]
+            if bad:
+                raise ValueError(f'{path}:{lineno}: class index {bad} outside [0, {num_fg_classes - 1}] '
+                                 f'(0-based foreground indices)')
+            labels[parts[0]] = classes
+    return labels
+
+
+@DATASETS.register_module()
+class WSSSVOCDataset(BaseSegDataset):
+    """A dataset in the PASCAL VOC layout with optional weak annotations.
+
+    Each sample gives ``img_path`` and ``seg_map_path`` (as mmseg's VOC dataset), plus
+    ``img_labels`` (0-based foreground indices from ``cls_label_file``; ``None`` if there is no file,
+    in which case :class:`LoadWSSSAnnotations` derives them from a map) and ``<name>_path`` for every
+    entry of ``extra_maps`` (e.g. ``dict(gt_scribble='Scribbles')``).
+
+    Args:
+        data_root: Dataset root in the layout of docs/dataset_layout.md.
+        ann_file: Split file relative to ``data_root``.
+        cls_label_file: Optional image-level label file relative to ``data_root``.
+        extra_maps: ``name -> folder`` of additional per-image PNG maps (scribbles, pseudo masks, ...).
+        check_files: Check at construction that every listed image (and map) exists.
+        **kwargs: Passed to :class:`mmseg.datasets.BaseSegDataset`.
+    """
+    METAINFO = dict(classes=VOC_CLASSES, palette=VOC_PALETTE)
+
+    def __init__(self,
+                 data_root: str,
+                 ann_file: str = 'ImageSets/Segmentation/train.txt',
+                 data_prefix: dict = dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
+                 cls_label_file: Optional[str] = None,
+                 extra_maps: Optional[Dict[str, str]] = None,
+                 img_suffix: str = '.jpg',
+                 seg_map_suffix: str = '.png',
+                 check_files: bool = True,
+                 **kwargs) -> None:
+        if data_root is None or not osp.isdir(data_root):
+            raise FileNotFoundError(f'{data_root}: data_root does not exist or is not a directory')
+        self.cls_label_file = cls_label_file
+        self.extra_maps = dict(extra_maps or {})
+        self.check_files = check_files
+        super().__init__(ann_file=ann_file, data_root=data_root, data_prefix=data_prefix,
+                         img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)
+
+    def _abs(self, path: str) -> str:
+        return path if osp.isabs(path) else osp.join(self.data_root, path)
+
+    def load_data_list(self) -> List[dict]:
+        if not osp.isfile(self.ann_file):
+            raise FileNotFoundError(f'{self.ann_file}: split file not found')
+        with open(self.ann_file) as f:
+            ids = [line.split()[0] for line in f if line.strip()]
+        if not ids:
+            raise ValueError(f'{self.ann_file}: split file is empty')
+        num_classes = len(self._metainfo['classes'])
+        cls_labels = None
+        if self.cls_label_file:
+            cls_labels = read_cls_label_file(self._abs(self.cls_label_file), num_classes - 1)
+            missing = [i for i in ids if i not in cls_labels]
+            if missing:
+                raise ValueError(f'{self._abs(self.cls_label_file)}: no image-level labels for '
+                                 f'{len(missing)} ids of {self.ann_file}, e.g. {missing[:3]}')
+        img_dir = self.data_prefix.get('img_path', '')
+        ann_dir = self.data_prefix.get('seg_map_path', None)
+        extra_dirs = {k: self._abs(v) for k, v in self.extra_maps.items()}
+        data_list = []
+        for img_id in ids:
+            info = dict(img_id=img_id, img_path=osp.join(img_dir, img_id + self.img_suffix),
+                        label_map=self.label_map, reduce_zero_label=self.reduce_zero_label,
+                        seg_fields=[], num_classes=num_classes,
+                        img_labels=None if cls_labels is None else cls_labels[img_id])
+            if ann_dir is not None:
+                info['seg_map_path'] = osp.join(ann_dir, img_id + self.seg_map_suffix)
+            for name, folder in extra_dirs.items():
+                info[f'{name}_path'] = osp.join(folder, img_id + self.seg_map_suffix)
+            data_list.append(info)
+        if self.check_files:
+            self._check_exists(data_list)
+        return data_list
+
+    def _check_exists(self, data_list: List[dict]) -> None:
+        keys = [k for k in data_list[0] if k.endswith('_path')]
+        for key in keys:
+            missing = [d[key] for d in data_list if not osp.isfile(d[key])]
+            if missing:
+                raise FileNotFoundError(
+                    f'{missing[0]}: file not found ({len(missing)} of {len(data_list)} {key} entries '
+                    f'listed in {self.ann_file} are missing)')
+
+
+@DATASETS.register_module()
+class SyntheticWSSSDataset(WSSSVOCDataset):
+    """The embedded synthetic dataset; generated into ``data_root`` on first use.
+
+    Args:
+        generate: Generate the dataset when ``data_root`` holds none (default True).
+        generator_cfg: Keyword arguments of
+            :func:`mmwsss.datasets.synthetic.generate_synthetic_dataset` (seed, sizes, ...).
+    """
+
+    def __init__(self, data_root: str = 'data/synthetic', generate: bool = True,
+                 generator_cfg: Optional[dict] = None, **kwargs) -> None:
+        if generate:
+            from .synthetic import ensure_synthetic_dataset
+            ensure_synthetic_dataset(data_root, **(generator_cfg or {}))
+        super().__init__(data_root=data_root, **kwargs)
+
+
+def _synthetic_metainfo() -> dict:
+    from .synthetic import SYNTH_CLASSES, SYNTH_PALETTE
+    return dict(classes=tuple(SYNTH_CLASSES), palette=[list(c) for c in SYNTH_PALETTE])
+
+
+SyntheticWSSSDataset.METAINFO = _synthetic_metainfo()

@@ -1,0 +1,11 @@
+"""Instance-segmentation side of mmwsss (BESTIE), registered into mmdet's registries.
+
+``custom_imports=dict(imports=['mmwsss.det'])`` imports every subpackage below so all components
+register. Only this package imports mmdet.
+"""
+import mmdet.models  # noqa: F401  (mmdet's own modules first: BaseDetector, CocoMetric, transforms)
+import mmseg.models  # noqa: F401  (backbones referenced with _scope_='mmseg')
+
+from . import apis, datasets, evaluation, models  # noqa: F401,E402  (registration)
+
+__all__ = ['apis', 'datasets', 'evaluation', 'models']

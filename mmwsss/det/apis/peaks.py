@@ -1,0 +1,106 @@
+"""PAM peak extraction and BESTIE point files (``bestie.md`` §1.2, §1.3, §9)."""
+import os
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mmwsss.utils.io import atomic_write
+
+__all__ = ['extract_peaks', 'normalised_cams', 'write_points', 'read_points']
+
+
+def normalised_cams(cam: torch.Tensor, out_size: Tuple[int, int], img_labels: Sequence[int],
+                    cam_flip: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """CAM post-processing for peak extraction (§1.2 steps 2-3).
+
+    Args:
+        cam: (C, h, w) ReLU'd class maps of the image.
+        out_size: Original ``(H, W)``.
+        img_labels: 0-based foreground classes present (others are zeroed).
+        cam_flip: Optional (C, h, w) maps of the h-flipped image (un-flipped here and averaged).
+
+    Returns:
+        torch.Tensor: (C, H, W) in [0, 1], each present class divided by its max (+1e-5), then
+        3×3 average-pooled.
+    """
+    mask = torch.zeros(cam.shape[0], 1, 1, dtype=cam.dtype, device=cam.device)
+    mask[list(img_labels)] = 1
+
+    def norm(c):
+        c = F.interpolate((c * mask)[None], size=out_size, mode='bilinear', align_corners=False)[0]
+        return c / (c.flatten(1).max(1)[0][:, None, None] + 1e-5)
+
+    out = norm(cam)
+    if cam_flip is not None:
+        out = 0.5 * (out + norm(cam_flip).flip(-1))
+    return F.avg_pool2d(out[None], 3, 1, 1)[0]
+
+
+def extract_peaks(cams: torch.Tensor, img_labels: Sequence[int], kernel: int = 15, topk: int = 25,
+                  conf_thresh: float = 0.1) -> List[Tuple[int, int, int, float]]:
+    """Max-pool NMS peaks of normalised CAMs (§1.2 step 4).
+
+    Args:
+        cams: (C, H, W) from :func:`normalised_cams`.
+        img_labels: Classes to search (GT classes only).
+        kernel: NMS window (15).
+        topk: Peaks kept per class (25), best first.
+        conf_thresh: Keep peaks with value >= this (0.1).
+
+    Returns:
+        list of ``(x, y, cls, conf)``.
+    """
+    pooled = F.max_pool2d(cams[None], kernel, 1, (kernel - 1) // 2)[0]
+    w = cams.shape[2]
+    out = []
+    for c in sorted(set(int(v) for v in img_labels)):
+        cand = torch.where(cams[c] == pooled[c], cams[c], torch.zeros_like(cams[c])).flatten()
+        vals, idx = torch.topk(cand, min(topk, cand.numel()))
+        for v, i in zip(vals.tolist(), idx.tolist()):
+            if v < conf_thresh:
+                break
+            out.append((i % w, i // w, c, float(v)))
+    return out
+
+
+def write_points(path: str, points: Sequence[Sequence[float]]) -> None:
+    """Write ``x y cls conf`` lines (``%d %d %d %.3f``) atomically."""
+    lines = ''.join('%d %d %d %.3f\n' % (int(p[0]), int(p[1]), int(p[2]), float(p[3])) for p in points)
+    with atomic_write(path, 'w') as f:
+        f.write(lines)
+
+
+def read_points(path: str, conf_thr: Optional[float] = None, num_classes: Optional[int] = None) -> np.ndarray:
+    """Read a BESTIE point file.
+
+    Args:
+        path: ``Peak_points/<id>.txt`` or ``Center_points/<id>.txt``.
+        conf_thr: Keep only points with conf > this (0.7 for PAM peaks, §1.2).
+        num_classes: Validate 0 <= cls < num_classes.
+
+    Returns:
+        np.ndarray: (N, 4) float32 ``x, y, cls, conf``.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{path}: point file not found')
+    rows = []
+    with open(path) as f:
+        for ln, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) not in (3, 4):
+                raise ValueError(f'{path}:{ln}: expected "x y cls conf", got {line.strip()!r}')
+            try:
+                vals = [float(v) for v in parts] + ([1.0] if len(parts) == 3 else [])
+            except ValueError:
+                raise ValueError(f'{path}:{ln}: non-numeric value in {line.strip()!r}') from None
+            if num_classes is not None and not 0 <= int(vals[2]) < num_classes:
+                raise ValueError(f'{path}:{ln}: class {int(vals[2])} outside 0..{num_classes - 1}')
+            rows.append(vals)
+    arr = np.asarray(rows, np.float32).reshape(-1, 4)
+    if conf_thr is not None:
+        arr = arr[arr[:, 3] > conf_thr]
+    return arr

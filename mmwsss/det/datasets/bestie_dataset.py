@@ -1,0 +1,138 @@
+"""BESTIE datasets in the VOC layout of docs/dataset_layout.md (mmdet scope)."""
+import json
+import os.path as osp
+from typing import Dict, List, Optional
+
+from mmdet.datasets.base_det_dataset import BaseDetDataset
+from mmdet.registry import DATASETS
+
+__all__ = ['BestieVOCDataset', 'BestieSyntheticDataset', 'read_cls_labels']
+
+VOC_FG_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
+                  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',
+                  'tvmonitor')
+SYNTHETIC_FG_CLASSES = ('train', 'boat', 'aeroplane', 'sheep', 'bottle', 'tvmonitor')
+
+
+def read_cls_labels(path: str, num_classes: int) -> Dict[str, List[int]]:
+    """``"<id> c1 c2 ..."`` lines (0-based foreground classes) → {id: sorted classes}."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: image-level label file not found')
+    out = {}
+    with open(path) as f:
+        for ln, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            try:
+                cls = sorted({int(p) for p in parts[1:]})
+            except ValueError:
+                raise ValueError(f'{path}:{ln}: class indices must be integers: {line.strip()!r}') from None
+            if any(not 0 <= c < num_classes for c in cls):
+                raise ValueError(f'{path}:{ln}: class index outside 0..{num_classes - 1}: {line.strip()!r}')
+            out[parts[0]] = cls
+    return out
+
+
+@DATASETS.register_module()
+class BestieVOCDataset(BaseDetDataset):
+    """Images with a semantic (WSSS) map, point cues, image labels and optional instance GT.
+
+    Each data_info holds ``img_path``, ``img_id`` (from ``coco_ann_file`` when given, so mmdet's
+    ``CocoMetric`` can match its json, else the running index), ``seg_map_path`` (WSSS map: the
+    ``seg_map_path`` prefix, e.g. ``WSSS_maps``, ``SegmentationClass`` or
+    ``pseudo_masks/<method>``), ``points_path`` (``Peak_points`` / ``Center_points``),
+    ``inst_map_path`` (``SegmentationObject``; oracle targets), ``img_labels`` (0-based fg
+    classes) and ``num_classes``. A missing prefix (``None``) leaves the key out.
+
+    Args:
+        data_root: Dataset root.
+        ann_file: Split file (one id per line) relative to ``data_root``.
+        data_prefix: Folders for ``img_path``, ``seg_map_path``, ``points_path``, ``inst_map_path``.
+        cls_label_file: Image-level label file (relative to ``data_root``), optional.
+        coco_ann_file: COCO json (relative to ``data_root``) to take image ids from, optional.
+        img_suffix: Image file suffix.
+        check_files: Check that every referenced file exists at construction.
+    """
+    METAINFO = dict(classes=VOC_FG_CLASSES)
+
+    def __init__(self,
+                 data_root: str,
+                 ann_file: str = 'ImageSets/Segmentation/train.txt',
+                 data_prefix: dict = dict(img_path='JPEGImages', seg_map_path='WSSS_maps',
+                                          points_path='Peak_points'),
+                 cls_label_file: Optional[str] = None,
+                 coco_ann_file: Optional[str] = None,
+                 img_suffix: str = '.jpg',
+                 check_files: bool = True,
+                 **kwargs):
+        if data_root is None or not osp.isdir(data_root):
+            raise FileNotFoundError(f'{data_root}: data_root does not exist or is not a directory')
+        self.cls_label_file = cls_label_file
+        self.coco_ann_file = coco_ann_file
+        self.img_suffix = img_suffix
+        self.check_files = check_files
+        data_prefix = {k: v for k, v in dict(data_prefix).items() if v is not None}
+        super().__init__(data_root=data_root, ann_file=ann_file, data_prefix=data_prefix, **kwargs)
+
+    def _abs(self, p: str) -> str:
+        return p if osp.isabs(p) else osp.join(self.data_root, p)
+
+    def load_data_list(self) -> List[dict]:
+        if not osp.isfile(self.ann_file):
+            raise FileNotFoundError(f'{self.ann_file}: split file not found')
+        with open(self.ann_file) as f:
+            ids = [ln.split()[0] for ln in f if ln.strip()]
+        if not ids:
+            raise ValueError(f'{self.ann_file}: split file is empty')
+        num_classes = len(self._metainfo['classes'])
+        labels = None
+        if self.cls_label_file:
+            path = self._abs(self.cls_label_file)
+            labels = read_cls_labels(path, num_classes)
+            missing = [i for i in ids if i not in labels]
+            if missing:
+                raise ValueError(f'{path}: no labels for {len(missing)} ids, e.g. {missing[:3]}')
+        coco_ids = None
+        if self.coco_ann_file:
+            path = self._abs(self.coco_ann_file)
+            if not osp.isfile(path):
+                raise FileNotFoundError(f'{path}: COCO annotation file not found')
+            with open(path) as f:
+                coco = json.load(f)
+            coco_ids = {osp.splitext(osp.basename(im['file_name']))[0]: im['id'] for im in coco['images']}
+        pre = self.data_prefix
+        suffix = dict(img_path=self.img_suffix, seg_map_path='.png', points_path='.txt', inst_map_path='.png')
+        data_list = []
+        for idx, name in enumerate(ids):
+            info = dict(img_id=idx if coco_ids is None else coco_ids.get(name), file_id=name, num_classes=num_classes,
+                        img_labels=None if labels is None else labels[name], instances=[], seg_fields=[])
+            if info['img_id'] is None:
+                raise ValueError(f'{self._abs(self.coco_ann_file)}: image {name} of {self.ann_file} is not listed')
+            for key, sfx in suffix.items():
+                if key in pre:
+                    info[key] = osp.join(pre[key], name + sfx)
+            data_list.append(info)
+        if self.check_files:
+            for info in data_list:
+                for key in suffix:
+                    if key in info and not osp.isfile(info[key]):
+                        raise FileNotFoundError(f'{info[key]}: listed in {self.ann_file} but missing ({key})')
+        return data_list
+
+    def get_cat_ids(self, idx: int) -> List[int]:
+        labels = self.get_data_info(idx).get('img_labels')
+        return list(labels) if labels else []
+
+
+@DATASETS.register_module()
+class BestieSyntheticDataset(BestieVOCDataset):
+    """:class:`BestieVOCDataset` with the embedded classes; generates ``data_root`` when empty."""
+    METAINFO = dict(classes=SYNTHETIC_FG_CLASSES)
+
+    def __init__(self, data_root: str = 'data/synthetic', **kwargs):
+        if not osp.isfile(osp.join(data_root, 'meta.json')):
+            # numpy/PIL-only generator; it locks data_root and never overwrites foreign data
+            from mmwsss.datasets.synthetic.generator import ensure_synthetic_dataset
+            ensure_synthetic_dataset(data_root)
+        super().__init__(data_root=data_root, **kwargs)

@@ -1,0 +1,3 @@
+from . import hooks  # noqa: F401  (registration)
+
+__all__ = ['hooks']

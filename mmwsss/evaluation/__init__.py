@@ -1,0 +1,3 @@
+from . import metrics  # noqa: F401  (registration)
+
+__all__ = ['metrics']

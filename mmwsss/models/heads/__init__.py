@@ -1,0 +1,6 @@
+# Each module adds its own import line and extends __all__ (several authors edit this file).
+__all__ = []
+from .blp_head import BLPHead, mlp_head
+__all__ += ['BLPHead', 'mlp_head']
+from .sec_head import SECHead
+__all__ += ['SECHead']

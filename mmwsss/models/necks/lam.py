@@ -1,0 +1,349 @@
+"""BLPSeg Local Aggregation Module (LAM), spec ``blpseg_wood.md`` A.2.3 and A.3.
+
+LAM re-mixes the stride-4 segmentation logits of every image with an attention whose keys are a
+learned 4x4/stride-4 patch embedding of the (normalised) input image and whose bias is a fixed
+Gaussian of the grid distance (sigma = 6 cells):
+
+    W[a, b]   = exp(f_a . f_b - |p_a - p_b|^2 / 2 sigma^2) / sum_a' exp(...)      (A.3 closed form)
+    out[c, b] = sum_a s[c, a] W[a, b]
+
+Two implementations are kept:
+
+* :func:`lam_dense` builds the dense N x N matrices exactly as the original code does
+  (softmax over ``a`` of the dot products, times the Gaussian, renormalised with ``+ 1e-7``).
+  Memory is quadratic in the number of positions N = h * w; it is the test reference.
+* :func:`lam_attention` (used in training and inference) folds the Gaussian into the dot product,
+
+      -|p_a - p_b|^2 / 2 sigma^2 = (p_a . p_b) / sigma^2 - |p_a|^2 / 2 sigma^2 - |p_b|^2 / 2 sigma^2,
+
+  drops the query-only term ``|p_b|^2`` (constant in the softmax over ``a``), and so turns LAM into a
+  standard scaled-dot-product attention with queries ``[f_b, p_b / sigma, 1]``, keys
+  ``[f_a, p_a / sigma, -|p_a|^2 / 2 sigma^2]`` and values ``s[:, a]``. PyTorch's fused (flash)
+  attention then never materialises the N x N matrix, so memory grows linearly with N.
+"""
+import math
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+
+__all__ = ['lam_dense', 'lam_attention', 'lam_blocked', 'lam_linear', 'grid_coordinates', 'BLPPatchEmbed', 'LocalAggregationModule']
+
+
+def grid_coordinates(h: int, w: int, device=None, dtype=torch.float32, center: bool = False) -> torch.Tensor:
+    """Row/column coordinates of an ``h x w`` grid in grid units.
+
+    Args:
+        h: Grid height.
+        w: Grid width.
+        device: Torch device.
+        dtype: Floating dtype.
+        center: Subtract the grid centre (keeps the folded attention logits small; distances are
+            translation invariant, so the result of LAM does not change).
+
+    Returns:
+        Tensor of shape (h * w, 2), row-major (index ``r * w + c`` holds ``(r, c)``).
+    """
+    rows = torch.arange(h, device=device, dtype=dtype)
+    cols = torch.arange(w, device=device, dtype=dtype)
+    if center:
+        rows = rows - (h - 1) / 2.0
+        cols = cols - (w - 1) / 2.0
+    rr, cc = torch.meshgrid(rows, cols, indexing='ij')
+    return torch.stack([rr.reshape(-1), cc.reshape(-1)], dim=1)
+
+
+def _check_inputs(logits: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
+    if logits.dim() != 4 or feats.dim() != 4:
+        raise ValueError(f'LAM expects logits (N, C, h, w) and features (N, D, h, w), got '
+                         f'{tuple(logits.shape)} and {tuple(feats.shape)}')
+    if logits.shape[0] != feats.shape[0]:
+        raise ValueError(f'LAM: batch sizes differ: logits {logits.shape[0]}, features {feats.shape[0]}')
+    if feats.shape[2:] != logits.shape[2:]:
+        # The original resizes the embedding to the logit grid when the two disagree (A.3).
+        feats = F.interpolate(feats, size=logits.shape[2:], mode='bilinear', align_corners=False)
+    return feats
+
+
+def lam_dense(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0, eps: float = 1e-7) -> torch.Tensor:
+    """Dense (quadratic-memory) LAM, written like the original for use as a test reference (A.3).
+
+    Args:
+        logits: Segmentation logits ``s``, shape (N, C, h, w).
+        feats: Patch embedding ``f``, shape (N, D, h', w'); resized bilinearly to (h, w) if needed.
+        sigma: Gaussian width in grid cells.
+        eps: Added to the renormalisation denominator (the original's ``1e-7``).
+
+    Returns:
+        Aggregated logits, shape (N, C, h, w).
+    """
+    feats = _check_inputs(logits, feats)
+    n, c, h, w = logits.shape
+    s = logits.reshape(n, c, h * w)
+    f = feats.reshape(n, feats.shape[1], h * w)
+    affinity = torch.einsum('nda,ndb->nab', f, f).softmax(dim=1)  # softmax over a (A.3)
+    p = grid_coordinates(h, w, device=logits.device, dtype=torch.float32)
+    gauss = torch.exp(-torch.cdist(p, p).pow(2) / (2.0 * sigma ** 2)).to(affinity.dtype)
+    weight = affinity * gauss.unsqueeze(0)
+    weight = weight / (weight.sum(dim=1, keepdim=True) + eps)
+    out = torch.einsum('nca,nab->ncb', s, weight)
+    return out.reshape(n, c, h, w)
+
+
+def _pad_last(x: torch.Tensor, size: int) -> torch.Tensor:
+    return F.pad(x, (0, size - x.shape[-1])) if x.shape[-1] < size else x
+
+
+def lam_attention(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0) -> torch.Tensor:
+    """Linear-memory LAM through fused scaled-dot-product attention (A.3 closed form).
+
+    Queries ``[f_b, p_b / sigma, 1]``, keys ``[f_a, p_a / sigma, -|p_a|^2 / (2 sigma^2)]``, values
+    ``s[:, a]``, attention scale 1. All three are zero-padded to one common last dimension that is a
+    multiple of 8, because PyTorch's fused CPU (flash) kernel needs equal head sizes; zero columns
+    change neither the dot products nor (after slicing) the output. The computation runs in float32
+    even under autocast: the folded logits are sums of terms of size ~|p|^2 / sigma^2, which
+    half precision would round visibly.
+
+    Args:
+        logits: Segmentation logits ``s``, shape (N, C, h, w).
+        feats: Patch embedding ``f``, shape (N, D, h', w'); resized bilinearly to (h, w) if needed.
+        sigma: Gaussian width in grid cells.
+
+    Returns:
+        Aggregated logits, shape (N, C, h, w), dtype of ``logits``.
+    """
+    feats = _check_inputs(logits, feats)
+    n, c, h, w = logits.shape
+    d = feats.shape[1]
+    out_dtype = logits.dtype
+    device_type = logits.device.type
+    with torch.autocast(device_type=device_type, enabled=False):
+        s = logits.float().reshape(n, c, h * w).transpose(1, 2)  # (N, hw, C) values
+        f = feats.float().reshape(n, d, h * w).transpose(1, 2)  # (N, hw, D)
+        # Centred coordinates keep |p|^2 / sigma^2 small, so fp32 cancellation stays ~1e-6.
+        p = grid_coordinates(h, w, device=logits.device, center=True) / sigma  # (hw, 2)
+        ones = torch.ones(h * w, 1, device=logits.device)
+        q_extra = torch.cat([p, ones], dim=1)
+        k_extra = torch.cat([p, -0.5 * p.pow(2).sum(dim=1, keepdim=True)], dim=1)
+        q = torch.cat([f, q_extra.expand(n, -1, -1)], dim=2)
+        k = torch.cat([f, k_extra.expand(n, -1, -1)], dim=2)
+        dim = int(math.ceil(max(d + 3, c) / 8.0) * 8)
+        q = _pad_last(q, dim).unsqueeze(1)
+        k = _pad_last(k, dim).unsqueeze(1)
+        v = _pad_last(s, dim).unsqueeze(1)
+        out = F.scaled_dot_product_attention(q, k, v, scale=1.0)  # (N, 1, hw, dim)
+        out = out[:, 0, :, :c].transpose(1, 2).reshape(n, c, h, w)
+    return out.to(out_dtype)
+
+
+def _sym_block(g: torch.Tensor, kb: torch.Tensor, i: slice, j: slice) -> torch.Tensor:
+    """Block (i, j) of the symmetric LAM logit matrix S = f.f^T - D^2 / 2 sigma^2, (n, |i|, |j|)."""
+    return torch.baddbmm(kb[i].unsqueeze(1) + kb[j].unsqueeze(0), g[:, i], g[:, j].transpose(1, 2))
+
+
+class _SymmetricBlockLAM(torch.autograd.Function):
+    """Exact LAM with O(N * block) memory that exploits the symmetry of its logit matrix.
+
+    ``S[a, b] = f_a . f_b - |p_a - p_b|^2 / 2 sigma^2 = g_a . g_b + k_a + k_b`` with
+    ``g = [f, p / sigma]`` and ``k = -|p|^2 / 2 sigma^2`` is symmetric, so each off-diagonal block is
+    computed once and serves both as "queries I / keys J" and (transposed) "queries J / keys I".
+    Forward: online softmax over the keys (running max / sum / weighted values per query); backward:
+    blocks are recomputed from the saved log-sum-exp, and ``dg = (dS + dS^T) g`` again needs one
+    product per block pair. Matrix products: 0.5 (forward) + 1.5 (backward) of a full N x N x D
+    product, against ~7 for fused attention with the value dimension padded to D.
+    """
+
+    @staticmethod
+    def forward(ctx, g, kb, s, block):  # g (n, N, D), kb (N,), s (n, N, C)
+        n, num, _ = g.shape
+        blocks = [slice(a, min(a + block, num)) for a in range(0, num, block)]
+        m = g.new_full((n, num), float('-inf'))
+        lsum = g.new_zeros((n, num))
+        acc = g.new_zeros(s.shape)
+        for bi, i in enumerate(blocks):
+            for j in blocks[bi:]:
+                t = _sym_block(g, kb, i, j)
+                diag = j.start == i.start
+                # queries i, keys j (rows of t)
+                m_new = torch.maximum(m[:, i], t.amax(dim=2))
+                alpha = torch.exp(m[:, i] - m_new)
+                e = t.sub(m_new.unsqueeze(2)) if not diag else t.sub_(m_new.unsqueeze(2))
+                e.exp_()
+                lsum[:, i] = lsum[:, i] * alpha + e.sum(dim=2)
+                acc[:, i] = torch.baddbmm(acc[:, i] * alpha.unsqueeze(2), e, s[:, j])
+                m[:, i] = m_new
+                if diag:
+                    continue
+                # queries j, keys i (columns of t); t is not needed afterwards, so work in place
+                m_new = torch.maximum(m[:, j], t.amax(dim=1))
+                alpha = torch.exp(m[:, j] - m_new)
+                e = t.sub_(m_new.unsqueeze(1)).exp_()
+                lsum[:, j] = lsum[:, j] * alpha + e.sum(dim=1)
+                acc[:, j] = torch.baddbmm(acc[:, j] * alpha.unsqueeze(2), e.transpose(1, 2), s[:, i])
+                m[:, j] = m_new
+        out = acc / lsum.unsqueeze(2)
+        lse = m + torch.log(lsum)
+        ctx.save_for_backward(g, kb, s, out, lse)
+        ctx.blocks = blocks
+        return out
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        g, kb, s, out, lse = ctx.saved_tensors
+        grad_out = grad_out.contiguous()
+        delta = (grad_out * out).sum(dim=2)  # (n, N): sum_c dO * O
+        dg = torch.zeros_like(g) if ctx.needs_input_grad[0] else None
+        ds = torch.zeros_like(s)
+        blocks = ctx.blocks
+        for bi, i in enumerate(blocks):
+            for j in blocks[bi:]:
+                t = _sym_block(g, kb, i, j)
+                diag = j.start == i.start
+                # queries i / keys j: P1[q, k] in the (i, j) layout of t
+                p1 = t.sub(lse[:, i].unsqueeze(2)) if not diag else t.sub_(lse[:, i].unsqueeze(2))
+                p1.exp_()
+                ds[:, j] += torch.bmm(p1.transpose(1, 2), grad_out[:, i])
+                dsym = torch.bmm(grad_out[:, i], s[:, j].transpose(1, 2))
+                dsym.sub_(delta[:, i].unsqueeze(2)).mul_(p1)  # dS = P * (dP - delta)
+                if not diag:
+                    # queries j / keys i, kept in the (i, j) layout; t is consumed in place
+                    p2 = t.sub_(lse[:, j].unsqueeze(1)).exp_()
+                    ds[:, i] += torch.bmm(p2, grad_out[:, j])
+                    dp2 = torch.bmm(s[:, i], grad_out[:, j].transpose(1, 2))
+                    dsym.add_(dp2.sub_(delta[:, j].unsqueeze(1)).mul_(p2))
+                    if dg is not None:
+                        dg[:, i] += torch.bmm(dsym, g[:, j])
+                        dg[:, j] += torch.bmm(dsym.transpose(1, 2), g[:, i])
+                elif dg is not None:
+                    dg[:, i] += torch.bmm(dsym + dsym.transpose(1, 2), g[:, i])
+        return dg, None, ds, None
+
+
+def lam_blocked(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0, block: int = 1536) -> torch.Tensor:
+    """Exact linear-memory LAM by symmetric blocks (fastest on CPU); see :class:`_SymmetricBlockLAM`.
+
+    Args:
+        logits: (N, C, h, w) segmentation logits.
+        feats: (N, D, h', w') patch embedding (resized to (h, w) if needed).
+        sigma: Gaussian width in grid cells.
+        block: Block size (positions); memory is O(h w * block).
+
+    Returns:
+        (N, C, h, w) aggregated logits, dtype of ``logits`` (computed in float32).
+    """
+    feats = _check_inputs(logits, feats)
+    n, c, h, w = logits.shape
+    with torch.autocast(device_type=logits.device.type, enabled=False):
+        s = logits.float().reshape(n, c, h * w).transpose(1, 2).contiguous()
+        f = feats.float().reshape(n, feats.shape[1], h * w).transpose(1, 2)
+        p = grid_coordinates(h, w, device=logits.device, center=True) / sigma
+        g = torch.cat([f, p.expand(n, -1, -1)], dim=2).contiguous()
+        kb = -0.5 * p.pow(2).sum(dim=1)
+        out = _SymmetricBlockLAM.apply(g, kb, s, int(block))
+        out = out.transpose(1, 2).reshape(n, c, h, w)
+    return out.to(logits.dtype)
+
+
+def lam_linear(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0) -> torch.Tensor:
+    """Linear-memory LAM: fused attention on accelerators, symmetric blocks on CPU (same result)."""
+    if logits.device.type == 'cpu':
+        return lam_blocked(logits, feats, sigma)
+    return lam_attention(logits, feats, sigma)
+
+
+class BLPPatchEmbed(nn.Module):
+    """Swin-style patch embedding of the normalised image: the "shallow feature" of LAM (A.2.3).
+
+    Zero-pads right/bottom to a multiple of ``patch_size``, then conv ``patch_size`` x ``patch_size``
+    stride ``patch_size`` (bias) -> LayerNorm over channels -> 1x1 conv (bias).
+
+    Args:
+        in_channels: Image channels.
+        embed_dims: Output channels D.
+        patch_size: Patch size and stride (4 = the decoder's output stride).
+    """
+
+    def __init__(self, in_channels: int = 3, embed_dims: int = 256, patch_size: int = 4):
+        super().__init__()
+        self.patch_size = patch_size
+        self.proj = nn.Conv2d(in_channels, embed_dims, kernel_size=patch_size, stride=patch_size)
+        self.norm = nn.LayerNorm(embed_dims)
+        self.out = nn.Conv2d(embed_dims, embed_dims, kernel_size=1)
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        """Embed an image batch.
+
+        Args:
+            img: (N, 3, H, W) normalised images.
+
+        Returns:
+            (N, D, ceil(H / 4), ceil(W / 4)) features.
+        """
+        ps = self.patch_size
+        pad_h, pad_w = (-img.shape[2]) % ps, (-img.shape[3]) % ps
+        if pad_h or pad_w:
+            img = F.pad(img, (0, pad_w, 0, pad_h))
+        x = self.proj(img)
+        x = self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        return self.out(x)
+
+
+_IMPLS = dict(linear=lam_linear, attention=lam_attention, blocked=lam_blocked, dense=lam_dense)
+
+
+@MODELS.register_module()
+class LocalAggregationModule(BaseModule):
+    """LAM: patch embedding of the image + Gaussian-biased attention over the logits (A.3).
+
+    Applied after the segmentation head on the stride-4 logits, in training and inference.
+
+    Args:
+        in_channels: Image channels.
+        embed_dims: Patch-embedding channels (256 in the original).
+        patch_size: Patch size / stride of the embedding (4 = decoder stride).
+        sigma: Gaussian width in grid cells (``MODEL_LAM_SIGMA`` = 6).
+        impl: ``'linear'`` (default: :func:`lam_linear`, fused attention on GPU, symmetric blocks on
+            CPU), ``'attention'``, ``'blocked'`` (both linear memory) or ``'dense'`` (quadratic reference).
+        init_cfg: mmengine init config (unused; weights use kaiming fan-out, A.2.3).
+    """
+
+    def __init__(self, in_channels: int = 3, embed_dims: int = 256, patch_size: int = 4, sigma: float = 6.0,
+                 impl: str = 'linear', init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        if impl not in _IMPLS:
+            raise ValueError(f'LocalAggregationModule: impl must be one of {sorted(_IMPLS)}, got {impl!r}')
+        if sigma <= 0:
+            raise ValueError(f'LocalAggregationModule: sigma must be > 0, got {sigma}')
+        self.sigma = float(sigma)
+        self.impl = impl
+        self.embed = BLPPatchEmbed(in_channels, embed_dims, patch_size)
+        self._kaiming_init()
+
+    def _kaiming_init(self) -> None:
+        # A.2.3: kaiming_normal_(fan_out, relu) on convs outside the backbone, default bias, LN default.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+
+    def init_weights(self) -> None:
+        """Keep the kaiming init done in ``__init__`` (mmengine calls this after building)."""
+        self._kaiming_init()
+
+    def forward(self, logits: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
+        """Aggregate logits.
+
+        Args:
+            logits: (N, C, h, w) stride-4 segmentation logits.
+            img: (N, 3, H, W) normalised input images.
+
+        Returns:
+            (N, C, h, w) aggregated logits.
+        """
+        return _IMPLS[self.impl](logits, self.embed(img), self.sigma)
+
+    def extra_repr(self) -> str:
+        return f'sigma={self.sigma}, impl={self.impl!r}'
+

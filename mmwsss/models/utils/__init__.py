@@ -1,0 +1,2 @@
+# Each module adds its own import line and extends __all__ (several authors edit this file).
+__all__ = []

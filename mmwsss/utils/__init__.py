@@ -1,0 +1,3 @@
+from .io import atomic_save_npy, atomic_save_png, atomic_write
+
+__all__ = ['atomic_write', 'atomic_save_png', 'atomic_save_npy']

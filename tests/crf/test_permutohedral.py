@@ -1,0 +1,58 @@
+"""The torch permutohedral lattice: Gaussian approximation, batch isolation, linear memory."""
+import numpy as np
+import pytest
+import torch
+
+from mmwsss.crf.permutohedral import PermutohedralLattice
+
+
+def _points(n, d, seed=0, spread=4.0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, d, generator=g) * spread
+
+
+@pytest.mark.parametrize('d', [2, 5])
+def test_approximates_gaussian_filter(d):
+    f = _points(400, d, spread=3.0)
+    v = torch.rand(400, 3, generator=torch.Generator().manual_seed(1))
+    out = PermutohedralLattice(f).apply(v)
+    K = torch.exp(-0.5 * torch.cdist(f.double(), f.double())**2).float()
+    exact = K @ v
+    # The lattice output equals the Gaussian filter up to a global scale and a ~20% blur-shape error
+    # (pydensecrf's approximation; the symmetric normalisation of the CRF removes the scale).
+    scale = (out * exact).sum() / (exact * exact).sum()
+    assert 0.3 < float(scale) < 1.5
+    assert float((out - scale * exact).norm() / out.norm()) < 0.25
+    # The filter is linear and symmetric: <u, L v> = <L u, v>.
+    lat = PermutohedralLattice(f)
+    u = torch.rand(400, 3, generator=torch.Generator().manual_seed(2))
+    assert torch.allclose((u * lat.apply(v)).sum(), (lat.apply(u) * v).sum(), rtol=1e-4)
+
+
+def test_batch_index_separates_images():
+    f1, f2 = _points(200, 5, seed=3), _points(150, 5, seed=4)
+    v1, v2 = torch.rand(200, 4), torch.rand(150, 4)
+    joint = PermutohedralLattice(torch.cat([f1, f2]), torch.cat([torch.zeros(200), torch.ones(150)]).long())
+    out = joint.apply(torch.cat([v1, v2]))
+    torch.testing.assert_close(out[:200], PermutohedralLattice(f1).apply(v1), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out[200:], PermutohedralLattice(f2).apply(v2), atol=1e-5, rtol=1e-5)
+
+
+def test_memory_is_linear_in_points():
+    # Nothing of size P x P: the operators hold O(P (d+1)) entries (5000 points -> P^2 would be 25e6).
+    f = _points(5000, 5, seed=5, spread=20.0)
+    lat = PermutohedralLattice(f)
+    entries = lat.splat.values().numel() + lat.slice.values().numel() + sum(b.values().numel() for b in lat.blur)
+    assert lat.num_vertices <= 5000 * 6
+    assert entries <= 2 * 5000 * 6 + 6 * 3 * lat.num_vertices
+    assert lat.apply(torch.ones(5000, 2)).shape == (5000, 2)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match=r'\(P, d\)'):
+        PermutohedralLattice(torch.rand(10))
+    lat = PermutohedralLattice(torch.rand(10, 2))
+    with pytest.raises(ValueError, match='expected 10 rows'):
+        lat.apply(torch.rand(9, 1))
+    with pytest.raises(ValueError, match='too large'):
+        PermutohedralLattice(torch.tensor([[0.0] * 5, [1e7] * 5]))

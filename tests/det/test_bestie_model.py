@@ -1,0 +1,170 @@
+"""BESTIE model: losses, refinement in the training step, predict → mmdet pred_instances, metrics."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.fixture(scope='module')
+def reg():
+    import mmwsss.det  # noqa: F401
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    return MODELS
+
+
+def _model(reg, sup='cls', refine=True):
+    return reg.build(dict(
+        type='BESTIE', num_classes=2, sup=sup, refine=refine,
+        data_preprocessor=dict(type='DetDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1], pad_size_divisor=8),
+        backbone=dict(_scope_='mmseg', type='ResNetV1c', depth=18, stem_channels=8, base_channels=8,
+                      out_indices=(0, 1, 2, 3), dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1)),
+        head=dict(type='BestieHead', in_channels=[8, 16, 32, 64], in_index=[0, 1, 2, 3], head_channels=16),
+        refine_cfg=dict(sigma=2, nms_kernel=7, min_area=10), test_cfg=dict(nms_kernel=7, min_area=10)))
+
+
+def _samples(sup, n=2, h=48, w=48):
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import PixelData
+    from mmwsss.det.models.targets import generate_pseudo_targets
+    out = []
+    for _ in range(n):
+        sem = np.zeros((h, w), np.uint8)
+        sem[4:20, 4:44] = 1
+        sem[28:44, 10:30] = 2
+        pts = np.array([[10, 10, 0, 1], [35, 10, 0, 1], [20, 35, 1, 1]], np.float32)
+        t = generate_pseudo_targets(sem, pts, 2, [0, 1], sup='point' if sup == 'point' else 'cls', sigma=2,
+                                    min_area=10)
+        s = DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w), img_path='x.jpg'))
+        s.gt_sem_seg = PixelData(sem_seg=torch.from_numpy(sem.astype(np.int64))[None])
+        s.gt_center = PixelData(data=torch.from_numpy(t['center']))
+        s.gt_offset = PixelData(data=torch.from_numpy(t['offset']))
+        s.gt_weight = PixelData(data=torch.from_numpy(t['weight']))
+        s.gt_img_labels = torch.tensor([1.0, 1.0, 1.0])
+        s.gt_points = torch.from_numpy(pts)
+        out.append(s)
+    return out
+
+
+@pytest.mark.parametrize('sup,refine', [('cls', True), ('cls', False), ('point', True), ('full', False)])
+def test_loss_and_backward(reg, sup, refine):
+    torch.manual_seed(0)
+    m = _model(reg, sup, refine)
+    data = dict(inputs=[torch.randint(0, 255, (3, 48, 48), dtype=torch.uint8) for _ in range(2)],
+                data_samples=_samples(sup))
+    data = m.data_preprocessor(data, True)
+    losses = m.loss(data['inputs'], data['data_samples'])
+    assert set(losses) == {'loss_seg', 'loss_center', 'loss_offset'}
+    total = sum(losses.values())
+    assert torch.isfinite(total) and total > 0
+    total.backward()
+    assert m.head.offset[2].weight.grad.abs().sum() > 0
+
+
+def test_refined_terms_average_with_pseudo_terms(reg, monkeypatch):
+    """With refinement on, centre/offset losses are ½(pseudo + refined) (bestie.md §5)."""
+    torch.manual_seed(0)
+    m = _model(reg, 'cls', True)
+    data = m.data_preprocessor(dict(inputs=[torch.zeros(3, 48, 48, dtype=torch.uint8)] * 2,
+                                    data_samples=_samples('cls')), True)
+    import mmwsss.det.models.bestie as mb
+    zero = lambda seg, c, o, *a, **k: dict(center=torch.zeros_like(c), offset=torch.zeros_like(o),  # noqa: E731
+                                           weight=torch.zeros_like(o[:, :1]))
+    monkeypatch.setattr(mb, 'refine_label_generation', zero)
+    with torch.no_grad():
+        l_ref = m.loss(data['inputs'], data['data_samples'])
+        m.refine = False
+        l_plain = m.loss(data['inputs'], data['data_samples'])
+    assert l_ref['loss_center'] == pytest.approx(0.5 * l_plain['loss_center'].item(), rel=1e-5)
+    assert l_ref['loss_offset'] == pytest.approx(0.5 * l_plain['loss_offset'].item(), rel=1e-5)
+
+
+def test_predict_returns_instances_at_original_size(reg):
+    m = _model(reg).eval()
+    samples = _samples('cls', n=1, h=64, w=64)
+    samples[0].set_metainfo(dict(ori_shape=(50, 70)))
+    data = m.data_preprocessor(dict(inputs=[torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)],
+                                    data_samples=samples), False)
+    out = m.predict(data['inputs'], data['data_samples'])
+    p = out[0].pred_instances
+    assert p.masks.shape[1:] == (50, 70) and p.masks.dtype == torch.bool
+    assert len(p.labels) == len(p.scores) == len(p.bboxes) == p.masks.shape[0]
+    raw = m._forward(data['inputs'])
+    assert [t.shape[1] for t in raw] == [3, 2, 2] and raw[0].shape[2:] == (64, 64)
+
+
+def _coco_gt(tmp_path, masks, labels):
+    from pycocotools import mask as mu
+    anns = []
+    for i, (mk, lb) in enumerate(zip(masks, labels), 1):
+        rle = mu.encode(np.asfortranarray(mk.astype(np.uint8)))
+        rle['counts'] = rle['counts'].decode()
+        ys, xs = np.nonzero(mk)
+        anns.append(dict(id=i, image_id=1, category_id=int(lb) + 1, segmentation=rle, area=int(mk.sum()),
+                         bbox=[int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)],
+                         iscrowd=0))
+    d = dict(images=[dict(id=1, file_name='a.jpg', height=40, width=40)], annotations=anns,
+             categories=[dict(id=1, name='a'), dict(id=2, name='b')])
+    p = tmp_path / 'gt.json'
+    p.write_text(json.dumps(d))
+    return str(p)
+
+
+def test_pred_instances_accepted_by_coco_and_voc_metrics(reg, tmp_path):
+    from mmdet.evaluation import CocoMetric
+    from mmwsss.det.evaluation import VOCInstanceMetric
+    from mmwsss.det.models.postprocess import get_instances, to_pred_instances
+    from PIL import Image
+    # two touching same-class instances + one of another class, predicted from perfect dense maps
+    h = w = 40
+    inst = np.zeros((h, w), np.uint8)
+    inst[5:25, 2:18] = 1
+    inst[5:25, 18:34] = 2
+    inst[28:38, 5:35] = 3
+    sem = np.zeros_like(inst)
+    sem[(inst == 1) | (inst == 2)] = 1
+    sem[inst == 3] = 2
+    prob = torch.zeros(3, h, w)
+    for c in range(3):
+        prob[c][torch.from_numpy(sem == c)] = 1.0
+    from mmwsss.det.models.targets import generate_oracle_targets
+    t = generate_oracle_targets(inst, sem, 2, sigma=2)
+    r = get_instances(prob, torch.from_numpy(t['center']), torch.from_numpy(t['offset']), nms_kernel=7, min_area=10)
+    pred = to_pred_instances(r)
+    assert len(pred) == 3
+    masks = [inst == i for i in (1, 2, 3)]
+    ann = _coco_gt(tmp_path, masks, [0, 0, 1])
+    coco = CocoMetric(ann_file=ann, metric='segm')
+    coco.dataset_meta = dict(classes=('a', 'b'))
+    sample = dict(img_id=1, ori_shape=(h, w), pred_instances=dict(
+        masks=pred.masks, labels=pred.labels, scores=pred.scores, bboxes=pred.bboxes))
+    coco.process({}, [sample])
+    res = coco.evaluate(1)
+    assert res['coco/segm_mAP_50'] == pytest.approx(1.0)
+    (tmp_path / 'SegmentationObject').mkdir()
+    (tmp_path / 'SegmentationClass').mkdir()
+    Image.fromarray(inst).save(tmp_path / 'SegmentationObject' / 'a.png')
+    Image.fromarray(sem).save(tmp_path / 'SegmentationClass' / 'a.png')
+    voc = VOCInstanceMetric(data_root=str(tmp_path))
+    voc.dataset_meta = dict(classes=('a', 'b'))
+    voc.process({}, [dict(img_path='x/a.jpg', pred_instances=dict(masks=pred.masks, labels=pred.labels,
+                                                                  scores=pred.scores))])
+    res = voc.evaluate(1)
+    assert res['voc_ins/mAP50'] == pytest.approx(100.0) and res['voc_ins/mAP75'] == pytest.approx(100.0)
+
+
+def test_export_coco_roundtrip():
+    from pycocotools import mask as mu
+    from mmwsss.det.apis.export_coco import build_coco_dict, instances_to_coco_annotations
+    m = np.zeros((2, 10, 12), bool)
+    m[0, 1:4, 2:6] = True
+    m[1, 5:9, 0:3] = True
+    anns = instances_to_coco_annotations(m, [1, 0], [0.9, 0.05], image_id=7, start_ann_id=3, score_thr=0.1)
+    assert len(anns) == 1
+    a = anns[0]
+    assert (a['id'], a['image_id'], a['category_id'], a['area'], a['bbox']) == (3, 7, 2, 12, [2, 1, 4, 3])
+    assert np.array_equal(mu.decode(dict(a['segmentation'], counts=a['segmentation']['counts'].encode())), m[0])
+    d = build_coco_dict([dict(id=7, file_name='x.jpg', height=10, width=12)], anns, ('p', 'q'))
+    assert d['categories'] == [dict(id=1, name='p'), dict(id=2, name='q')]

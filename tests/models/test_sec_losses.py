@@ -1,0 +1,213 @@
+"""SEC losses (sec_wsscoseg.md A4-A7) against hand-computed values on tiny inputs."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mmwsss.models.losses.sec_losses import (SECConstrainLoss, SECExpandLoss, SECSeedLoss, crf_target, gwrp,
+                                             sec_constrain_loss, sec_expand_loss, sec_seed_loss, sec_softmax)
+
+
+def _probs(values):
+    """(C, H, W) nested list -> (1, C, H, W) float64 tensor."""
+    return torch.tensor(values, dtype=torch.float64)[None]
+
+
+def test_sec_softmax_floor_and_values():
+    z = torch.tensor([[0.0, 0.0, 0.0]], dtype=torch.float64).view(1, 3, 1, 1)
+    f = sec_softmax(z)
+    assert torch.allclose(f, torch.full_like(f, 1 / 3))
+    # a hugely dominant logit: the other classes keep exactly min_prob / (1 + C*min_prob)
+    z = torch.tensor([100.0, -100.0, -100.0], dtype=torch.float64).view(1, 3, 1, 1)
+    f = sec_softmax(z)
+    floor = 1e-4 / (1 + 3e-4)
+    assert f[0, 1, 0, 0].item() == pytest.approx(floor, rel=1e-9)
+    assert f.sum().item() == pytest.approx(1.0)
+
+
+def test_gwrp_hand_value_and_limits():
+    x = torch.tensor([1.0, 3.0, 2.0], dtype=torch.float64).view(1, 1, 1, 3)
+    # sorted desc (3, 2, 1), weights (1, .5, .25) / 1.75
+    assert gwrp(x, 0.5).item() == pytest.approx((3 + 1 + 0.25) / 1.75)
+    torch.manual_seed(0)
+    p = torch.rand(2, 3, 5, 4, dtype=torch.float64)
+    mx = p.flatten(2).max(-1).values
+    avg = p.flatten(2).mean(-1)
+    assert torch.allclose(gwrp(p, 0.0), mx)
+    assert torch.allclose(gwrp(p, 1e-8), mx, atol=1e-7)
+    assert torch.allclose(gwrp(p, 1.0), avg)
+    assert torch.allclose(gwrp(p, 1 - 1e-9), avg, atol=1e-7)
+    # monotone between the two limits
+    mid = gwrp(p, 0.9)
+    assert bool(((mid <= mx + 1e-12) & (mid >= avg - 1e-12)).all())
+    with pytest.raises(ValueError, match='decay'):
+        gwrp(p, 1.5)
+
+
+def test_gwrp_spec_weight_mass():
+    # sec_wsscoseg.md A6: with n = 1681, d = 0.996 gives Z ~ 249.7, top 10.3% carry 50% of the weight
+    n = 1681
+    w = 0.996**np.arange(n)
+    assert w.sum() == pytest.approx(249.7, abs=0.1)
+    assert w[:int(0.103 * n)].sum() / w.sum() == pytest.approx(0.5, abs=0.01)
+
+
+def test_gwrp_gradient_goes_to_sorted_values():
+    x = torch.tensor([1.0, 3.0, 2.0], dtype=torch.float64, requires_grad=True)
+    gwrp(x.view(1, 1, 3), 0.5).backward()
+    assert torch.allclose(x.grad, torch.tensor([0.25, 1.0, 0.5], dtype=torch.float64) / 1.75)
+
+
+def test_seed_loss_hand_value():
+    # C = 2, 1x2 grid; bg cue at pixel 0, fg cue at pixel 1
+    p = _probs([[[0.8, 0.3]], [[0.2, 0.7]]])
+    cues = _probs([[[1, 0]], [[0, 1]]])
+    assert sec_seed_loss(p, cues).item() == pytest.approx(-(math.log(0.8) + math.log(0.7)) / 2)
+    # one normaliser per image (all cue pixels together), batch mean over images
+    cues2 = _probs([[[1, 1]], [[0, 0]]])
+    both = sec_seed_loss(torch.cat([p, p]), torch.cat([cues, cues2]))
+    expected = (-(math.log(0.8) + math.log(0.7)) / 2 - (math.log(0.8) + math.log(0.3)) / 2) / 2
+    assert both.item() == pytest.approx(expected)
+
+
+def test_seed_loss_no_cue_is_finite():
+    p = sec_softmax(torch.randn(2, 3, 4, 4, requires_grad=True))
+    cues = torch.zeros(2, 3, 4, 4)
+    cues[0, 0, 0, 0] = 1
+    loss = sec_seed_loss(p, cues)
+    assert torch.isfinite(loss)
+    assert loss.item() == pytest.approx(-math.log(p[0, 0, 0, 0].item()) / 2, rel=1e-5)
+    assert sec_seed_loss(p, torch.zeros_like(cues)).item() == 0.0
+
+
+def test_expand_loss_hand_value():
+    # C = 3 (bg, a, b), n = 2 pixels; class a present, class b absent
+    p = _probs([[[0.5, 0.6]], [[0.4, 0.1]], [[0.1, 0.3]]])
+    labels = torch.tensor([[1.0, 1.0, 0.0]], dtype=torch.float64)
+    d_fg, d_bg = 0.5, 0.8
+    g_a = (0.4 + d_fg * 0.1) / (1 + d_fg)
+    g_bg = (0.6 + d_bg * 0.5) / (1 + d_bg)
+    expected = -math.log(g_a) - math.log(1 - 0.3) - math.log(g_bg)
+    got = sec_expand_loss(p, labels, d_fg=d_fg, d_bg=d_bg)
+    assert got.item() == pytest.approx(expected)
+    # foreground-only labels give the same result
+    assert sec_expand_loss(p, labels[:, 1:], d_fg=d_fg, d_bg=d_bg).item() == pytest.approx(expected)
+    # ablations: max / avg replace the pooling of present classes and background
+    exp_max = -math.log(0.4) - math.log(0.7) - math.log(0.6)
+    exp_avg = -math.log(0.25) - math.log(0.7) - math.log(0.55)
+    assert sec_expand_loss(p, labels, pooling='max').item() == pytest.approx(exp_max)
+    assert sec_expand_loss(p, labels, pooling='avg').item() == pytest.approx(exp_avg)
+    with pytest.raises(ValueError, match='img_labels'):
+        sec_expand_loss(p, torch.ones(1, 5))
+
+
+@pytest.mark.parametrize('labels', [[1, 1, 1, 1], [1, 0, 0, 0], [0, 0, 0, 0]])
+def test_expand_loss_edge_cases_finite(labels):
+    """All classes present (|A| = 0), no present fg class (|T| = 0): finite loss and gradients."""
+    z = torch.randn(2, 4, 3, 3, requires_grad=True)
+    lab = torch.tensor([labels, labels], dtype=torch.float32)
+    loss = sec_expand_loss(sec_softmax(z), lab)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(z.grad).all()
+
+
+def test_expand_loss_empty_terms_are_skipped_not_zeroed():
+    p = _probs([[[0.5, 0.6]], [[0.4, 0.1]], [[0.1, 0.3]]])
+    all_present = torch.tensor([[1.0, 1.0, 1.0]], dtype=torch.float64)
+    g_a = gwrp(p[:, 1:2], 0.996).item()
+    g_b = gwrp(p[:, 2:3], 0.996).item()
+    g_bg = gwrp(p[:, :1], 0.999).item()
+    expected = -(math.log(g_a) + math.log(g_b)) / 2 - math.log(g_bg)
+    assert sec_expand_loss(p, all_present).item() == pytest.approx(expected)
+    # a batch where only one image has an absent class: that term is averaged over that image only
+    mixed = torch.tensor([[1.0, 1.0, 1.0], [1.0, 1.0, 0.0]], dtype=torch.float64)
+    two = sec_expand_loss(torch.cat([p, p]), mixed)
+    exp_two = (-(math.log(g_a) + math.log(g_b)) / 2 - math.log(g_a)) / 2 - math.log(1 - 0.3) - math.log(g_bg)
+    assert two.item() == pytest.approx(exp_two)
+
+
+def test_constrain_loss_hand_value_and_no_grad_into_target():
+    f = _probs([[[0.5, 0.9]], [[0.5, 0.1]]]).requires_grad_(True)
+    q = _probs([[[0.7, 1.0]], [[0.3, 0.0]]]).requires_grad_(True)
+    expected = (0.7 * math.log(0.7 / 0.5) + 0.3 * math.log(0.3 / 0.5) + 1.0 * math.log(1.0 / 0.9)) / 2
+    loss = sec_constrain_loss(f, q)
+    assert loss.item() == pytest.approx(expected)
+    loss.backward()
+    assert q.grad is None and f.grad is not None
+    # KL is zero when f == Q
+    assert sec_constrain_loss(f.detach(), f.detach()).item() == pytest.approx(0.0, abs=1e-12)
+
+
+class _FakeCRF:
+    """Records the inputs; returns a fixed Q with a value below the floor."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, unary, images, params):
+        self.calls.append((unary.clone(), images.clone(), params))
+        q = torch.zeros_like(unary)
+        q[:, 0] = 1.0
+        return q
+
+
+def test_crf_target_floor_renormalise_and_inputs():
+    logits = torch.randn(2, 3, 4, 5, requires_grad=True)
+    images = torch.randint(0, 256, (2, 4, 5, 3), dtype=torch.uint8)
+    fake = _FakeCRF()
+    q = crf_target(logits, images, crf_fn=fake, params='sec_train')
+    unary, imgs, params = fake.calls[0]
+    assert params == 'sec_train'
+    assert torch.equal(unary, -logits.detach())  # SEC's unary: -logit
+    assert torch.equal(imgs, images)
+    assert not q.requires_grad
+    lo = 1e-4 / (1 + 2e-4)
+    assert torch.allclose(q[:, 1], torch.full_like(q[:, 1], lo))
+    assert torch.allclose(q.sum(1), torch.ones_like(q[:, 0]))
+    with pytest.raises(ValueError, match='images'):
+        crf_target(logits, images[:, :3], crf_fn=fake)
+
+
+def test_constrain_module_with_patched_crf(monkeypatch):
+    fake = _FakeCRF()
+    loss_mod = SECConstrainLoss()
+    monkeypatch.setattr(loss_mod, '_crf', lambda p, i, params: fake(p, i, params))
+    logits = torch.randn(1, 3, 4, 4, requires_grad=True)
+    images = torch.randint(0, 256, (1, 4, 4, 3), dtype=torch.uint8)
+    probs = sec_softmax(logits)
+    loss = loss_mod(probs, logits, images)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(logits.grad).all()
+    assert loss_mod.loss_name == 'loss_constrain'
+    # the gradient pushes probability towards the target's class 0
+    assert (logits.grad[:, 0] < 0).all()
+
+
+def test_constrain_with_real_crf_if_available():
+    crf = pytest.importorskip('mmwsss.crf')
+    if not hasattr(crf, 'dense_crf'):
+        pytest.skip('mmwsss.crf.dense_crf not available yet')
+    torch.manual_seed(0)
+    logits = torch.randn(2, 3, 9, 9)
+    images = torch.zeros(2, 9, 9, 3, dtype=torch.uint8)
+    images[:, :, 5:] = 200  # two colour regions
+    q = crf_target(logits, images, params='sec_train')
+    assert q.shape == logits.shape
+    assert torch.allclose(q.sum(1), torch.ones(2, 9, 9), atol=1e-5)
+    assert (q >= 1e-4 / (1 + 3e-4) - 1e-7).all()
+    loss = SECConstrainLoss()(sec_softmax(logits), logits, images)
+    assert torch.isfinite(loss) and loss.item() >= 0
+
+
+def test_registered_modules_forward():
+    p = _probs([[[0.8, 0.3]], [[0.2, 0.7]]])
+    cues = _probs([[[1, 0]], [[0, 1]]])
+    assert SECSeedLoss(loss_weight=2.0)(p, cues).item() == pytest.approx(-(math.log(0.8) + math.log(0.7)))
+    lab = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
+    assert SECExpandLoss(pooling='max')(p, lab).item() == pytest.approx(-math.log(0.7) - math.log(0.8))
+    with pytest.raises(ValueError, match='pooling'):
+        SECExpandLoss(pooling='median')
+    from mmseg.registry import MODELS
+    import mmwsss.models.losses.sec_losses  # noqa: F401
+    assert MODELS.get('SECExpandLoss') is SECExpandLoss

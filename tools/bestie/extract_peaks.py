@@ -1,0 +1,91 @@
+"""Extract PAM peaks into BESTIE point files (bestie.md §1.2): ``<out_dir>/<id>.txt`` lines ``x y cls conf``.
+
+Usage:
+    python tools/bestie/extract_peaks.py CONFIG CHECKPOINT [--data-root DIR] [--out-dir DIR]
+
+The config is a PAM config (``configs/bestie/pam_*.py``) with a ``peak_cfg`` dict (split,
+cls_label_file, input_size, kernel, topk, conf_thresh, out_dir relative to data_root). Finished
+files are skipped (resume); each file is written atomically.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+import torch
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description='PAM peak extraction (BESTIE point files)')
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('--data-root', default=None, help='default: train_dataloader.dataset.data_root')
+    p.add_argument('--out-dir', default=None, help='default: <data_root>/<peak_cfg.out_dir>')
+    p.add_argument('--split', default=None)
+    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--cfg-options', nargs='+', default=[], help='key=value overrides of peak_cfg')
+    return p.parse_args()
+
+
+def main():
+    args = parse_args()
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+
+    import mmwsss.det  # noqa: F401  (registration)
+    from mmdet.registry import MODELS
+    from mmwsss.det.apis.peaks import extract_peaks, normalised_cams, write_points
+    from mmwsss.det.datasets.bestie_dataset import read_cls_labels
+
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmdet'))
+    pc = dict(cfg.get('peak_cfg', {}))
+    for kv in args.cfg_options:
+        k, v = kv.split('=', 1)
+        pc[k] = type(pc[k])(v) if k in pc and not isinstance(pc[k], (list, tuple)) else eval(v)
+    data_root = args.data_root or cfg.train_dataloader.dataset.data_root
+    split = args.split or pc.get('split', 'ImageSets/Segmentation/train.txt')
+    out_dir = args.out_dir or osp.join(data_root, pc.get('out_dir', 'Peak_points'))
+    os.makedirs(out_dir, exist_ok=True)
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    model.to(args.device).eval()
+    num_classes = model.num_classes
+    split_path = osp.join(data_root, split)
+    if not osp.isfile(split_path):
+        raise FileNotFoundError(f'{split_path}: split file not found')
+    ids = [ln.split()[0] for ln in open(split_path) if ln.strip()]
+    labels = read_cls_labels(osp.join(data_root, pc.get('cls_label_file', 'ImageSets/Segmentation/train_cls.txt')),
+                             num_classes)
+    in_h, in_w = pc.get('input_size', (321, 321))
+    n_done = n_pts = 0
+    for name in ids:
+        out = osp.join(out_dir, name + '.txt')
+        if osp.isfile(out):
+            continue
+        img_path = osp.join(data_root, 'JPEGImages', name + '.jpg')
+        img = cv2.imread(img_path)
+        if img is None:
+            raise FileNotFoundError(f'{img_path}: cannot read image')
+        h, w = img.shape[:2]
+        x = cv2.resize(img, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
+        x = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))
+        batch = model.data_preprocessor(dict(inputs=[x, x.flip(-1)], data_samples=None), False)['inputs']
+        with torch.no_grad():
+            cam = model.cam(batch.to(args.device)).cpu()
+        lab = labels.get(name, [])
+        cams = normalised_cams(cam[0], (h, w), lab, cam[1])
+        peaks = extract_peaks(cams, lab, pc.get('kernel', 15), pc.get('topk', 25), pc.get('conf_thresh', 0.1))
+        write_points(out, peaks)
+        n_done += 1
+        n_pts += len(peaks)
+    print(f'wrote {n_done} point files ({n_pts} peaks) to {out_dir}; {len(ids) - n_done} already existed')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,170 @@
+"""Generate SEC localization cues (sec_wsscoseg.md A9) from image-level labels.
+
+Trains the foreground CAM classifier and the background gradient-saliency classifier, makes the
+cues, writes ``localization_cues.pickle.gz`` + ``input_list.txt`` in the original SEC format and
+prints cue precision/coverage against the ground truth (when ``SegmentationClass`` exists).
+Trained classifiers are kept in the work dir, so a rerun skips training (resume).
+
+Examples:
+    # embedded dataset (small ResNet-18 backbone, 128x128 input, 16x16 cue grid)
+    python tools/sec/make_cues.py data/synthetic --preset synthetic --work-dir work_dirs/sec_cues_synthetic
+    # PASCAL VOC train_aug (VGG-16 CAM/saliency nets at 321x321, 41x41 cue grid)
+    python tools/sec/make_cues.py data/VOCdevkit/VOC2012 --preset voc --pretrained vgg16_20M.pth \
+        --ann-file ImageSets/Segmentation/train_aug.txt --cls-file ImageSets/Segmentation/train_aug_cls.txt
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+
+SMALL_RESNET = dict(type='ResNetV1c', depth=18, stem_channels=32, base_channels=32, num_stages=4,
+                    dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1), norm_cfg=dict(type='BN', requires_grad=True),
+                    norm_eval=False, style='pytorch', contract_dilation=True)
+
+PRESETS = {
+    # the shared small backbone of the embedded configs, trained from scratch
+    'synthetic': dict(
+        fg_backbone=dict(SMALL_RESNET, out_indices=(3, )), fg_channels=256,
+        bg_backbone=dict(SMALL_RESNET, out_indices=(1, 3)), bg_channels=256, saliency_index=0,
+        size=128, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True,
+        iters=600, step=400, lr=0.05, batch_size=16, freeze_bn=False),
+    # SEC: VGG-16 nets at 321x321 with Caffe BGR mean; solver of training/solver.prototxt with stepsize 4000 (A9.2)
+    'voc': dict(
+        fg_backbone=dict(type='VGG16LargeFOV', arch='cam', fc7_relu=True, out_indices=(5, )), fg_channels=1024,
+        bg_backbone=dict(type='VGG16LargeFOV', arch='cam', with_fc=False, out_indices=(2, 4)), bg_channels=512,
+        saliency_index=0, size=321, mean=[104.008, 116.669, 122.675], std=[1.0, 1.0, 1.0], to_rgb=False,
+        iters=8000, step=4000, lr=1e-3, batch_size=15, freeze_bn=False),
+}
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description='Generate SEC localization cues (original pickle format)')
+    p.add_argument('data_root', help='dataset root in the docs/dataset_layout.md layout')
+    p.add_argument('--preset', choices=sorted(PRESETS), default='synthetic')
+    p.add_argument('--work-dir', default=None, help='classifier checkpoints + logs (default work_dirs/sec_cues_<preset>)')
+    p.add_argument('--ann-file', default='ImageSets/Segmentation/train.txt')
+    p.add_argument('--cls-file', default='ImageSets/Segmentation/train_cls.txt')
+    p.add_argument('--out-dir', default=None,
+                   help='where localization_cues.pickle.gz and input_list.txt go (default <data_root>/sec_cues)')
+    p.add_argument('--num-classes', type=int, default=None, help='incl. background; default from meta.json or 21')
+    p.add_argument('--pretrained', default=None, help='backbone checkpoint (e.g. converted vgg16_20M) for both nets')
+    p.add_argument('--iters', type=int, default=None)
+    p.add_argument('--step', type=int, default=None, help='lr x0.1 every STEP iterations')
+    p.add_argument('--lr', type=float, default=None)
+    p.add_argument('--batch-size', type=int, default=None)
+    p.add_argument('--fg-thr', type=float, default=0.2, help='fg cue: CAM > thr * max (A9.2)')
+    p.add_argument('--bg-frac', type=float, default=0.1, help='bg cue: lowest fraction of saliency (A9.3)')
+    p.add_argument('--fg-conflict', choices=['drop', 'max'], default='drop')
+    p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--seed', type=int, default=0)
+    return p.parse_args()
+
+
+def num_classes_of(data_root, given):
+    if given:
+        return given
+    meta = osp.join(data_root, 'meta.json')
+    if osp.isfile(meta):
+        import json
+        with open(meta) as f:
+            return len(json.load(f)['classes'])
+    return 21
+
+
+def main():
+    args = parse_args()
+    import mmwsss.seg  # noqa: F401  (registers VGG16LargeFOV, CAMClassifier, ...)
+    from mmseg.registry import MODELS
+
+    from mmwsss.apis.sec_cues import ImageLabelSet, SaliencyClassifier, generate_sec_cues, train_multilabel
+    from mmwsss.datasets.sec_cues import save_sec_cue_file, write_input_list
+    from mmwsss.datasets.voc import read_cls_label_file
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = dict(PRESETS[args.preset])
+    for k in ('iters', 'step', 'lr', 'batch_size'):
+        if getattr(args, k) is not None:
+            cfg[k] = getattr(args, k)
+    if args.preset == 'synthetic' and not osp.isfile(osp.join(args.data_root, args.ann_file)):
+        from mmwsss.datasets.synthetic import ensure_synthetic_dataset
+        ensure_synthetic_dataset(args.data_root)
+    work_dir = args.work_dir or osp.join('work_dirs', f'sec_cues_{args.preset}')
+    out_dir = args.out_dir or osp.join(args.data_root, 'sec_cues')
+    os.makedirs(work_dir, exist_ok=True)
+    torch.manual_seed(args.seed)
+
+    ann = osp.join(args.data_root, args.ann_file)
+    if not osp.isfile(ann):
+        raise FileNotFoundError(f'{ann}: split file not found')
+    with open(ann) as f:
+        names = [line.split()[0] for line in f if line.strip()]
+    num_classes = num_classes_of(args.data_root, args.num_classes)
+    labels = read_cls_label_file(osp.join(args.data_root, args.cls_file), num_classes - 1)
+    missing = [n for n in names if n not in labels]
+    if missing:
+        raise ValueError(f'{osp.join(args.data_root, args.cls_file)}: no labels for {len(missing)} images, '
+                         f'e.g. {missing[:3]}')
+    img_paths = [osp.join(args.data_root, 'JPEGImages', n + '.jpg') for n in names]
+    fg_labels = [labels[n] for n in names]
+    size = (cfg['size'], cfg['size'])
+    common = dict(num_fg=num_classes - 1, size=size, mean=cfg['mean'], std=cfg['std'], to_rgb=cfg['to_rgb'])
+    train_set = ImageLabelSet(img_paths, fg_labels, flip=True, **common)
+    init = dict(type='Pretrained', checkpoint=args.pretrained) if args.pretrained else None
+
+    cam_model = MODELS.build(dict(type='CAMClassifier', backbone=dict(cfg['fg_backbone'], init_cfg=init),
+                                  num_classes=num_classes, in_channels=cfg['fg_channels'],
+                                  freeze_bn=cfg['freeze_bn']))
+    sal_model = SaliencyClassifier(dict(cfg['bg_backbone'], init_cfg=init), cfg['bg_channels'], num_classes - 1,
+                                   cfg['saliency_index'])
+    log = open(osp.join(work_dir, 'make_cues.log'), 'a')
+
+    def logger(msg):
+        print(msg)
+        log.write(msg + '\n')
+        log.flush()
+
+    for name, model, fn in (('fg_cam', cam_model, lambda m: m.forward_logits),
+                            ('bg_saliency', sal_model, lambda m: m.forward_logits)):
+        ckpt = osp.join(work_dir, f'{name}.pth')
+        if osp.isfile(ckpt):
+            model.load_state_dict(torch.load(ckpt, map_location='cpu'))
+            logger(f'{name}: loaded {ckpt} (delete it to retrain)')
+            continue
+        model.init_weights()
+        model.train()
+        t0 = time.time()
+        logger(f'{name}: training {cfg["iters"]} iters, batch {cfg["batch_size"]}, lr {cfg["lr"]} '
+               f'(x0.1 every {cfg["step"]})')
+        losses = train_multilabel(fn(model), model.parameters(), train_set, cfg['iters'], cfg['batch_size'],
+                                  cfg['lr'], cfg['step'], seed=args.seed, logger=logger)
+        logger(f'{name}: done in {time.time() - t0:.0f}s, final loss {np.mean(losses[-20:]):.4f}')
+        from mmwsss.utils import atomic_write
+        with atomic_write(ckpt) as f:
+            torch.save(model.state_dict(), f)
+    cam_model.eval()
+    sal_model.eval()
+
+    gt_paths = [osp.join(args.data_root, 'SegmentationClass', n + '.png') for n in names]
+    have_gt = all(osp.isfile(p) for p in gt_paths)
+    test_set = ImageLabelSet(img_paths, fg_labels, flip=False, **common)
+    cues, quality, grid = generate_sec_cues(cam_model, sal_model, test_set, names, fg_thr=args.fg_thr,
+                                            bg_frac=args.bg_frac, fg_conflict=args.fg_conflict,
+                                            gt_paths=gt_paths if have_gt else None)
+    cue_file = osp.join(out_dir, 'localization_cues.pickle.gz')
+    save_sec_cue_file(cue_file, cues)
+    write_input_list(osp.join(out_dir, 'input_list.txt'), names)
+    logger(f'wrote {cue_file} and input_list.txt ({len(names)} images, cue grid {grid[0]}x{grid[1]})')
+    if quality is not None:
+        logger(quality.format())
+    log.close()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,37 @@
+"""Confident fg/bg seeds (IR labels) from CAMs with dense CRF (blpseg_wood.md B.7 step 1).
+
+Example::
+
+    python tools/wood/cam_to_ir_label.py --data-root data/synthetic --cam-dir work_dirs/wood/cams \
+        --out-dir work_dirs/wood/ir_label
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+
+
+def main():
+    p = argparse.ArgumentParser(description='CAM -> IR label (confident seeds)')
+    p.add_argument('--data-root', required=True)
+    p.add_argument('--cam-dir', required=True)
+    p.add_argument('--out-dir', required=True)
+    p.add_argument('--split', default='ImageSets/Segmentation/train.txt')
+    p.add_argument('--img-dir', default='JPEGImages')
+    p.add_argument('--img-suffix', default='.jpg')
+    p.add_argument('--fg-thr', type=float, default=0.30, help='conf_fg_thres')
+    p.add_argument('--bg-thr', type=float, default=0.15, help='conf_bg_thres (W-OoD 0.15, IRN 0.05)')
+    p.add_argument('--no-crf', action='store_true')
+    p.add_argument('--no-resume', action='store_true')
+    args = p.parse_args()
+    from mmwsss.apis.cam import read_ids
+    from mmwsss.apis.irn import make_ir_labels
+    ids = read_ids(osp.join(args.data_root, args.split))
+    n = make_ir_labels(ids, osp.join(args.data_root, args.img_dir), args.cam_dir, args.out_dir, args.fg_thr,
+                       args.bg_thr, not args.no_crf, args.img_suffix, resume=not args.no_resume)
+    print(f'\nwrote {n} IR labels ({len(ids) - n} already present) to {args.out_dir}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,69 @@
+"""Random-walk pseudo masks from CAMs and a trained IRN, written as PNG in the VOC layout (B.7 step 3-4).
+
+Example::
+
+    python tools/wood/make_sem_seg_labels.py configs/wood/irn_r18_synthetic.py work_dirs/wood/irn/iter_300.pth \
+        --data-root data/synthetic --cam-dir work_dirs/wood/cams --out-dir data/synthetic/pseudo_masks/wood --eval
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+
+
+def main():
+    p = argparse.ArgumentParser(description='IRN random walk -> pseudo masks')
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('--data-root', required=True)
+    p.add_argument('--cam-dir', required=True)
+    p.add_argument('--out-dir', required=True)
+    p.add_argument('--split', default='ImageSets/Segmentation/train.txt')
+    p.add_argument('--img-dir', default='JPEGImages')
+    p.add_argument('--img-suffix', default='.jpg')
+    p.add_argument('--gt-dir', default='SegmentationClass')
+    p.add_argument('--beta', type=float, default=10.0)
+    p.add_argument('--exp-times', type=int, default=8)
+    p.add_argument('--radius', type=int, default=5)
+    p.add_argument('--np-power', type=float, default=1.5)
+    p.add_argument('--bg-thr', type=float, default=0.22, help='sem_seg_bg_thres')
+    p.add_argument('--num-classes', type=int, default=None, help='default: from the config')
+    p.add_argument('--eval', action='store_true', help='pseudo-mask mIoU against --gt-dir')
+    p.add_argument('--no-resume', action='store_true')
+    p.add_argument('--device', default='cpu')
+    args = p.parse_args()
+    from mmwsss.apis.cam import eval_label_dir, load_model, read_ids
+    from mmwsss.apis.irn import make_sem_seg_labels
+    from mmwsss.utils import atomic_write
+    model = load_model(args.config, args.checkpoint, args.device)
+    ids = read_ids(osp.join(args.data_root, args.split))
+    palette = None
+    meta = osp.join(args.data_root, 'meta.json')
+    if osp.isfile(meta):
+        with open(meta) as f:
+            pal = json.load(f).get('palette')
+        if pal:
+            palette = [int(v) for rgb in pal for v in rgb][:768]
+            palette += [0] * (768 - len(palette))
+    n = make_sem_seg_labels(model, ids, osp.join(args.data_root, args.img_dir), args.cam_dir, args.out_dir,
+                            args.beta, args.exp_times, args.radius, args.np_power, args.bg_thr, args.img_suffix,
+                            palette, resume=not args.no_resume)
+    print(f'\nwrote {n} pseudo masks ({len(ids) - n} already present) to {args.out_dir}')
+    if args.eval:
+        from mmengine.config import Config
+        cfg = Config.fromfile(args.config)
+        num_classes = args.num_classes or cfg.get('num_classes')
+        if num_classes is None:
+            raise ValueError('--num-classes is needed (the config has no num_classes)')
+        miou, iou = eval_label_dir(args.out_dir, osp.join(args.data_root, args.gt_dir), ids, num_classes)
+        names = cfg.get('class_names') or [str(i) for i in range(num_classes)]
+        per_class = {str(names[i]): round(float(v) * 100, 2) for i, v in enumerate(iou)}
+        print(f'pseudo-mask mIoU {miou * 100:.2f}\nper-class IoU: {per_class}')
+        with atomic_write(osp.join(args.out_dir, 'pseudo_mask_eval.json'), 'w') as f:
+            json.dump(dict(miou=round(miou * 100, 2), per_class=per_class), f, indent=1)
+
+
+if __name__ == '__main__':
+    main()

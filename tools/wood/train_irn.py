@@ -1,0 +1,51 @@
+"""Train the IRN boundary/displacement heads on IR labels (blpseg_wood.md B.7 step 2).
+
+The backbone is initialised from the CAM classifier checkpoint (keys ``backbone.*``) and frozen.
+
+Example::
+
+    python tools/wood/train_irn.py configs/wood/irn_r18_synthetic.py \
+        --cam-checkpoint work_dirs/wood_r18_synthetic/iter_1500.pth --ir-label-dir work_dirs/wood/ir_label \
+        --work-dir work_dirs/wood/irn
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+
+
+def main():
+    p = argparse.ArgumentParser(description='Train IRN')
+    p.add_argument('config')
+    p.add_argument('--cam-checkpoint', required=True, help='CAM classifier checkpoint (backbone weights)')
+    p.add_argument('--ir-label-dir', required=True, help='folder of IR label PNGs (absolute or data-root relative)')
+    p.add_argument('--work-dir', required=True)
+    p.add_argument('--cfg-options', nargs='+', default=[], help='key=value overrides')
+    args = p.parse_args()
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmwsss.utils.compat import apply_patches, cpu_dist_cfg
+    apply_patches()
+    if not osp.isfile(args.cam_checkpoint):
+        raise FileNotFoundError(f'{args.cam_checkpoint}: CAM checkpoint not found')
+    if not osp.isdir(args.ir_label_dir):
+        raise FileNotFoundError(f'{args.ir_label_dir}: IR label folder not found (run cam_to_ir_label.py)')
+    cfg = Config.fromfile(args.config)
+    opts = {}
+    for kv in args.cfg_options:
+        k, v = kv.split('=', 1)
+        opts[k] = eval(v) if v[:1] in '[({0123456789-' or v in ('True', 'False', 'None') else v
+    cfg.merge_from_dict(opts)
+    cfg.work_dir = args.work_dir
+    cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=osp.abspath(args.cam_checkpoint),
+                                       prefix='backbone.')
+    cfg.train_dataloader.dataset.data_prefix.seg_map_path = osp.abspath(args.ir_label_dir)
+    cpu_dist_cfg(cfg)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
