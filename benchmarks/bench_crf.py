@@ -289,8 +289,7 @@ def part_d(reps=3):
         x = torch.randn(8, 3, 128, 128)
 
         def step():
-            feats = model.extract_feat(x)
-            out = model.decode_head(feats)
+            out = model._forward(x)  # backbone (+ neck) + decode head, as in training
             out.float().logsumexp(1).mean().backward()
             model.zero_grad(set_to_none=True)
         net_ms = _time(step, reps)

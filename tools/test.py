@@ -31,6 +31,7 @@ def parse_args():
                         help='multi-scale test without flip at cfg.ms_scales (wsscoseg style)')
     parser.add_argument('--crf', nargs='?', const='default', default=None, metavar='PRESET',
                         help='dense-CRF post-processing; PRESET defaults to cfg.crf_preset or sec_test')
+    parser.add_argument('--metrics-out', help='write the evaluation metrics to this JSON file')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value (xxx=yyy format)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -115,7 +116,14 @@ def main():
         cfg.test_evaluator['keep_results'] = True
     cpu_dist_cfg(cfg)
     runner = Runner.from_cfg(cfg)
-    runner.test()
+    metrics = runner.test()
+    if args.metrics_out:
+        import json
+
+        from mmwsss.utils import atomic_write
+        with atomic_write(args.metrics_out, 'w') as f:
+            json.dump({k: float(v) if isinstance(v, (int, float)) else v for k, v in metrics.items()},
+                      f, indent=2)
 
 
 if __name__ == '__main__':

@@ -61,6 +61,6 @@ val_evaluator = [
     dict(type='CocoMetric', ann_file=data_root + '/annotations/instances_val.json', metric=['bbox', 'segm']),
 ]
 test_evaluator = val_evaluator
-optim_wrapper = dict(optimizer=dict(lr=0.02), clip_grad=dict(max_norm=35, norm_type=2))
+optim_wrapper = dict(optimizer=dict(lr=0.02), clip_grad=dict(_delete_=True, max_norm=35, norm_type=2))
 # the shared schedule names mmseg's visualisation hook; this is an mmdet-scope model
 default_hooks = dict(visualization=dict(type='DetVisualizationHook'))

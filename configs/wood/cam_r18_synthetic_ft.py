@@ -7,6 +7,6 @@ model = dict(
     backbone=dict(frozen_stages=2, norm_eval=True),  # W-OoD trains stage 3, 4 and the classifier (B.2)
     freeze_bn=True)
 optim_wrapper = dict(optimizer=dict(lr=0.01))
-param_scheduler = [dict(_delete_=True, type='PolyLR', eta_min=0, power=0.9, begin=0, end=ft_iters, by_epoch=False)]
+param_scheduler = [dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=ft_iters, by_epoch=False)]
 train_cfg = dict(max_iters=ft_iters, val_interval=ft_iters)
 default_hooks = dict(checkpoint=dict(interval=ft_iters))

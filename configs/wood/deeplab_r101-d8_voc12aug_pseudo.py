@@ -23,5 +23,5 @@ train_dataloader = dict(
 optim_wrapper = dict(
     _delete_=True, type='OptimWrapper', optimizer=dict(type='SGD', lr=2.5e-4, momentum=0.9, weight_decay=5e-4),
     paramwise_cfg=dict(custom_keys=dict(decode_head=dict(lr_mult=10.0))))
-param_scheduler = [dict(_delete_=True, type='PolyLR', eta_min=0, power=0.9, begin=0, end=30000, by_epoch=False)]
+param_scheduler = [dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=30000, by_epoch=False)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=30000, val_interval=5000)

@@ -45,7 +45,7 @@ test_evaluator = None
 optim_wrapper = dict(
     _delete_=True, type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
     paramwise_cfg=dict(custom_keys={'dp_': dict(lr_mult=10.0)}))
-param_scheduler = [dict(_delete_=True, type='PolyLR', eta_min=0, power=0.9, begin=0, end=irn_iters,
+param_scheduler = [dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=irn_iters,
                         by_epoch=False)]
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=irn_iters)
-default_hooks = dict(checkpoint=dict(interval=irn_iters), visualization=None)
+default_hooks = dict(checkpoint=dict(interval=irn_iters), visualization=dict(type='SegVisualizationHook', draw=False))

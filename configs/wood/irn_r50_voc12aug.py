@@ -40,4 +40,6 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'dp_': dict(lr_mult=10.0)}))
 param_scheduler = [dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters, by_epoch=False)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters), visualization=None)
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters),
+    visualization=dict(type='SegVisualizationHook', draw=False))

@@ -2,3 +2,5 @@
 __all__ = []
 from .sec_cues import generate_sec_cues
 __all__ += ['generate_sec_cues']
+from .compare import load_suite, run_entry, run_suite, write_report
+__all__ += ['load_suite', 'run_entry', 'run_suite', 'write_report']

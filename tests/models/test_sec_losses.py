@@ -211,3 +211,95 @@ def test_registered_modules_forward():
     from mmseg.registry import MODELS
     import mmwsss.models.losses.sec_losses  # noqa: F401
     assert MODELS.get('SECExpandLoss') is SECExpandLoss
+
+
+def _tiny_segmentor(losses, crf=None):
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+
+    import mmwsss.models  # noqa: F401
+    register_all_modules(init_default_scope=True)
+    return MODELS.build(dict(
+        type='SECSegmentor',
+        data_preprocessor=dict(type='SegDataPreProcessor', mean=[100.0] * 3, std=[50.0] * 3, bgr_to_rgb=True),
+        backbone=dict(type='VGG16LargeFOV', with_fc=False, out_indices=(2, )),
+        decode_head=dict(type='SECHead', in_channels=256, channels=8, num_convs=1, num_classes=3,
+                         dropout_ratio=0.0, align_corners=True, loss_decode=losses),
+        test_cfg=dict(mode='whole', crf=crf)))
+
+
+def _samples(n, size, grid):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    out = []
+    for i in range(n):
+        s = SegDataSample(metainfo=dict(img_shape=size, ori_shape=size, img_path=f'img{i}.jpg'))
+        cues = torch.zeros(3, *size, dtype=torch.long)
+        cues[0, :4] = 1  # top rows background
+        cues[1 + i % 2, -6:, -6:] = 1
+        s.gt_cues = PixelData(data=cues)
+        lab = torch.tensor([1.0, 1.0, 0.0]) if i % 2 == 0 else torch.tensor([1.0, 0.0, 1.0])
+        s.set_data({'gt_img_labels': lab})
+        out.append(s)
+    return out
+
+
+def test_sec_segmentor_loss_on_low_res_logits(monkeypatch):
+    seen = {}
+
+    def fake_crf(self, unary, images, params):
+        seen['unary'], seen['images'] = unary.shape, images
+        return torch.softmax(-unary, 1)
+
+    monkeypatch.setattr(SECConstrainLoss, '_crf', fake_crf)
+    model = _tiny_segmentor([dict(type='SECSeedLoss'), dict(type='SECExpandLoss'), dict(type='SECConstrainLoss')])
+    model.init_weights()
+    torch.manual_seed(0)
+    imgs = [torch.full((3, 33, 33), 200, dtype=torch.uint8) for _ in range(2)]
+    data = model.data_preprocessor(dict(inputs=imgs, data_samples=_samples(2, (33, 33), 5)), training=True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'decode.loss_seed', 'decode.loss_expand', 'decode.loss_constrain'}
+    assert seen['unary'] == (2, 3, 5, 5)  # 33 -> 5 at output stride 8: no upsampling
+    assert seen['images'].dtype == torch.uint8 and seen['images'].shape == (2, 5, 5, 3)
+    assert int(seen['images'].min()) == 200 and int(seen['images'].max()) == 200  # un-normalised
+    total = sum(losses.values())
+    total.backward()
+    assert torch.isfinite(total)
+    assert model.decode_head.conv_seg.weight.grad.abs().sum() > 0
+
+
+def test_sec_segmentor_predict_upsamples_to_original_and_flips():
+    model = _tiny_segmentor([dict(type='SECSeedLoss')]).eval()
+    x = torch.randn(1, 3, 33, 33)
+    from mmseg.structures import SegDataSample
+    s = SegDataSample(metainfo=dict(img_shape=(33, 33), ori_shape=(50, 40), img_path='x.jpg'))
+    (out, ) = model.predict(x, [s])
+    assert out.pred_sem_seg.data.shape == (1, 50, 40)
+    probs = out.seg_logits.data.exp()
+    assert torch.allclose(probs.sum(0), torch.ones(50, 40), atol=1e-5)
+    with torch.no_grad():
+        logits = model.decode_head(model.extract_feat(x))[0]
+    # corner-aligned: the corners of the upsampled map equal the corner cells' softmax (A10)
+    assert torch.allclose(probs[:, 0, 0], logits.softmax(0)[:, 0, 0], atol=1e-5)
+    s2 = SegDataSample(metainfo=dict(img_shape=(33, 33), ori_shape=(50, 40), img_path='x.jpg', flip=True,
+                                     flip_direction='horizontal'))
+    (out2, ) = model.predict(x, [s2])
+    assert torch.allclose(out2.seg_logits.data, out.seg_logits.data.flip(-1), atol=1e-5)
+
+
+def test_sec_segmentor_predict_with_crf(tmp_path):
+    pytest.importorskip('mmwsss.crf')
+    import cv2
+    path = str(tmp_path / 'img.png')
+    img = np.zeros((24, 20, 3), dtype=np.uint8)
+    img[:, 10:] = 255
+    cv2.imwrite(path, img)
+    model = _tiny_segmentor([dict(type='SECSeedLoss')], crf='sec_test').eval()
+    from mmseg.structures import SegDataSample
+    s = SegDataSample(metainfo=dict(img_shape=(33, 33), ori_shape=(24, 20), img_path=path))
+    (out, ) = model.predict(torch.randn(1, 3, 33, 33), [s])
+    assert out.pred_sem_seg.data.shape == (1, 24, 20)
+    assert torch.allclose(out.seg_logits.data.exp().sum(0), torch.ones(24, 20), atol=1e-4)
+    s_bad = SegDataSample(metainfo=dict(img_shape=(33, 33), ori_shape=(24, 20), img_path=str(tmp_path / 'no.png')))
+    with pytest.raises(FileNotFoundError, match='no.png'):
+        model.predict(torch.randn(1, 3, 33, 33), [s_bad])

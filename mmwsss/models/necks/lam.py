@@ -30,7 +30,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-__all__ = ['lam_dense', 'lam_attention', 'lam_blocked', 'lam_linear', 'grid_coordinates', 'BLPPatchEmbed', 'LocalAggregationModule']
+__all__ = ['lam_dense', 'lam_attention', 'lam_blocked', 'lam_linear', 'grid_coordinates', 'BLPPatchEmbed',
+           'LocalAggregationModule']
 
 
 def grid_coordinates(h: int, w: int, device=None, dtype=torch.float32, center: bool = False) -> torch.Tensor:

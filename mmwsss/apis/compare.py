@@ -1,0 +1,161 @@
+"""Config-level comparison of methods: run a suite, collect metrics, write a table and a chart.
+
+A suite is a list of entries (see ``configs/comparison/embedded_suite.py``)::
+
+    dict(name='blpseg', method='BLPSeg', supervision='scribbles', backbone='R-18 (1/4 width), OS 8',
+         schedule='1k it, batch 8', metric='mIoU', bound='fully_supervised',
+         steps=[dict(cmd=['{python}', 'tools/train.py', CONFIG, '--work-dir', '{work_dir}'],
+                     creates='{work_dir}/iter_1000.pth'),
+                dict(cmd=['{python}', 'tools/test.py', CONFIG, '{work_dir}/iter_1000.pth',
+                          '--work-dir', '{work_dir}', '--metrics-out', '{work_dir}/metrics.json'],
+                     creates='{work_dir}/metrics.json', kind='eval')])
+
+Every step runs as a subprocess from the repository root with ``{python}``, ``{work_dir}``,
+``{data_root}`` and ``{repo}`` filled in; a step whose ``creates`` file exists is skipped (finished
+work is reused; a killed suite resumes). The last step writes the metrics JSON.
+"""
+import csv
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional, Sequence
+
+from ..utils.io import atomic_write
+
+__all__ = ['load_suite', 'run_entry', 'run_suite', 'write_report']
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def load_suite(path: str) -> List[dict]:
+    """Read ``suite = [...]`` from a Python suite file and check every entry."""
+    from mmengine.config import Config
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: suite file not found')
+    suite = Config.fromfile(path).get('suite')
+    if not suite:
+        raise ValueError(f'{path}: defines no `suite = [...]` list')
+    names = set()
+    for i, entry in enumerate(suite):
+        for key in ('name', 'method', 'supervision', 'backbone', 'schedule', 'metric', 'steps'):
+            if key not in entry:
+                raise ValueError(f'{path}: suite entry {i} ({entry.get("name", "?")}) has no {key!r}')
+        if entry['name'] in names:
+            raise ValueError(f'{path}: duplicate suite entry name {entry["name"]!r}')
+        names.add(entry['name'])
+    return [dict(e) for e in suite]
+
+
+def _fill(value, ctx: Dict[str, str]):
+    return value.format(**ctx) if isinstance(value, str) else value
+
+
+def run_entry(entry: dict, work_root: str, data_root: Optional[str] = None, python: str = sys.executable,
+              log=print) -> dict:
+    """Run (or reuse) the steps of one entry and return its result row."""
+    work_dir = osp.abspath(osp.join(work_root, entry['name']))
+    os.makedirs(work_dir, exist_ok=True)
+    ctx = dict(python=python, work_dir=work_dir, repo=REPO,
+               data_root=osp.abspath(data_root) if data_root else osp.join(REPO, 'data', 'synthetic'))
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    if data_root:
+        env['MMWSSS_DATA_ROOT'] = ctx['data_root']
+    timing_path = osp.join(work_dir, 'timing.json')
+    timing = json.load(open(timing_path)) if osp.isfile(timing_path) else {}
+    for k, step in enumerate(entry['steps']):
+        creates = _fill(step.get('creates'), ctx)
+        key = f'step{k}'
+        if creates and osp.exists(creates):
+            log(f'[{entry["name"]}] step {k + 1}/{len(entry["steps"])}: reusing {creates}')
+            continue
+        cmd = [_fill(c, ctx) for c in step['cmd']]
+        log(f'[{entry["name"]}] step {k + 1}/{len(entry["steps"])}: {" ".join(cmd)}')
+        start = time.time()
+        with open(osp.join(work_dir, f'{key}.log'), 'w') as logf:
+            proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=logf, stderr=subprocess.STDOUT)
+        if proc.returncode != 0:
+            raise RuntimeError(f'[{entry["name"]}] step {k + 1} failed (exit {proc.returncode}); see '
+                               f'{osp.join(work_dir, key + ".log")}')
+        timing[key] = dict(seconds=time.time() - start, kind=step.get('kind', 'train'))
+        with atomic_write(timing_path, 'w') as f:
+            json.dump(timing, f, indent=2)
+    metrics_path = osp.join(work_dir, 'metrics.json')
+    if not osp.isfile(metrics_path):
+        raise FileNotFoundError(f'{metrics_path}: the last step of {entry["name"]} wrote no metrics')
+    with open(metrics_path) as f:
+        metrics = json.load(f)
+    if entry['metric'] not in metrics:
+        raise KeyError(f'{metrics_path}: no metric {entry["metric"]!r} (has {sorted(metrics)})')
+    train_seconds = sum(t['seconds'] for t in timing.values() if t.get('kind', 'train') != 'eval')
+    return dict(name=entry['name'], method=entry['method'], supervision=entry['supervision'],
+                backbone=entry['backbone'], schedule=entry['schedule'], metric=entry['metric'],
+                value=float(metrics[entry['metric']]), train_minutes=train_seconds / 60.0,
+                bound=entry.get('bound'))
+
+
+def run_suite(suite: Sequence[dict], work_root: str, data_root: Optional[str] = None,
+              only: Optional[Sequence[str]] = None, log=print) -> List[dict]:
+    """Run every entry (or those named in ``only``) and attach the bound's value to each row."""
+    selected = [e for e in suite if not only or e['name'] in only]
+    if only:
+        unknown = set(only) - {e['name'] for e in suite}
+        if unknown:
+            raise KeyError(f'unknown suite entries {sorted(unknown)}; known: {[e["name"] for e in suite]}')
+    rows = [run_entry(e, work_root, data_root, log=log) for e in selected]
+    by_name = {r['name']: r for r in rows}
+    for row in rows:
+        bound = by_name.get(row['bound']) if row['bound'] else None
+        row['bound_value'] = bound['value'] if bound and bound['metric'] == row['metric'] else None
+        row['ratio'] = (row['value'] / row['bound_value']) if row['bound_value'] else None
+    return rows
+
+
+def write_report(rows: List[dict], out_dir: str, title: str = 'mmwsss method comparison') -> Dict[str, str]:
+    """Write ``comparison.md``, ``comparison.csv`` and ``comparison.png``; return their paths."""
+    os.makedirs(out_dir, exist_ok=True)
+    cols = ['method', 'supervision', 'backbone', 'schedule', 'train_minutes', 'metric', 'value',
+            'bound_value', 'ratio']
+    csv_path = osp.join(out_dir, 'comparison.csv')
+    with atomic_write(csv_path, 'w') as f:
+        writer = csv.DictWriter(f, fieldnames=['name'] + cols)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: r.get(k) for k in ['name'] + cols})
+
+    def fmt(v, digits=1):
+        return '–' if v is None else (f'{v:.{digits}f}' if isinstance(v, float) else str(v))
+
+    lines = [f'| Method | Supervision | Backbone | Schedule | Train time (min) | Metric | Value | '
+             f'Fully-supervised bound | % of bound |', '|' + '---|' * 9]
+    for r in rows:
+        pct = None if r.get('ratio') is None else 100.0 * r['ratio']
+        lines.append(f'| {r["method"]} | {r["supervision"]} | {r["backbone"]} | {r["schedule"]} | '
+                     f'{fmt(r["train_minutes"])} | {r["metric"]} | {fmt(r["value"], 2)} | '
+                     f'{fmt(r.get("bound_value"), 2)} | {fmt(pct)} |')
+    md_path = osp.join(out_dir, 'comparison.md')
+    with atomic_write(md_path, 'w') as f:
+        f.write(f'# {title}\n\n' + '\n'.join(lines) + '\n')
+
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(rows) + 2), 3.5))
+    names = [f'{r["method"]}\n({r["supervision"]})' for r in rows]
+    colors = ['#888888' if r['bound'] is None else '#3b75af' for r in rows]
+    bars = ax.bar(range(len(rows)), [r['value'] for r in rows], color=colors)
+    for bar, r in zip(bars, rows):
+        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f'{r["value"]:.1f}',
+                ha='center', va='bottom', fontsize=8)
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels(names, fontsize=7)
+    ax.set_ylabel(' / '.join(sorted({r['metric'] for r in rows})))
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    png_path = osp.join(out_dir, 'comparison.png')
+    fig.savefig(png_path + '.tmp.png', dpi=120)
+    os.replace(png_path + '.tmp.png', png_path)
+    plt.close(fig)
+    return dict(markdown=md_path, csv=csv_path, png=png_path)

@@ -1,0 +1,67 @@
+import csv
+import json
+import os.path as osp
+
+import pytest
+
+from mmwsss.apis.compare import load_suite, run_suite, write_report
+
+from ..conftest import REPO
+
+WRITE_METRIC = ("import json,sys; json.dump({{'mIoU': float(sys.argv[2])}}, open(sys.argv[1], 'w'))")
+
+
+def _entry(name, value, bound='full', metric='mIoU'):
+    return dict(name=name, method=name.upper(), supervision='test', backbone='tiny', schedule='0 it',
+                metric=metric, bound=bound,
+                steps=[dict(cmd=['{python}', '-c', "open('{work_dir}/trained', 'w').write('x')"],
+                            creates='{work_dir}/trained'),
+                       dict(cmd=['{python}', '-c', WRITE_METRIC, '{work_dir}/metrics.json', str(value)],
+                            creates='{work_dir}/metrics.json', kind='eval')])
+
+
+def test_run_suite_table_and_reuse(tmp_path):
+    suite = [_entry('full', 80.0, bound=None), _entry('weak', 60.0)]
+    rows = run_suite(suite, str(tmp_path), log=lambda *_: None)
+    assert [r['value'] for r in rows] == [80.0, 60.0]
+    assert rows[1]['bound_value'] == 80.0 and rows[1]['ratio'] == pytest.approx(0.75)
+    assert rows[0]['ratio'] is None
+    paths = write_report(rows, str(tmp_path))
+    md = open(paths['markdown']).read()
+    assert '| WEAK | test | tiny | 0 it |' in md and '| 60.00 | 80.00 | 75.0 |' in md
+    with open(paths['csv']) as f:
+        table = list(csv.DictReader(f))
+    assert table[1]['name'] == 'weak' and float(table[1]['ratio']) == pytest.approx(0.75)
+    assert osp.getsize(paths['png']) > 1000
+    # finished steps are reused: a changed command is not run again
+    suite[1]['steps'][1]['cmd'][-1] = '10.0'
+    messages = []
+    rows = run_suite(suite, str(tmp_path), only=['weak'], log=messages.append)
+    assert rows[0]['value'] == 60.0 and all('reusing' in m for m in messages)
+
+
+def test_failing_step_names_its_log(tmp_path):
+    entry = _entry('bad', 1.0, bound=None)
+    entry['steps'][0]['cmd'] = ['{python}', '-c', 'raise SystemExit(3)']
+    with pytest.raises(RuntimeError, match=r'\[bad\] step 1 failed \(exit 3\); see .*step0.log'):
+        run_suite([entry], str(tmp_path), log=lambda *_: None)
+
+
+def test_unknown_entry_and_bad_suite(tmp_path):
+    with pytest.raises(KeyError, match='unknown suite entries'):
+        run_suite([_entry('a', 1.0)], str(tmp_path), only=['zzz'])
+    path = tmp_path / 'suite.py'
+    path.write_text("suite = [dict(name='a', method='A')]\n")
+    with pytest.raises(ValueError, match="suite entry 0 \\(a\\) has no 'supervision'"):
+        load_suite(str(path))
+
+
+def test_embedded_suite_loads():
+    suite = load_suite(osp.join(REPO, 'configs/comparison/embedded_suite.py'))
+    names = [e['name'] for e in suite]
+    assert 'fully_supervised' in names
+    for entry in suite:
+        for step in entry['steps']:
+            for part in step['cmd']:
+                if part.startswith('configs/'):
+                    assert osp.isfile(osp.join(REPO, part)), part

@@ -1,0 +1,35 @@
+"""Train (or reuse), evaluate and compare the methods of a suite; write Markdown/CSV tables and a chart.
+
+Usage:
+    python tools/compare.py [SUITE] [--work-dir work_dirs/comparison] [--data-root DIR] [--only a b]
+SUITE defaults to configs/comparison/embedded_suite.py (the embedded dataset, ~30 min on 2 CPU cores).
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
+
+from mmwsss.apis.compare import load_suite, run_suite, write_report  # noqa: E402
+
+DEFAULT_SUITE = osp.join(osp.dirname(osp.abspath(__file__)), '..', 'configs', 'comparison',
+                         'embedded_suite.py')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('suite', nargs='?', default=DEFAULT_SUITE)
+    parser.add_argument('--work-dir', default='work_dirs/comparison')
+    parser.add_argument('--data-root', help='a dataset in the documented layout (default: embedded)')
+    parser.add_argument('--only', nargs='+', help='run only these suite entries')
+    args = parser.parse_args()
+    suite = load_suite(args.suite)
+    rows = run_suite(suite, args.work_dir, data_root=args.data_root, only=args.only)
+    paths = write_report(rows, args.work_dir)
+    with open(paths['markdown']) as f:
+        print(f.read())
+    print(f'[compare] wrote {paths["markdown"]}, {paths["csv"]}, {paths["png"]}')
+
+
+if __name__ == '__main__':
+    main()
