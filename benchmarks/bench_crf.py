@@ -284,6 +284,10 @@ def part_d(reps=3):
         import mmwsss.seg  # noqa: F401  (registers SECSegmentor, SECHead, ...)
         cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
                                        'configs/sec/sec_r18-d8_synthetic.py'))
+        bb = cfg.model.backbone
+        if bb.get('type') == 'ResNetV1c' and 'base_channels' in bb:
+            # keep the head consistent with the shared small backbone's last stage width
+            cfg.model.decode_head.in_channels = bb.base_channels * 8 * (4 if bb.depth >= 50 else 1)
         model = MODELS.build(cfg.model)
         model.train()
         x = torch.randn(8, 3, 128, 128)

@@ -4,3 +4,5 @@ from .sec_cues import generate_sec_cues
 __all__ += ['generate_sec_cues']
 from .compare import load_suite, run_entry, run_suite, write_report
 __all__ += ['load_suite', 'run_entry', 'run_suite', 'write_report']
+from .visualize import draw_instances, draw_points, overlay_heatmap, overlay_label_map, read_points, tile
+__all__ += ['overlay_label_map', 'overlay_heatmap', 'draw_points', 'draw_instances', 'read_points', 'tile']

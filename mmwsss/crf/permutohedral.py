@@ -17,7 +17,7 @@ from typing import Optional
 
 import torch
 
-__all__ = ['PermutohedralLattice']
+__all__ = ['PermutohedralLattice', 'StackedLatticeMessage']
 
 
 def _encode(keys: torch.Tensor, batch: torch.Tensor, kmin: torch.Tensor, radix: torch.Tensor) -> torch.Tensor:
@@ -181,3 +181,88 @@ class PermutohedralLattice:
         for blur in self.blur:
             grid = blur @ grid
         return self.slice @ grid
+
+
+def _csr_parts(t: torch.Tensor):
+    return t.crow_indices(), t.col_indices(), t.values()
+
+
+def _identity_csr(n: int, device) -> torch.Tensor:
+    ar = torch.arange(n + 1, device=device)
+    return torch.sparse_csr_tensor(ar, ar[:-1], torch.ones(n, device=device), (n, n))
+
+
+def _block_diag_csr(mats) -> torch.Tensor:
+    crows, cols, vals = [], [], []
+    nnz = 0
+    off = 0
+    for m in mats:
+        cr, co, va = _csr_parts(m)
+        crows.append(cr[(1 if crows else 0):] + nnz)
+        cols.append(co + off)
+        vals.append(va)
+        nnz += va.numel()
+        off += m.shape[1]
+    return torch.sparse_csr_tensor(torch.cat(crows), torch.cat(cols), torch.cat(vals), (off, off))
+
+
+class StackedLatticeMessage:
+    """Weighted, symmetrically normalised sum of several lattice filters as one splat/blur/slice chain.
+
+    ``apply(Q) = sum_m w_m D_m L_m D_m Q`` (the dense-CRF message, torch_backend.py), with the normalisation
+    ``D_m`` folded into the splat/slice values and the kernels stacked block-diagonally, so one iteration
+    costs d_max + 3 sparse matmuls instead of (d_m + 3) per kernel plus the element-wise scalings.
+
+    Args:
+        lattices: :class:`PermutohedralLattice` over the same points.
+        norms: (P, 1) per-point normalisation of each lattice.
+        weights: kernel weights ``w_m``.
+    """
+
+    def __init__(self, lattices, norms, weights):
+        device = norms[0].device
+        P = lattices[0].num_points
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            splats, slices_col, slices_val, sizes = [], [], [], []
+            for lat, n, w in zip(lattices, norms, weights):
+                cr, co, va = _csr_parts(lat.splat)
+                splats.append(torch.sparse_csr_tensor(cr, co, va * n.view(-1)[co], lat.splat.shape))
+                _, sco, sva = _csr_parts(lat.slice)
+                k = lat.d + 1
+                slices_col.append(sco.view(P, k))
+                slices_val.append((sva.view(P, k) * (w * n.view(P, 1))))
+                sizes.append(lat.num_vertices + 1)
+            # stacked splat: rows of kernel m follow those of kernel m-1
+            crows, cols, vals, nnz = [], [], [], 0
+            for s in splats:
+                cr, co, va = _csr_parts(s)
+                crows.append(cr[(1 if crows else 0):] + nnz)
+                cols.append(co)
+                vals.append(va)
+                nnz += va.numel()
+            total = sum(sizes)
+            self.splat = torch.sparse_csr_tensor(torch.cat(crows), torch.cat(cols), torch.cat(vals), (total, P))
+            # blur steps: block-diagonal, identity for kernels with fewer lattice axes
+            steps = max(lat.d + 1 for lat in lattices)
+            self.blur = []
+            for j in range(steps):
+                blocks = [lat.blur[j] if j < len(lat.blur) else _identity_csr(sz, device)
+                          for lat, sz in zip(lattices, sizes)]
+                self.blur.append(_block_diag_csr(blocks))
+            # stacked slice: each point reads its vertices in every kernel
+            offs = [0]
+            for sz in sizes[:-1]:
+                offs.append(offs[-1] + sz)
+            col = torch.cat([c + o for c, o in zip(slices_col, offs)], 1)
+            val = torch.cat(slices_val, 1)
+            k = col.shape[1]
+            self.slice = torch.sparse_csr_tensor(torch.arange(0, P * k + 1, k, device=device), col.reshape(-1),
+                                                 val.reshape(-1), (P, total))
+
+    def apply(self, q: torch.Tensor) -> torch.Tensor:
+        """(P, C) -> (P, C) message ``sum_m w_m D_m L_m D_m q``."""
+        g = self.splat @ q.contiguous()
+        for b in self.blur:
+            g = b @ g
+        return self.slice @ g

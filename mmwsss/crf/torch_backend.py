@@ -25,7 +25,7 @@ from typing import Optional, Sequence
 
 import torch
 
-from .permutohedral import PermutohedralLattice
+from .permutohedral import PermutohedralLattice, StackedLatticeMessage
 
 __all__ = ['torch_mean_field', 'pairwise_features', 'exact_kernel_bytes', 'EXACT_MAX_PIXELS']
 
@@ -126,18 +126,18 @@ def torch_mean_field(unary: torch.Tensor,
         Q = torch.cat(out, 0)
     else:
         batch_index = torch.arange(B, device=unary.device).repeat_interleave(P)
-        lattices = []
+        lats, norms, weights = [], [], []
         for f, w in kernels:
             lat = PermutohedralLattice(f.reshape(B * P, -1), batch_index)
-            norm = torch.rsqrt(lat.apply(torch.ones(B * P, 1, device=unary.device)) + 1e-20)  # (BP, 1)
-            lattices.append((lat, norm, w))
+            lats.append(lat)
+            norms.append(torch.rsqrt(lat.apply(torch.ones(B * P, 1, device=unary.device)) + 1e-20))  # (BP, 1)
+            weights.append(w)
+        message = StackedLatticeMessage(lats, norms, weights)
+        del lats
         nu = neg_u.reshape(B * P, C)
         Q = torch.softmax(nu, -1)
         for _ in range(iterations):
-            msg = nu.clone()
-            for lat, norm, w in lattices:
-                msg += (w * norm) * lat.apply(Q * norm)
-            Q = torch.softmax(msg, -1)
+            Q = torch.softmax(nu + message.apply(Q), -1)
         Q = Q.reshape(B, P, C)
     return Q.transpose(1, 2).reshape(B, C, H, W)
 
