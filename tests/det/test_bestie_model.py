@@ -21,7 +21,8 @@ def _model(reg, sup='cls', refine=True):
         data_preprocessor=dict(type='DetDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1], pad_size_divisor=8),
         backbone=dict(_scope_='mmseg', type='ResNetV1c', depth=18, stem_channels=8, base_channels=8,
                       out_indices=(0, 1, 2, 3), dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1)),
-        head=dict(type='BestieHead', in_channels=[8, 16, 32, 64], in_index=[0, 1, 2, 3], head_channels=16),
+        head=dict(type='BestieHead', in_channels=[8, 16, 32, 64], in_index=[0, 1, 2, 3], fuse_channels=16,
+                  head_channels=16),
         refine_cfg=dict(sigma=2, nms_kernel=7, min_area=10), test_cfg=dict(nms_kernel=7, min_area=10)))
 
 
@@ -102,9 +103,9 @@ def _coco_gt(tmp_path, masks, labels):
         rle = mu.encode(np.asfortranarray(mk.astype(np.uint8)))
         rle['counts'] = rle['counts'].decode()
         ys, xs = np.nonzero(mk)
+        bbox = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
         anns.append(dict(id=i, image_id=1, category_id=int(lb) + 1, segmentation=rle, area=int(mk.sum()),
-                         bbox=[int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)],
-                         iscrowd=0))
+                         bbox=bbox, iscrowd=0))
     d = dict(images=[dict(id=1, file_name='a.jpg', height=40, width=40)], annotations=anns,
              categories=[dict(id=1, name='a'), dict(id=2, name='b')])
     p = tmp_path / 'gt.json'

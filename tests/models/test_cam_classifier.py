@@ -107,8 +107,11 @@ def test_multiscale_flip_cam_and_predict():
     (half, ) = model.multiscale_cam(F.interpolate(x, size=(16, 16), mode='bilinear', align_corners=False),
                                     out_sizes=[(32, 32)])
     assert torch.allclose(ms, single + half, atol=1e-5)
-    n = normalize_cams(ms[0])
-    assert n.max() < 1.0 and n.flatten(1).max(1).values.min() > 0.99 or ms.max() == 0
+    cams = torch.rand(2, 5, 6) * torch.tensor([3.0, 0.5])[:, None, None]
+    n = normalize_cams(cams)
+    assert torch.allclose(n.flatten(1).max(1).values, torch.tensor([3.0, 0.5]).new_tensor(
+        [cams[0].max() / (cams[0].max() + 1e-5), cams[1].max() / (cams[1].max() + 1e-5)]))
+    assert torch.allclose(n[0] * (cams[0].max() + 1e-5), cams[0])
     model.test_cfg.update(bg_thr=0.2, scales=(1.0, 0.5), flip=True)
     out = model(x, [_sample([1], 32, 32)], mode='predict')[0]
     scores = out.seg_logits.data

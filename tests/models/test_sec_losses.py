@@ -221,7 +221,8 @@ def _tiny_segmentor(losses, crf=None):
     register_all_modules(init_default_scope=True)
     return MODELS.build(dict(
         type='SECSegmentor',
-        data_preprocessor=dict(type='SegDataPreProcessor', mean=[100.0] * 3, std=[50.0] * 3, bgr_to_rgb=True),
+        data_preprocessor=dict(type='SegDataPreProcessor', mean=[100.0] * 3, std=[50.0] * 3, bgr_to_rgb=True,
+                               size=(33, 33)),
         backbone=dict(type='VGG16LargeFOV', with_fc=False, out_indices=(2, )),
         decode_head=dict(type='SECHead', in_channels=256, channels=8, num_convs=1, num_classes=3,
                          dropout_ratio=0.0, align_corners=True, loss_decode=losses),

@@ -63,5 +63,16 @@ def test_dist_train_two_cpu_processes_then_test_tta(tmp_path, tiny_synthetic):
     ckpt = osp.join(work, 'iter_4.pth')
     assert osp.isfile(ckpt)
     out = _run([sys.executable, osp.join(REPO, 'tools/test.py'), cfg, ckpt, '--tta',
-                '--work-dir', str(tmp_path / 'test')], cwd=str(tmp_path))
+                '--work-dir', str(tmp_path / 'test'), '--metrics-out', str(tmp_path / 'tta.json')],
+               cwd=str(tmp_path))
     assert 'mIoU' in out
+    # dense-CRF post-processing after TTA, predictions written as PNG label maps
+    pred_dir = tmp_path / 'pred'
+    _run([sys.executable, osp.join(REPO, 'tools/test.py'), cfg, ckpt, '--tta', '--crf', 'sec_test',
+          '--out', str(pred_dir), '--work-dir', str(tmp_path / 'test'),
+          '--metrics-out', str(tmp_path / 'crf.json')], cwd=str(tmp_path))
+    tta = json.load(open(tmp_path / 'tta.json'))
+    crf = json.load(open(tmp_path / 'crf.json'))
+    assert 0 <= crf['mIoU'] <= 100 and 0 <= tta['mIoU'] <= 100
+    val_ids = open(osp.join(tiny_synthetic, 'ImageSets/Segmentation/val.txt')).read().split()
+    assert sorted(p.name for p in pred_dir.iterdir()) == sorted(i + '.png' for i in val_ids)

@@ -21,22 +21,34 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # noqa: E402
 
-SMALL_RESNET = dict(type='ResNetV1c', depth=18, stem_channels=32, base_channels=32, num_stages=4,
-                    dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1), norm_cfg=dict(type='BN', requires_grad=True),
-                    norm_eval=False, style='pytorch', contract_dilation=True)
+ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
+SMALL_MODEL_BASE = osp.join(ROOT, 'configs', '_base_', 'models', 'deeplabv3_r18-d8_small.py')
+
+
+def small_resnet(width=None):
+    """The shared small backbone of the embedded configs (read from its base config, so they stay in sync).
+
+    Returns:
+        tuple: (backbone config, channels of its last output).
+    """
+    from mmengine.config import Config
+    bb = dict(Config.fromfile(SMALL_MODEL_BASE).small_backbone.to_dict())
+    if width:
+        bb.update(stem_channels=width, base_channels=width)
+    return bb, bb['base_channels'] * 8  # ResNet-18: last stage has 8x the base channels
+
 
 PRESETS = {
     # the shared small backbone of the embedded configs, trained from scratch
     'synthetic': dict(
-        fg_backbone=dict(SMALL_RESNET, out_indices=(3, )), fg_channels=256,
-        bg_backbone=dict(SMALL_RESNET, out_indices=(1, 3)), bg_channels=256, saliency_index=0,
+        fg_backbone='small', bg_backbone='small', saliency_index=0,
         size=128, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True,
         iters=600, step=400, lr=0.05, batch_size=16, freeze_bn=False),
     # SEC: VGG-16 nets at 321x321 with Caffe BGR mean; solver of training/solver.prototxt with stepsize 4000 (A9.2)
     'voc': dict(
-        fg_backbone=dict(type='VGG16LargeFOV', arch='cam', fc7_relu=True, out_indices=(5, )), fg_channels=1024,
+        fg_backbone=dict(type='VGG16LargeFOV', arch='cam', fc7_relu=True, out_indices=(2, 5)), fg_channels=1024,
         bg_backbone=dict(type='VGG16LargeFOV', arch='cam', with_fc=False, out_indices=(2, 4)), bg_channels=512,
         saliency_index=0, size=321, mean=[104.008, 116.669, 122.675], std=[1.0, 1.0, 1.0], to_rgb=False,
         iters=8000, step=4000, lr=1e-3, batch_size=15, freeze_bn=False),
@@ -47,7 +59,8 @@ def parse_args():
     p = argparse.ArgumentParser(description='Generate SEC localization cues (original pickle format)')
     p.add_argument('data_root', help='dataset root in the docs/dataset_layout.md layout')
     p.add_argument('--preset', choices=sorted(PRESETS), default='synthetic')
-    p.add_argument('--work-dir', default=None, help='classifier checkpoints + logs (default work_dirs/sec_cues_<preset>)')
+    p.add_argument('--work-dir', default=None,
+                   help='classifier checkpoints + logs (default work_dirs/sec_cues_<preset>)')
     p.add_argument('--ann-file', default='ImageSets/Segmentation/train.txt')
     p.add_argument('--cls-file', default='ImageSets/Segmentation/train_cls.txt')
     p.add_argument('--out-dir', default=None,
@@ -61,6 +74,16 @@ def parse_args():
     p.add_argument('--fg-thr', type=float, default=0.2, help='fg cue: CAM > thr * max (A9.2)')
     p.add_argument('--bg-frac', type=float, default=0.1, help='bg cue: lowest fraction of saliency (A9.3)')
     p.add_argument('--fg-conflict', choices=['drop', 'max'], default='drop')
+    p.add_argument('--fg-checkpoint', default=None,
+                   help='use a trained CAMClassifier checkpoint (mmengine .pth, e.g. from '
+                        'configs/wood/cam_r18_synthetic.py) instead of training the fg net')
+    p.add_argument('--bg-from-fg', action='store_true',
+                   help='take the bg saliency from the fg CAM classifier instead of training a second net '
+                        '(cheaper; SEC trains a separate one)')
+    p.add_argument('--gen-batch-size', type=int, default=16)
+    p.add_argument('--backbone-width', type=int, default=None,
+                   help='synthetic preset: stem/base channels of the small ResNet (default: as the shared base config)')
+    p.add_argument('--overwrite', action='store_true', help='regenerate an existing cue file (default: skip)')
     p.add_argument('--threads', type=int, default=None)
     p.add_argument('--seed', type=int, default=0)
     return p.parse_args()
@@ -82,9 +105,11 @@ def main():
     import mmwsss.seg  # noqa: F401  (registers VGG16LargeFOV, CAMClassifier, ...)
     from mmseg.registry import MODELS
 
-    from mmwsss.apis.sec_cues import ImageLabelSet, SaliencyClassifier, generate_sec_cues, train_multilabel
+    from mmwsss.apis.sec_cues import (CAMSaliency, ImageLabelSet, SaliencyClassifier, generate_sec_cues,
+                                      train_multilabel)
     from mmwsss.datasets.sec_cues import save_sec_cue_file, write_input_list
     from mmwsss.datasets.voc import read_cls_label_file
+    from mmwsss.utils import atomic_write
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -92,6 +117,10 @@ def main():
     for k in ('iters', 'step', 'lr', 'batch_size'):
         if getattr(args, k) is not None:
             cfg[k] = getattr(args, k)
+    if cfg['fg_backbone'] == 'small':
+        bb, ch = small_resnet(args.backbone_width)
+        cfg.update(fg_backbone=dict(bb, out_indices=(1, 3)), fg_channels=ch, bg_backbone=dict(bb, out_indices=(1, 3)),
+                   bg_channels=ch)
     if args.preset == 'synthetic' and not osp.isfile(osp.join(args.data_root, args.ann_file)):
         from mmwsss.datasets.synthetic import ensure_synthetic_dataset
         ensure_synthetic_dataset(args.data_root)
@@ -99,6 +128,10 @@ def main():
     out_dir = args.out_dir or osp.join(args.data_root, 'sec_cues')
     os.makedirs(work_dir, exist_ok=True)
     torch.manual_seed(args.seed)
+    cue_file = osp.join(out_dir, 'localization_cues.pickle.gz')
+    if osp.isfile(cue_file) and osp.isfile(osp.join(out_dir, 'input_list.txt')) and not args.overwrite:
+        print(f'{cue_file} exists; nothing to do (--overwrite to regenerate)')
+        return
 
     ann = osp.join(args.data_root, args.ann_file)
     if not osp.isfile(ann):
@@ -117,12 +150,6 @@ def main():
     common = dict(num_fg=num_classes - 1, size=size, mean=cfg['mean'], std=cfg['std'], to_rgb=cfg['to_rgb'])
     train_set = ImageLabelSet(img_paths, fg_labels, flip=True, **common)
     init = dict(type='Pretrained', checkpoint=args.pretrained) if args.pretrained else None
-
-    cam_model = MODELS.build(dict(type='CAMClassifier', backbone=dict(cfg['fg_backbone'], init_cfg=init),
-                                  num_classes=num_classes, in_channels=cfg['fg_channels'],
-                                  freeze_bn=cfg['freeze_bn']))
-    sal_model = SaliencyClassifier(dict(cfg['bg_backbone'], init_cfg=init), cfg['bg_channels'], num_classes - 1,
-                                   cfg['saliency_index'])
     log = open(osp.join(work_dir, 'make_cues.log'), 'a')
 
     def logger(msg):
@@ -130,8 +157,27 @@ def main():
         log.write(msg + '\n')
         log.flush()
 
-    for name, model, fn in (('fg_cam', cam_model, lambda m: m.forward_logits),
-                            ('bg_saliency', sal_model, lambda m: m.forward_logits)):
+    cam_model = MODELS.build(dict(type='CAMClassifier', backbone=dict(cfg['fg_backbone'], init_cfg=init),
+                                  num_classes=num_classes, in_channels=cfg['fg_channels'],
+                                  freeze_bn=cfg['freeze_bn']))
+    if args.fg_checkpoint:
+        state = torch.load(args.fg_checkpoint, map_location='cpu', weights_only=False)
+        state = state.get('state_dict', state)
+        # the preprocessor's mean/std buffers are not weights; we normalise in ImageLabelSet
+        state = {k: v for k, v in state.items() if not k.startswith('data_preprocessor.')}
+        cam_model.load_state_dict(state)
+        logger(f'fg_cam: weights from {args.fg_checkpoint}')
+        with atomic_write(osp.join(work_dir, 'fg_cam.pth')) as f:
+            torch.save(cam_model.state_dict(), f)
+    if args.bg_from_fg:
+        sal_model = CAMSaliency(cam_model, cfg['saliency_index'])
+    else:
+        sal_model = SaliencyClassifier(dict(cfg['bg_backbone'], init_cfg=init), cfg['bg_channels'],
+                                       num_classes - 1, cfg['saliency_index'])
+    nets = [('fg_cam', cam_model, lambda m: m.forward_logits)]
+    if not args.bg_from_fg:
+        nets.append(('bg_saliency', sal_model, lambda m: m.forward_logits))
+    for name, model, fn in nets:
         ckpt = osp.join(work_dir, f'{name}.pth')
         if osp.isfile(ckpt):
             model.load_state_dict(torch.load(ckpt, map_location='cpu'))
@@ -145,7 +191,6 @@ def main():
         losses = train_multilabel(fn(model), model.parameters(), train_set, cfg['iters'], cfg['batch_size'],
                                   cfg['lr'], cfg['step'], seed=args.seed, logger=logger)
         logger(f'{name}: done in {time.time() - t0:.0f}s, final loss {np.mean(losses[-20:]):.4f}')
-        from mmwsss.utils import atomic_write
         with atomic_write(ckpt) as f:
             torch.save(model.state_dict(), f)
     cam_model.eval()
@@ -156,8 +201,8 @@ def main():
     test_set = ImageLabelSet(img_paths, fg_labels, flip=False, **common)
     cues, quality, grid = generate_sec_cues(cam_model, sal_model, test_set, names, fg_thr=args.fg_thr,
                                             bg_frac=args.bg_frac, fg_conflict=args.fg_conflict,
-                                            gt_paths=gt_paths if have_gt else None)
-    cue_file = osp.join(out_dir, 'localization_cues.pickle.gz')
+                                            gt_paths=gt_paths if have_gt else None,
+                                            batch_size=args.gen_batch_size)
     save_sec_cue_file(cue_file, cues)
     write_input_list(osp.join(out_dir, 'input_list.txt'), names)
     logger(f'wrote {cue_file} and input_list.txt ({len(names)} images, cue grid {grid[0]}x{grid[1]})')

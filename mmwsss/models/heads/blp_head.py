@@ -141,3 +141,9 @@ class BLPHead(BaseDecodeHead):
         """
         dec = self.decode(inputs)
         return self.cls_seg(dec), self.scribble_head(dec.detach())
+
+    def loss(self, inputs, batch_data_samples, train_cfg) -> dict:
+        """Not used: BLPSeg's losses need LAM (the image), the scribbles and the iteration."""
+        raise NotImplementedError('BLPHead is trained through the BLPSeg segmentor (type="BLPSeg"), which applies '
+                                  'LAM and computes the BLP and annotation losses; it cannot be used with a plain '
+                                  'EncoderDecoder for training.')

@@ -1,5 +1,5 @@
 """SEC segmentor: losses on the low-resolution logits, SEC's test-time inference (sec_wsscoseg.md A10, A13)."""
-from typing import List, Optional
+from typing import List
 
 import numpy as np
 import torch

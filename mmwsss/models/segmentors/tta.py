@@ -66,8 +66,11 @@ class CRFPostProcessor(BaseModel):
         backend: CRF backend (``'auto'``, ``'torch'``, ``'pydensecrf'``).
     """
 
-    def __init__(self, module, preset: str = 'sec_test', backend: str = 'auto') -> None:
-        super().__init__()
+    def __init__(self, module, preset: str = 'sec_test', backend: str = 'auto',
+                 data_preprocessor=None) -> None:
+        # the runner injects the config's top-level data_preprocessor; the wrapped module keeps
+        # doing the preprocessing in its own test_step
+        super().__init__(data_preprocessor=data_preprocessor)
         self.module = MODELS.build(module) if isinstance(module, dict) else module
         self.preset = preset
         self.backend = backend
