@@ -41,6 +41,19 @@ def write_voc_fixture(root, ids=('a', 'b', 'c'), size=(24, 32), num_classes=21, 
     return root
 
 
+@pytest.fixture(autouse=True)
+def _default_scope(request):
+    """Every test runs in the scope its side registers into: mmdet under tests/det, else mmseg.
+
+    Tests build components by type name, and the runner/tools set the scope from the config; without
+    this, a test would see whatever scope an earlier test left behind.
+    """
+    from mmengine.registry import DefaultScope
+    scope = 'mmdet' if f'{os.sep}tests{os.sep}det{os.sep}' in str(request.fspath) else 'mmseg'
+    with DefaultScope.overwrite_default_scope(scope):
+        yield
+
+
 @pytest.fixture
 def voc_root(tmp_path):
     return write_voc_fixture(str(tmp_path / 'VOC2012'), scribbles=True)

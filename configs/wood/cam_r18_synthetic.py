@@ -22,11 +22,11 @@ model = dict(
     type='CAMClassifier',
     data_preprocessor=data_preprocessor,
     backbone=dict(
-        type='ResNetV1c', depth=18, stem_channels=32, base_channels=32, num_stages=4, out_indices=(3, ),
+        type='ResNetV1c', depth=18, stem_channels=16, base_channels=16, num_stages=4, out_indices=(3, ),
         strides=(1, 2, 2, 1), dilations=(1, 1, 1, 1), norm_cfg=dict(type='BN', requires_grad=True),
         norm_eval=False, style='pytorch', contract_dilation=True),
     num_classes=7,
-    in_channels=256,
+    in_channels=128,
     freeze_bn=False,  # trained from scratch: BN statistics must be learned
     test_cfg=dict(scales=(1.0, ), flip=False, bg_thr=0.15, use_gt_labels=True))
 # image-level supervision only: no GT mask is read for training (crop without cat_max_ratio)

@@ -9,14 +9,6 @@ from mmwsss.datasets import WSSSVOCDataset
 from mmwsss.datasets.transforms import LoadWSSSAnnotations, LoadWSSSImage, PackWSSSInputs
 
 
-@pytest.fixture(autouse=True)
-def mmseg_scope():
-    from mmengine.registry import DefaultScope, init_default_scope
-    init_default_scope('mmseg')
-    yield
-    DefaultScope._instance_dict.clear()
-
-
 def _pipeline(**kwargs):
     return [dict(type='LoadWSSSImage'), dict(type='LoadWSSSAnnotations', **kwargs),
             dict(type='PackWSSSInputs')]

@@ -256,13 +256,16 @@ def test_sec_segmentor_loss_on_low_res_logits(monkeypatch):
     model = _tiny_segmentor([dict(type='SECSeedLoss'), dict(type='SECExpandLoss'), dict(type='SECConstrainLoss')])
     model.init_weights()
     torch.manual_seed(0)
-    imgs = [torch.full((3, 33, 33), 200, dtype=torch.uint8) for _ in range(2)]
+    bgr = torch.tensor([10, 100, 200], dtype=torch.uint8)  # as mmcv loads: B, G, R
+    imgs = [bgr.view(3, 1, 1).expand(3, 33, 33).clone() for _ in range(2)]
     data = model.data_preprocessor(dict(inputs=imgs, data_samples=_samples(2, (33, 33), 5)), training=True)
     losses = model(**data, mode='loss')
     assert set(losses) == {'decode.loss_seed', 'decode.loss_expand', 'decode.loss_constrain'}
     assert seen['unary'] == (2, 3, 5, 5)  # 33 -> 5 at output stride 8: no upsampling
     assert seen['images'].dtype == torch.uint8 and seen['images'].shape == (2, 5, 5, 3)
-    assert int(seen['images'].min()) == 200 and int(seen['images'].max()) == 200  # un-normalised
+    # un-normalised and RGB, whatever the preprocessor's channel order
+    assert seen['images'][0, 0, 0].tolist() == [200, 100, 10]
+    assert (seen['images'] == seen['images'][0, 0, 0]).all()
     total = sum(losses.values())
     total.backward()
     assert torch.isfinite(total)

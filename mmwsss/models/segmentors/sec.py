@@ -30,7 +30,7 @@ def images_for_crf(inputs: Tensor, data_preprocessor, size) -> Tensor:
     x = inputs.detach().float()
     if getattr(data_preprocessor, '_enable_normalize', False):
         x = x * data_preprocessor.std + data_preprocessor.mean
-    if not getattr(data_preprocessor, '_channel_conversion', False):
+    if not getattr(data_preprocessor, 'channel_conversion', False):
         x = x.flip(1)  # still BGR as loaded by mmcv: make it RGB
     x = F.interpolate(x, size=tuple(size), mode='bilinear', align_corners=True)
     return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
