@@ -9,3 +9,5 @@ from .ood import OoDImageDataset, WOoDMixDataset
 __all__ += ['OoDImageDataset', 'WOoDMixDataset']
 from .sec_cues import SECCueDataset, load_sec_cue_file, read_input_list, save_sec_cue_file, write_input_list
 __all__ += ['SECCueDataset', 'load_sec_cue_file', 'save_sec_cue_file', 'read_input_list', 'write_input_list']
+from .web import SyntheticWebDataset, WSSSWebDataset, check_web_mask, parse_web_name
+__all__ += ['WSSSWebDataset', 'SyntheticWebDataset', 'parse_web_name', 'check_web_mask']

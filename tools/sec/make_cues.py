@@ -126,12 +126,12 @@ def main():
         ensure_synthetic_dataset(args.data_root)
     work_dir = args.work_dir or osp.join('work_dirs', f'sec_cues_{args.preset}')
     out_dir = args.out_dir or osp.join(args.data_root, 'sec_cues')
-    os.makedirs(work_dir, exist_ok=True)
-    torch.manual_seed(args.seed)
     cue_file = osp.join(out_dir, 'localization_cues.pickle.gz')
     if osp.isfile(cue_file) and osp.isfile(osp.join(out_dir, 'input_list.txt')) and not args.overwrite:
         print(f'{cue_file} exists; nothing to do (--overwrite to regenerate)')
         return
+    os.makedirs(work_dir, exist_ok=True)
+    torch.manual_seed(args.seed)
 
     ann = osp.join(args.data_root, args.ann_file)
     if not osp.isfile(ann):

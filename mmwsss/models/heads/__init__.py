@@ -4,3 +4,5 @@ from .blp_head import BLPHead, mlp_head
 __all__ += ['BLPHead', 'mlp_head']
 from .sec_head import SECHead
 __all__ += ['SECHead']
+from .wsscoseg_head import WSSCosegHead
+__all__ += ['WSSCosegHead']

@@ -10,3 +10,5 @@ from .blpseg import BLPSeg
 __all__ += ['BLPSeg']
 from .sec import SECSegmentor
 __all__ += ['SECSegmentor']
+from .wsscoseg import WSSCosegSegmentor
+__all__ += ['WSSCosegSegmentor']

@@ -1,0 +1,41 @@
+# wsscoseg Initial Mask Generator on the embedded dataset (sec_wsscoseg.md B1 step 3, B3): trained on the web images
+# and their co-segmentation-like masks ONLY, on the shared small backbone and the shared short schedule, validated
+# on the VOC-layout val split. Default masks: data/synthetic/web_labels (the "already processed" masks, as the
+# original README ships them); *_init_own-coseg.py trains on the masks of tools/wsscoseg/coseg.py instead.
+_base_ = [
+    '../_base_/models/deeplabv3_r18-d8_small.py', '../_base_/datasets/synthetic.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/synthetic_short.py'
+]
+num_classes = 7
+crop_size = (112, 112)
+web_masks = 'web_labels'
+model = dict(
+    type='WSSCosegSegmentor',
+    decode_head=dict(
+        _delete_=True,
+        type='WSSCosegHead',
+        in_channels=128,  # the shared small backbone's last stage
+        in_index=3,
+        channels=32,  # 512 in the ResNet-50 original; 32 = the shared baseline head width
+        dilation=4,  # 12 on the 40x40 grid of a 320 crop -> ~4 on the 14x14 grid of a 112 crop
+        dropout_ratio=0.5,
+        num_classes=num_classes,
+        align_corners=False,
+        loss_at_feat_res=True,  # CE on the 1/8 logits vs nearest-downsampled labels (B4)
+        loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0, avg_non_ignore=True)),
+    test_cfg=dict(mode='whole'))
+train_pipeline = [
+    dict(type='LoadWSSSImage'),
+    dict(type='LoadWSSSAnnotations'),
+    dict(type='RandomResize', scale=(128, 128), ratio_range=(0.7, 1.3), keep_ratio=True),  # B5 scale jitter
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackWSSSInputs'),
+]
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True, type='SyntheticWebDataset', data_root={{_base_.data_root}}, ann_file='web_train_list.txt',
+        data_prefix=dict(img_path='web_images', seg_map_path=web_masks), pipeline=train_pipeline))
+crf_preset = 'wsscoseg'  # tools/test.py --crf (B7)
+ms_scales = (0.7, 1.0, 1.3)  # tools/test.py --ms: no flip, summed probabilities (B7)
+tta_model = dict(type='WSSSTTAModel', merge='prob')
