@@ -1,7 +1,7 @@
 # PAM classifier (peak attention, α 0.7) on the embedded set, small shared backbone instead of VGG-16
 # (no ImageNet weights offline; VGG16-D1 is in pam_vgg16_voc.py). Used only to extract peaks:
 #   python tools/train.py configs/bestie/pam_r18_synthetic.py
-#   python tools/bestie/extract_peaks.py configs/bestie/pam_r18_synthetic.py work_dirs/pam_r18_synthetic/iter_1500.pth
+#   python tools/bestie/extract_peaks.py configs/bestie/pam_r18_synthetic.py work_dirs/pam_r18_synthetic/iter_2000.pth
 _base_ = [
     './_base_bestie_runtime.py', '../_base_/datasets/synthetic_instance.py',
     '../_base_/schedules/synthetic_short.py'

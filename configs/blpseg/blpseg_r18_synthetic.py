@@ -2,7 +2,7 @@
 # data preprocessor) and shared short schedule, so it compares with
 # configs/fully_supervised/deeplabv3_r18-d8_synthetic.py. The ASPP head is replaced by BLPSeg's
 # PPM/FPN decoder + MLP heads (BLP loss, annotation head), LAM on the stride-4 logits, and the
-# pseudo-label switch at iteration 360 (24% of the schedule, like 10k of 42,320 on VOC).
+# pseudo-label switch at iteration 480 (24% of the 2k schedule, like 10k of 42,320 on VOC).
 #   python tools/train.py configs/blpseg/blpseg_r18_synthetic.py
 #   tools/dist_train.sh configs/blpseg/blpseg_r18_synthetic.py 2
 _base_ = [
@@ -27,6 +27,6 @@ model = dict(
         loss_scribble=dict(type='AnnotationProbabilityLoss', unlabeled_weight=0.02, loss_name='loss_scrib')),
     # embedding width = decoder width, as in the original (256/256)
     lam=dict(type='LocalAggregationModule', in_channels=3, embed_dims=32, patch_size=4, sigma=6.0),
-    self_training_iter=360,
+    self_training_iter=480,
     pseudo_threshold=0.9)
 tta_model = dict(type='WSSSTTAModel', merge='logit')

@@ -2,7 +2,7 @@
 # (ResNetV1c-18 at 1/4 width, OS 8) and the shared short schedule, next to the fully-supervised bound.
 # `python tools/compare.py` runs it (finished work dirs are reused).
 _fs = 'configs/fully_supervised/deeplabv3_r18-d8_synthetic.py'
-_iters = 1000
+_iters = 2000
 
 
 def _train_test(config, iters=_iters):
@@ -17,6 +17,6 @@ def _train_test(config, iters=_iters):
 
 suite = [
     dict(name='fully_supervised', method='DeepLabV3 (fully supervised)', supervision='full masks',
-         backbone='R-18 1/4 width, OS 8', schedule='1k it, batch 8', metric='mIoU', bound=None,
+         backbone='R-18 1/4 width, OS 8', schedule='2k it, batch 8', metric='mIoU', bound=None,
          steps=_train_test(_fs)),
 ]

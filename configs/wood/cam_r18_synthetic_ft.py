@@ -2,7 +2,7 @@
 # W-OoD (wood_r18_synthetic.py) but without OoD images, so both differ only by the OoD losses.
 _base_ = ['./cam_r18_synthetic.py']
 ft_iters = 500
-load_from = 'work_dirs/cam_r18_synthetic/iter_1500.pth'
+load_from = 'work_dirs/cam_r18_synthetic/iter_2000.pth'
 model = dict(
     backbone=dict(frozen_stages=2, norm_eval=True),  # W-OoD trains stage 3, 4 and the classifier (B.2)
     freeze_bn=True)

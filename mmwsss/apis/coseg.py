@@ -239,6 +239,8 @@ def _grabcut(img: np.ndarray, prob: np.ndarray, sure_bg: np.ndarray, iters: int)
     cv2.setRNGSeed(0)
     cv2.grabCut(np.ascontiguousarray(img[..., ::-1]), mask, None, bgd, fgd, iters, cv2.GC_INIT_WITH_MASK)
     fg = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+    if fg.sum() < 0.2 * (prob > 0.5).sum():  # GrabCut collapsed (its GMMs swallowed the object): keep the input
+        return prob
     return np.where(fg, 0.9, 0.1).astype(np.float32)
 
 

@@ -7,7 +7,7 @@ from PIL import Image
 
 from mmwsss.datasets.web import WSSSWebDataset, check_web_mask, parse_web_name
 
-CLASSES = ('background', 'a', 'b', 'c')
+CLASSES = ('background', 'aeroplane', 'bicycle', 'bird')  # a VOC subset: 3 foreground classes
 
 
 def _make(root, items):

@@ -1,7 +1,9 @@
-# The shared short schedule of the embedded dataset: minutes on 2 CPU cores.
-optimizer = dict(type='SGD', lr=0.02, momentum=0.9, weight_decay=5e-4)
+# The shared short schedule of the embedded dataset: about 3 minutes on 2 quiet CPU cores.
+# From scratch (no ImageNet weights here), so a high lr; lr 0.02 left the small model predicting
+# only background after 1k iterations (13.4 mIoU), lr 0.05 for 2k reached 61.9 (fully supervised).
+optimizer = dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)
 optim_wrapper = dict(type='OptimWrapper', optimizer=optimizer, clip_grad=None)
-max_iters = 1000
+max_iters = 2000
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=100, end=max_iters, by_epoch=False)

@@ -3,7 +3,7 @@ from typing import List
 
 import numpy as np
 import torch
-from mmengine.model import BaseModel, BaseTTAModel
+from mmengine.model import BaseTTAModel
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
@@ -52,7 +52,7 @@ class WSSSTTAModel(BaseTTAModel):
 
 
 @MODELS.register_module()
-class CRFPostProcessor(BaseModel):
+class CRFPostProcessor(BaseTTAModel):
     """Run a dense CRF on the (upsampled) class probabilities of a segmentor or TTA model.
 
     The probabilities are taken from ``seg_probs`` (written by :class:`WSSSTTAModel`) or the softmax
@@ -68,21 +68,29 @@ class CRFPostProcessor(BaseModel):
 
     def __init__(self, module, preset: str = 'sec_test', backend: str = 'auto',
                  data_preprocessor=None) -> None:
-        # the runner injects the config's top-level data_preprocessor; the wrapped module keeps
-        # doing the preprocessing in its own test_step
-        super().__init__(data_preprocessor=data_preprocessor)
-        self.module = MODELS.build(module) if isinstance(module, dict) else module
+        # A BaseTTAModel so that mmengine's load_state_dict unwraps it (recursively, also around a
+        # TTA model) and `load_from` checkpoints land in the segmentor. The runner injects the
+        # config's top-level data_preprocessor; the wrapped module keeps doing the preprocessing.
+        super().__init__(module=module, data_preprocessor=data_preprocessor)
+        # mmengine unwraps only one TTA level when loading; around a TTA model, expose the innermost
+        # segmentor as `module` (checkpoints load into it) and predict through the TTA model
+        self.predictor = self.module
+        inner = self.module
+        while isinstance(inner, BaseTTAModel):
+            inner = inner.module
+        self.module = inner
         self.preset = preset
         self.backend = backend
 
-    def forward(self, inputs, data_samples=None, mode='tensor'):
-        return self.module(inputs, data_samples, mode=mode)
+    def merge_preds(self, data_samples_list):
+        raise NotImplementedError('CRFPostProcessor post-processes the predictions of its module; '
+                                  'it merges nothing itself')
 
     def test_step(self, data):
         import mmcv
 
         from mmwsss.crf import crf_postprocess
-        preds = self.module.test_step(data)
+        preds = self.predictor.test_step(data)
         for sample in preds:
             if 'seg_probs' in sample:
                 probs = sample.seg_probs.data
@@ -94,12 +102,9 @@ class CRFPostProcessor(BaseModel):
             if image.shape[:2] != tuple(probs.shape[-2:]):
                 raise ValueError(f'{sample.img_path}: image {image.shape[:2]} and prediction '
                                  f'{tuple(probs.shape[-2:])} differ in size')
-            q = crf_postprocess(probs.float().cpu().numpy(), np.ascontiguousarray(image),
+            q = crf_postprocess(probs.detach().float().cpu().numpy(), np.ascontiguousarray(image),
                                 preset=self.preset, backend=self.backend)
             q = torch.as_tensor(np.asarray(q), device=probs.device)
             sample.set_data({'seg_probs': PixelData(data=q),
                              'pred_sem_seg': PixelData(data=q.argmax(0, keepdim=True))})
         return preds
-
-    def val_step(self, data):
-        return self.test_step(data)

@@ -1,0 +1,133 @@
+"""wsscoseg head and two-branch segmentor: architecture, losses, merged logits, inference."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from mmwsss.models.heads.wsscoseg_head import WSSCosegHead, labels_at_feat_res
+from mmwsss.models.segmentors.wsscoseg import WSSCosegSegmentor, presence_from_samples, upsample_probs_x8
+
+BACKBONE = dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8, num_stages=4, out_indices=(0, 1, 2, 3),
+                dilations=(1, 1, 2, 4), strides=(1, 2, 1, 1), norm_cfg=dict(type='BN', requires_grad=True),
+                norm_eval=False, style='pytorch', contract_dilation=True)
+
+
+def _model(global_branch=True, **gkw):
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    import mmwsss.seg  # noqa: F401
+    head = dict(type='WSSCosegHead', in_channels=64, in_index=3, channels=16, dilation=2, num_classes=4)
+    gb = dict(channels=(12, 12), **gkw) if global_branch else None
+    m = WSSCosegSegmentor(backbone=BACKBONE, decode_head=head, global_branch=gb, test_cfg=dict(mode='whole'),
+                          data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1]))
+    m.init_weights()
+    return m
+
+
+def _sample(seg, labels=None):
+    ds = SegDataSample(metainfo=dict(img_shape=seg.shape, ori_shape=seg.shape))
+    ds.gt_sem_seg = PixelData(data=torch.as_tensor(seg)[None].long())
+    if labels is not None:
+        ds.set_data(dict(gt_img_labels=torch.as_tensor(labels, dtype=torch.float32)))
+    return ds
+
+
+def test_head_architecture_and_feat_res_ce():
+    torch.manual_seed(0)
+    head = WSSCosegHead(in_channels=8, channels=6, fc_channels=5, dilation=3, num_classes=3, in_index=0)
+    assert head.new_conv1.dilation == (3, 3) and head.new_conv1.padding == (3, 3) and head.new_conv1.bias is not None
+    assert head.fc.kernel_size == (1, 1) and head.conv_seg.in_channels == 5 and head.conv_seg.out_channels == 3
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in head.modules())
+    assert head.new_conv1.weight.std().item() == pytest.approx(0.01, rel=0.3)
+    logits = torch.randn(2, 3, 4, 4)
+    seg = np.zeros((32, 32), np.int64)
+    seg[:, 16:] = 2
+    seg[:8, :8] = 255
+    samples = [_sample(seg), _sample(np.ones((32, 32), np.int64))]
+    lab = labels_at_feat_res(samples, (4, 4))
+    assert lab.shape == (2, 4, 4) and lab[0, 0, 0] == 255 and lab[0, 1, 3] == 2 and lab[0, 1, 1] == 0
+    loss = head.loss_by_feat(logits, samples)
+    valid = lab != 255
+    manual = F.cross_entropy(logits.permute(0, 2, 3, 1)[valid], lab[valid])  # mean over valid pixels (B4)
+    assert loss['loss_ce'].item() == pytest.approx(manual.item(), rel=1e-5)
+    head.train()
+    out = head.forward([torch.randn(2, 8, 5, 5)])
+    assert out.shape == (2, 3, 5, 5)
+
+
+def test_global_branch_copy_stride_and_merge():
+    torch.manual_seed(0)
+    m = _model().eval()
+    gb = m.global_branch
+    for name, p in m.backbone.layer3.state_dict().items():
+        assert torch.equal(p, gb.layers[0].state_dict()[name]), name  # copied weights (B3)
+    assert gb.layers[0][0].conv1.stride == (2, 2) and gb.layers[1][0].conv1.dilation == (1, 1)
+    assert m.backbone.layer3[0].conv1.stride == (1, 1)  # the segmentation branch stays dilated
+    with torch.no_grad():
+        gb.g_score.bias.copy_(torch.tensor([0., 5., 0., -5.]))
+        x = torch.randn(1, 3, 64, 64)
+        feats = m.extract_feat(x)
+        assert gb.layers(feats[1]).shape[-1] == 2  # 64 / 32
+        S = m.decode_head.forward(feats)
+        g = gb(feats)
+        assert torch.allclose(m.lowres_logits(x), S + g[:, :, None, None])
+        assert not torch.allclose(m.lowres_logits(x), S)
+    # separate parameters: changing the branch leaves the segmentation path alone
+    assert gb.layers[0][0].conv1.weight.data_ptr() != m.backbone.layer3[0].conv1.weight.data_ptr()
+
+
+def test_loss_bce_weight_and_gradients():
+    torch.manual_seed(0)
+    m = _model(loss_weight=0.25).train()
+    seg = np.zeros((32, 32), np.int64)
+    seg[8:24, 8:24] = 2
+    samples = [_sample(seg, [1, 0, 1, 0]), _sample(np.full((32, 32), 3), [1, 0, 0, 1])]
+    x = torch.randn(2, 3, 32, 32)
+    torch.manual_seed(1)
+    losses = m.loss(x, samples)
+    assert set(losses) >= {'decode.loss_ce', 'decode.acc_seg', 'global.loss_bce'}
+    m.eval()
+    with torch.no_grad():
+        g = m.global_branch(m.extract_feat(x))
+    t = torch.tensor([[1., 0, 1, 0], [1., 0, 0, 1]])
+    with torch.no_grad():
+        bce = F.binary_cross_entropy_with_logits(g, t)
+    # in eval mode (no dropout) the loss is exactly 0.25 x the mean BCE over images and classes
+    with torch.no_grad():
+        l_eval = m.loss(x, samples)['global.loss_bce']
+    assert l_eval.item() == pytest.approx(0.25 * bce.item(), rel=1e-5)
+    m.train()
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total.backward()
+    assert m.global_branch.g_score.weight.grad.abs().sum() > 0
+    # the residual conv1 gets no gradient at init (zero-init residual BN); the shortcut does
+    assert m.global_branch.layers[0][0].downsample[0].weight.grad.abs().sum() > 0
+    assert presence_from_samples(samples, 4, 'seg').tolist() == [[1, 0, 1, 0], [0, 0, 0, 1]]
+    with pytest.raises(ValueError, match='gt_img_labels'):
+        presence_from_samples([_sample(seg)], 4, 'img_labels')
+
+
+def test_predict_probabilities_at_original_size():
+    torch.manual_seed(0)
+    for gb in (True, False):
+        m = _model(global_branch=gb).eval()
+        ds = SegDataSample(metainfo=dict(img_shape=(60, 44), ori_shape=(90, 66), padding_size=[0, 4, 0, 4]))
+        with torch.no_grad():
+            out = m.predict(torch.randn(1, 3, 64, 48), [ds])[0]
+        p = out.seg_logits.data.exp()
+        assert p.shape == (4, 90, 66)
+        assert torch.allclose(p.sum(0), torch.ones(90, 66), atol=1e-4)
+        assert torch.equal(out.pred_sem_seg.data[0], p.argmax(0))
+        assert (m.global_branch is not None) == gb
+
+
+def test_upsample_and_config_errors():
+    probs = torch.rand(1, 2, 3, 4)
+    up = upsample_probs_x8(probs, (20, 30))
+    assert up.shape == (1, 2, 20, 30)
+    with pytest.raises(ValueError, match='larger'):
+        upsample_probs_x8(probs, (25, 30))
+    with pytest.raises(ValueError, match='unknown global_branch keys'):
+        _model(width=3)
