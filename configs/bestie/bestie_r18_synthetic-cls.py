@@ -19,7 +19,7 @@ model = dict(
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True,
         pad_size_divisor=8),
-    # the project's shared small backbone (ResNetV1c-18, stem/base 32, output stride 8)
+    # the project's shared small backbone (ResNetV1c-18, stem/base 16, output stride 8)
     backbone=dict(
         _scope_='mmseg',
         type='ResNetV1c',

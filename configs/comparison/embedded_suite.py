@@ -1,22 +1,39 @@
 # The comparison suite on the embedded dataset: every entry uses the shared small backbone
-# (ResNetV1c-18 at 1/4 width, OS 8) and the shared short schedule, next to the fully-supervised bound.
-# `python tools/compare.py` runs it (finished work dirs are reused).
-_fs = 'configs/fully_supervised/deeplabv3_r18-d8_synthetic.py'
+# (ResNetV1c-18 at 1/4 width, OS 8) and the shared schedule (SGD lr 0.05, 2k iterations, batch 8),
+# next to the fully-supervised bound with the same decoder.
+# `python tools/compare.py` (or tools/main_job.py) runs it; finished work dirs are reused.
 _iters = 2000
+_backbone = 'R-18 1/4 width, OS 8'
+_schedule = '2k it, batch 8'
 
 
-def _train_test(config, iters=_iters):
+def _train_test(config, iters=_iters, test_args=()):
     return [
         dict(cmd=['{python}', 'tools/train.py', config, '--work-dir', '{work_dir}'],
              creates='{work_dir}/iter_%d.pth' % iters),
         dict(cmd=['{python}', 'tools/test.py', config, '{work_dir}/iter_%d.pth' % iters, '--work-dir',
-                  '{work_dir}', '--metrics-out', '{work_dir}/metrics.json'],
+                  '{work_dir}', '--metrics-out', '{work_dir}/metrics.json'] + list(test_args),
              creates='{work_dir}/metrics.json', kind='eval'),
     ]
 
 
 suite = [
     dict(name='fully_supervised', method='DeepLabV3 (fully supervised)', supervision='full masks',
-         backbone='R-18 1/4 width, OS 8', schedule='2k it, batch 8', metric='mIoU', bound=None,
-         steps=_train_test(_fs)),
+         backbone=_backbone, schedule=_schedule, metric='mIoU', bound=None,
+         steps=_train_test('configs/fully_supervised/deeplabv3_r18-d8_synthetic.py')),
+    dict(name='fully_supervised_upernet', method='UPerNet (fully supervised)', supervision='full masks',
+         backbone=_backbone, schedule=_schedule, metric='mIoU', bound=None,
+         steps=_train_test('configs/fully_supervised/upernet_r18_synthetic.py')),
+    dict(name='blpseg', method='BLPSeg', supervision='scribbles', backbone=_backbone, schedule=_schedule,
+         metric='mIoU', bound='fully_supervised_upernet',
+         steps=_train_test('configs/blpseg/blpseg_r18_synthetic.py')),
+    dict(name='blpseg_partial_ce', method='partial CE (BLPSeg baseline)', supervision='scribbles',
+         backbone=_backbone, schedule=_schedule, metric='mIoU', bound='fully_supervised_upernet',
+         steps=_train_test('configs/blpseg/blpseg_r18_synthetic_partial_ce.py')),
+    dict(name='bestie_oracle', method='BESTIE (oracle instance targets)', supervision='full instances',
+         backbone=_backbone, schedule=_schedule, metric='voc_ins/mAP50', bound=None,
+         steps=_train_test('configs/bestie/bestie_r18_synthetic-oracle.py')),
+    dict(name='bestie_point', method='BESTIE', supervision='points', backbone=_backbone,
+         schedule=_schedule, metric='voc_ins/mAP50', bound='bestie_oracle',
+         steps=_train_test('configs/bestie/bestie_r18_synthetic-point.py')),
 ]

@@ -1,4 +1,4 @@
-# SEC on the embedded dataset with the shared small backbone (ResNetV1c-18 half width, output stride 8)
+# SEC on the embedded dataset with the shared small backbone (ResNetV1c-18 at 1/4 width, output stride 8)
 # and the shared short schedule, so it compares with configs/fully_supervised/deeplabv3_r18-d8_synthetic.py.
 # Cues: python tools/sec/make_cues.py data/synthetic --preset synthetic  (writes data/synthetic/sec_cues/,
 # 16x16 cue grid for the 128x128 images). Test without CRF by default; with the SEC test CRF:

@@ -1,5 +1,5 @@
 # Plain CAM classifier (IRN-style: GAP + bias-free 1x1 classifier, multi-label soft margin) on the
-# embedded dataset, trained from scratch with the shared small backbone (ResNetV1c-18, 32-channel stem
+# embedded dataset, trained from scratch with the shared small backbone (ResNetV1c-18, 16-channel stem
 # and base) and the shared short schedule. As W-OoD's classifier it runs at output stride 16 without
 # dilation (strides (1, 2, 2, 1)); the same weights load into the OS-8 segmentation model.
 # Stage 0 of both the "plain" and the W-OoD pipelines (docs/methods/wood.md).

@@ -3,10 +3,10 @@
 A suite is a list of entries (see ``configs/comparison/embedded_suite.py``)::
 
     dict(name='blpseg', method='BLPSeg', supervision='scribbles', backbone='R-18 (1/4 width), OS 8',
-         schedule='1k it, batch 8', metric='mIoU', bound='fully_supervised',
+         schedule='2k it, batch 8', metric='mIoU', bound='fully_supervised',
          steps=[dict(cmd=['{python}', 'tools/train.py', CONFIG, '--work-dir', '{work_dir}'],
-                     creates='{work_dir}/iter_1000.pth'),
-                dict(cmd=['{python}', 'tools/test.py', CONFIG, '{work_dir}/iter_1000.pth',
+                     creates='{work_dir}/iter_2000.pth'),
+                dict(cmd=['{python}', 'tools/test.py', CONFIG, '{work_dir}/iter_2000.pth',
                           '--work-dir', '{work_dir}', '--metrics-out', '{work_dir}/metrics.json'],
                      creates='{work_dir}/metrics.json', kind='eval')])
 

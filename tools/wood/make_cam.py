@@ -2,7 +2,7 @@
 
 Example (embedded dataset)::
 
-    python tools/wood/make_cam.py configs/wood/cam_r18_synthetic.py work_dirs/cam_r18_synthetic/iter_1500.pth \
+    python tools/wood/make_cam.py configs/wood/cam_r18_synthetic.py work_dirs/cam_r18_synthetic/iter_2000.pth \
         --out-dir work_dirs/cam_r18_synthetic/cams --eval
 """
 import argparse

@@ -5,7 +5,7 @@ The backbone is initialised from the CAM classifier checkpoint (keys ``backbone.
 Example::
 
     python tools/wood/train_irn.py configs/wood/irn_r18_synthetic.py \
-        --cam-checkpoint work_dirs/wood_r18_synthetic/iter_1500.pth --ir-label-dir work_dirs/wood/ir_label \
+        --cam-checkpoint work_dirs/wood_r18_synthetic/iter_500.pth --ir-label-dir work_dirs/wood/ir_label \
         --work-dir work_dirs/wood/irn
 """
 import argparse
