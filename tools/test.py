@@ -11,10 +11,11 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from mmengine.config import Config, ConfigDict, DictAction  # noqa: E402
+from mmengine.config import ConfigDict, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmwsss.utils.compat import apply_patches, cpu_dist_cfg  # noqa: E402
+from mmwsss.utils.compat import cpu_dist_cfg  # noqa: E402
+from mmwsss.utils.config import load_tool_config  # noqa: E402
 
 
 def parse_args():
@@ -90,15 +91,7 @@ def build_ms_pipeline(tta_pipeline, scales, flip):
 
 def main():
     args = parse_args()
-    apply_patches()
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_tool_config(args.config, args.cfg_options, args.work_dir, args.launcher)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)

@@ -1,3 +1,4 @@
+from .config import load_tool_config
 from .io import atomic_save_npy, atomic_save_png, atomic_write
 
-__all__ = ['atomic_write', 'atomic_save_png', 'atomic_save_npy']
+__all__ = ['atomic_write', 'atomic_save_png', 'atomic_save_npy', 'load_tool_config']

@@ -51,17 +51,8 @@ _DEFAULTS = dict(seed=0, image_size=128, num_train=400, num_val=100, num_web_per
 
 def voc_palette_flat() -> List[int]:
     """The 256-colour PASCAL VOC palette as a flat list of 768 ints (for palette PNGs)."""
-    pal = []
-    for i in range(256):
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        pal += [r, g, b]
-    return pal
+    from ..voc_aug import voc_palette
+    return voc_palette()
 
 
 SYNTH_PALETTE = [voc_palette_flat()[3 * i:3 * i + 3] for i in range(len(SYNTH_CLASSES))]
