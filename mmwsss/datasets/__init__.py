@@ -11,3 +11,5 @@ from .sec_cues import SECCueDataset, load_sec_cue_file, read_input_list, save_se
 __all__ += ['SECCueDataset', 'load_sec_cue_file', 'save_sec_cue_file', 'read_input_list', 'write_input_list']
 from .web import SyntheticWebDataset, WSSSWebDataset, check_web_mask, parse_web_name
 __all__ += ['WSSSWebDataset', 'SyntheticWebDataset', 'parse_web_name', 'check_web_mask']
+from .context import CONTEXT60_CLASSES, WSSSContext60Dataset, context60_lut, convert_context60, read_context_labels
+__all__ += ['CONTEXT60_CLASSES', 'WSSSContext60Dataset', 'context60_lut', 'convert_context60', 'read_context_labels']

@@ -3,7 +3,7 @@
 # Layout (docs/dataset_layout.md): <data_root>/JPEGImages, SegmentationClass/<id>.png (the 459-id
 # LabelMap mapped to 0..59 with a lookup table), Scribbles/<id>.png from
 # tools/dataset_converters/scribble_xml2png.py --dataset context, ImageSets/Segmentation/{train,val}.txt.
-# The dataset type must carry the 60 Context class names (see docs/methods/blpseg.md).
+# SegmentationClass from tools/dataset_converters/pascal_context60.py (459 -> 60 lookup table).
 dataset_type = 'WSSSContext60Dataset'
 data_root = 'data/VOCdevkit/VOC2010/Context'
 crop_size = (384, 384)
