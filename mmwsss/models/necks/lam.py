@@ -249,9 +249,12 @@ def lam_blocked(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0, b
 
 
 def lam_linear(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0) -> torch.Tensor:
-    """Linear-memory LAM: fused attention on accelerators, symmetric blocks on CPU (same result)."""
-    if logits.device.type == 'cpu':
-        return lam_blocked(logits, feats, sigma)
+    """Linear-memory LAM through PyTorch's fused attention (same result as :func:`lam_dense`).
+
+    Measured on a quiet 2-core CPU (benchmarks/bench_lam.py, 96x96, batch 2, fwd+bwd): fused
+    attention 30.4x less extra memory and 2.07x faster than the dense form, the symmetric-block
+    version 19.2x / 1.91x, so the fused path is used on every device.
+    """
     return lam_attention(logits, feats, sigma)
 
 
