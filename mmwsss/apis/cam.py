@@ -102,19 +102,8 @@ def read_ids(list_file: str) -> List[str]:
 
 def read_cls_labels(cls_file: str) -> Dict[str, List[int]]:
     """``"<id> c1 c2 ..."`` lines (0-based foreground indices) -> {id: [c1, c2, ...]}."""
-    if not osp.isfile(cls_file):
-        raise FileNotFoundError(f'{cls_file}: image-level label file not found')
-    out = {}
-    with open(cls_file) as f:
-        for lineno, ln in enumerate(f, 1):
-            tok = ln.split()
-            if not tok:
-                continue
-            try:
-                out[tok[0]] = [int(t) for t in tok[1:]]
-            except ValueError as e:
-                raise ValueError(f'{cls_file}:{lineno}: class indices must be integers: "{ln.strip()}"') from e
-    return out
+    from ..datasets.voc import read_cls_label_file
+    return read_cls_label_file(cls_file)
 
 
 def make_cams(model,

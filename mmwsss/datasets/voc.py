@@ -6,7 +6,8 @@ from typing import Dict, List, Optional
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-__all__ = ['WSSSVOCDataset', 'SyntheticWSSSDataset', 'read_cls_label_file']
+__all__ = ['WSSSVOCDataset', 'SyntheticWSSSDataset', 'read_cls_label_file', 'prepare_synthetic_root',
+           'synthetic_metainfo']
 
 VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat',
                'chair', 'cow', 'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant',
@@ -17,12 +18,13 @@ VOC_PALETTE = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128], 
                [0, 192, 0], [128, 192, 0], [0, 64, 128]]
 
 
-def read_cls_label_file(path: str, num_fg_classes: int) -> Dict[str, List[int]]:
+def read_cls_label_file(path: str, num_fg_classes: Optional[int] = None) -> Dict[str, List[int]]:
     """Read ``"<id> c1 c2 ..."`` image-level labels (0-based foreground indices).
 
     Args:
         path: Text file, one image per line.
-        num_fg_classes: Number of foreground classes; indices must lie in ``[0, num_fg_classes)``.
+        num_fg_classes: Number of foreground classes; indices must lie in ``[0, num_fg_classes)``
+            (not checked when ``None``).
 
     Returns:
         Mapping from image id to its sorted list of foreground class indices.
@@ -39,7 +41,7 @@ def read_cls_label_file(path: str, num_fg_classes: int) -> Dict[str, List[int]]:
                 classes = sorted({int(p) for p in parts[1:]})
             except ValueError:
                 raise ValueError(f'{path}:{lineno}: class indices must be integers, got {line.strip()!r}')
-            bad = [c for c in classes if not 0 <= c < num_fg_classes]
+            bad = [] if num_fg_classes is None else [c for c in classes if not 0 <= c < num_fg_classes]
             if bad:
                 raise ValueError(f'{path}:{lineno}: class index {bad} outside [0, {num_fg_classes - 1}] '
                                  f'(0-based foreground indices)')
@@ -142,15 +144,21 @@ class SyntheticWSSSDataset(WSSSVOCDataset):
 
     def __init__(self, data_root: str = 'data/synthetic', generate: bool = True,
                  generator_cfg: Optional[dict] = None, **kwargs) -> None:
-        if generate:
-            from .synthetic import ensure_synthetic_dataset
-            ensure_synthetic_dataset(data_root, **(generator_cfg or {}))
+        prepare_synthetic_root(data_root, generate, generator_cfg)
         super().__init__(data_root=data_root, **kwargs)
 
 
-def _synthetic_metainfo() -> dict:
+def prepare_synthetic_root(data_root: str, generate: bool = True, generator_cfg: Optional[dict] = None) -> None:
+    """Generate the embedded dataset into ``data_root`` unless it is already there (or ``generate`` is off)."""
+    if generate:
+        from .synthetic import ensure_synthetic_dataset
+        ensure_synthetic_dataset(data_root, **(generator_cfg or {}))
+
+
+def synthetic_metainfo() -> dict:
+    """``METAINFO`` of the embedded dataset's classes and palette."""
     from .synthetic import SYNTH_CLASSES, SYNTH_PALETTE
     return dict(classes=tuple(SYNTH_CLASSES), palette=[list(c) for c in SYNTH_PALETTE])
 
 
-SyntheticWSSSDataset.METAINFO = _synthetic_metainfo()
+SyntheticWSSSDataset.METAINFO = synthetic_metainfo()

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 import numpy as np
 from mmseg.registry import DATASETS
 
-from .voc import WSSSVOCDataset
+from .voc import WSSSVOCDataset, prepare_synthetic_root, synthetic_metainfo
 
 __all__ = ['WSSSWebDataset', 'SyntheticWebDataset', 'parse_web_name', 'check_web_mask']
 
@@ -129,15 +129,8 @@ class SyntheticWebDataset(WSSSWebDataset):
 
     def __init__(self, data_root: str = 'data/synthetic', generate: bool = True,
                  generator_cfg: Optional[dict] = None, **kwargs) -> None:
-        if generate:
-            from .synthetic import ensure_synthetic_dataset
-            ensure_synthetic_dataset(data_root, **(generator_cfg or {}))
+        prepare_synthetic_root(data_root, generate, generator_cfg)
         super().__init__(data_root=data_root, **kwargs)
 
 
-def _synthetic_metainfo() -> dict:
-    from .synthetic import SYNTH_CLASSES, SYNTH_PALETTE
-    return dict(classes=tuple(SYNTH_CLASSES), palette=[list(c) for c in SYNTH_PALETTE])
-
-
-SyntheticWebDataset.METAINFO = _synthetic_metainfo()
+SyntheticWebDataset.METAINFO = synthetic_metainfo()

@@ -6,6 +6,8 @@ from typing import Dict, List, Optional
 from mmdet.datasets.base_det_dataset import BaseDetDataset
 from mmdet.registry import DATASETS
 
+from mmwsss.datasets.voc import read_cls_label_file
+
 __all__ = ['BestieVOCDataset', 'BestieSyntheticDataset', 'read_cls_labels']
 
 VOC_FG_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
@@ -14,24 +16,8 @@ VOC_FG_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car'
 SYNTHETIC_FG_CLASSES = ('train', 'boat', 'aeroplane', 'sheep', 'bottle', 'tvmonitor')
 
 
-def read_cls_labels(path: str, num_classes: int) -> Dict[str, List[int]]:
-    """``"<id> c1 c2 ..."`` lines (0-based foreground classes) → {id: sorted classes}."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: image-level label file not found')
-    out = {}
-    with open(path) as f:
-        for ln, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            try:
-                cls = sorted({int(p) for p in parts[1:]})
-            except ValueError:
-                raise ValueError(f'{path}:{ln}: class indices must be integers: {line.strip()!r}') from None
-            if any(not 0 <= c < num_classes for c in cls):
-                raise ValueError(f'{path}:{ln}: class index outside 0..{num_classes - 1}: {line.strip()!r}')
-            out[parts[0]] = cls
-    return out
+# one parser for the "<id> c1 c2 ..." files across the project
+read_cls_labels = read_cls_label_file
 
 
 @DATASETS.register_module()
