@@ -31,13 +31,19 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def load_suite(path: str) -> List[dict]:
-    """Read ``suite = [...]`` from a Python suite file and check every entry."""
+    """Read ``suite = [...]`` from a Python suite file and check every entry.
+
+    A suite file may set ``extends = 'other_suite.py'`` (relative to itself): its entries come first.
+    """
     from mmengine.config import Config
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: suite file not found')
-    suite = Config.fromfile(path).get('suite')
+    cfg = Config.fromfile(path)
+    suite = cfg.get('suite')
     if not suite:
         raise ValueError(f'{path}: defines no `suite = [...]` list')
+    if cfg.get('extends'):
+        suite = load_suite(osp.join(osp.dirname(path), cfg.extends)) + list(suite)
     names = set()
     for i, entry in enumerate(suite):
         for key in ('name', 'method', 'supervision', 'backbone', 'schedule', 'metric', 'steps'):

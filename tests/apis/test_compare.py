@@ -47,6 +47,18 @@ def test_failing_step_names_its_log(tmp_path):
         run_suite([entry], str(tmp_path), log=lambda *_: None)
 
 
+def test_suite_extends_another(tmp_path):
+    (tmp_path / 'base.py').write_text("suite = [dict(name='a', method='A', supervision='s', backbone='b', "
+                                      "schedule='x', metric='m', steps=[])]\n")
+    (tmp_path / 'more.py').write_text("extends = 'base.py'\nsuite = [dict(name='b', method='B', supervision='s', "
+                                      "backbone='b', schedule='x', metric='m', steps=[])]\n")
+    assert [e['name'] for e in load_suite(str(tmp_path / 'more.py'))] == ['a', 'b']
+    (tmp_path / 'dup.py').write_text("extends = 'base.py'\nsuite = [dict(name='a', method='B', supervision='s', "
+                                     "backbone='b', schedule='x', metric='m', steps=[])]\n")
+    with pytest.raises(ValueError, match="duplicate suite entry name 'a'"):
+        load_suite(str(tmp_path / 'dup.py'))
+
+
 def test_unknown_entry_and_bad_suite(tmp_path):
     with pytest.raises(KeyError, match='unknown suite entries'):
         run_suite([_entry('a', 1.0)], str(tmp_path), only=['zzz'])
@@ -56,10 +68,13 @@ def test_unknown_entry_and_bad_suite(tmp_path):
         load_suite(str(path))
 
 
-def test_embedded_suite_loads():
-    suite = load_suite(osp.join(REPO, 'configs/comparison/embedded_suite.py'))
+@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_full_suite.py'])
+def test_embedded_suites_load(name):
+    suite = load_suite(osp.join(REPO, 'configs/comparison', name))
     names = [e['name'] for e in suite]
-    assert 'fully_supervised' in names
+    assert names[0] == 'fully_supervised' and len(set(names)) == len(names)
+    if name == 'embedded_full_suite.py':
+        assert {'sec', 'wsscoseg', 'bestie_cls', 'blpseg'} <= set(names)
     for entry in suite:
         for step in entry['steps']:
             for part in step['cmd']:
