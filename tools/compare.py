@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from mmwsss.apis.compare import load_suite, run_suite, write_report  # noqa: E402
+from mmwsss.apis.compare import compare_suite  # noqa: E402
 
 DEFAULT_SUITE = osp.join(osp.dirname(osp.abspath(__file__)), '..', 'configs', 'comparison',
                          'embedded_suite.py')
@@ -23,12 +23,7 @@ def main():
     parser.add_argument('--data-root', help='a dataset in the documented layout (default: embedded)')
     parser.add_argument('--only', nargs='+', help='run only these suite entries')
     args = parser.parse_args()
-    suite = load_suite(args.suite)
-    rows = run_suite(suite, args.work_dir, data_root=args.data_root, only=args.only)
-    paths = write_report(rows, args.work_dir)
-    with open(paths['markdown']) as f:
-        print(f.read())
-    print(f'[compare] wrote {paths["markdown"]}, {paths["csv"]}, {paths["png"]}')
+    compare_suite(args.suite, args.work_dir, data_root=args.data_root, only=args.only)
 
 
 if __name__ == '__main__':

@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from mmwsss.apis.compare import load_suite, run_suite, write_report  # noqa: E402
+from mmwsss.apis.compare import compare_suite  # noqa: E402
 
 REPO = osp.join(osp.dirname(osp.abspath(__file__)), '..')
 
@@ -25,12 +25,8 @@ def main():
     args = parser.parse_args()
     from mmwsss.datasets.synthetic import ensure_synthetic_dataset
     ensure_synthetic_dataset(osp.join(REPO, 'data', 'synthetic'))
-    suite = load_suite(osp.join(REPO, 'configs', 'comparison', 'embedded_suite.py'))
-    rows = run_suite(suite, args.work_dir, only=args.only)
-    paths = write_report(rows, args.work_dir, title='mmwsss on the embedded dataset')
-    with open(paths['markdown']) as f:
-        print(f.read())
-    print(f'[main job] tables and chart: {paths["markdown"]}, {paths["csv"]}, {paths["png"]}')
+    compare_suite(osp.join(REPO, 'configs', 'comparison', 'embedded_suite.py'), args.work_dir,
+                  only=args.only, title='mmwsss on the embedded dataset')
 
 
 if __name__ == '__main__':

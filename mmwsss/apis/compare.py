@@ -25,7 +25,7 @@ from typing import Dict, List, Optional, Sequence
 
 from ..utils.io import atomic_write
 
-__all__ = ['load_suite', 'run_entry', 'run_suite', 'write_report']
+__all__ = ['load_suite', 'run_entry', 'run_suite', 'write_report', 'compare_suite']
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -165,3 +165,15 @@ def write_report(rows: List[dict], out_dir: str, title: str = 'mmwsss method com
     os.replace(png_path + '.tmp.png', png_path)
     plt.close(fig)
     return dict(markdown=md_path, csv=csv_path, png=png_path)
+
+
+def compare_suite(suite_path: str, work_dir: str, data_root: Optional[str] = None,
+                  only: Optional[Sequence[str]] = None, title: str = 'mmwsss method comparison',
+                  log=print) -> Dict[str, str]:
+    """Load a suite file, run it, write the report and print the Markdown table; return the paths."""
+    rows = run_suite(load_suite(suite_path), work_dir, data_root=data_root, only=only, log=log)
+    paths = write_report(rows, work_dir, title=title)
+    with open(paths['markdown']) as f:
+        log(f.read())
+    log(f'[compare] tables and chart: {paths["markdown"]}, {paths["csv"]}, {paths["png"]}')
+    return paths

@@ -4,7 +4,7 @@ import os.path as osp
 
 import pytest
 
-from mmwsss.apis.compare import load_suite, run_suite, write_report
+from mmwsss.apis.compare import compare_suite, load_suite, run_suite, write_report
 
 from ..conftest import REPO
 
@@ -80,3 +80,12 @@ def test_embedded_suites_load(name):
             for part in step['cmd']:
                 if part.startswith('configs/'):
                     assert osp.isfile(osp.join(REPO, part)), part
+
+
+def test_compare_suite_file_end_to_end(tmp_path):
+    path = tmp_path / 'suite.py'
+    path.write_text(f'suite = [{_entry("full", 80.0, bound=None)!r}, {_entry("weak", 40.0)!r}]\n')
+    printed = []
+    paths = compare_suite(str(path), str(tmp_path / 'work'), log=printed.append)
+    assert '| WEAK | test | tiny | 0 it |' in open(paths['markdown']).read()
+    assert any('| 40.00 | 80.00 | 50.0 |' in p for p in printed)
