@@ -15,9 +15,9 @@ model = dict(
     _delete_=True,
     type='IRNet',
     data_preprocessor=data_preprocessor,
-    backbone=dict(  # the CAM classifier's backbone (OS 16), frozen and kept in eval mode by IRNet
+    backbone=dict(  # the CAM classifier's backbone (OS 8), frozen and kept in eval mode by IRNet
         type='ResNetV1c', depth=18, stem_channels=16, base_channels=16, num_stages=4, out_indices=(0, 1, 2, 3),
-        strides=(1, 2, 2, 1), dilations=(1, 1, 1, 1), norm_cfg=dict(type='BN', requires_grad=False),
+        strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), norm_cfg=dict(type='BN', requires_grad=False),
         norm_eval=True, style='pytorch', contract_dilation=True),
     in_channels=(16, 32, 64, 128),
     edge_channels=32,

@@ -95,11 +95,30 @@ def run_entry(entry: dict, work_root: str, data_root: Optional[str] = None, pyth
         metrics = json.load(f)
     if entry['metric'] not in metrics:
         raise KeyError(f'{metrics_path}: no metric {entry["metric"]!r} (has {sorted(metrics)})')
-    train_seconds = sum(t['seconds'] for t in timing.values() if t.get('kind', 'train') != 'eval')
+    timed = [t['seconds'] for t in timing.values() if t.get('kind', 'train') != 'eval']
+    # reused work dirs (trained outside the suite) have no timing: report none rather than 0
+    train_minutes = sum(timed) / 60.0 if timed else None
     return dict(name=entry['name'], method=entry['method'], supervision=entry['supervision'],
                 backbone=entry['backbone'], schedule=entry['schedule'], metric=entry['metric'],
-                value=float(metrics[entry['metric']]), train_minutes=train_seconds / 60.0,
-                bound=entry.get('bound'))
+                value=float(metrics[entry['metric']]), train_minutes=train_minutes,
+                bound=entry.get('bound'), notes=_extra_metrics(entry, ctx))
+
+
+def _extra_metrics(entry: dict, ctx: Dict[str, str]) -> str:
+    """``extra_metrics=dict(label=(json_path, key[, scale]))`` of an entry as ``'label value; ...'``.
+
+    Files or keys that do not exist are skipped (e.g. a stage that was reused from elsewhere).
+    """
+    parts = []
+    for label, spec in entry.get('extra_metrics', {}).items():
+        path, key = _fill(spec[0], ctx), spec[1]
+        scale = spec[2] if len(spec) > 2 else 1.0
+        if osp.isfile(path):
+            with open(path) as f:
+                value = json.load(f).get(key)
+            if isinstance(value, (int, float)):
+                parts.append(f'{label} {value * scale:.2f}')
+    return '; '.join(parts)
 
 
 def run_suite(suite: Sequence[dict], work_root: str, data_root: Optional[str] = None,
@@ -123,7 +142,7 @@ def write_report(rows: List[dict], out_dir: str, title: str = 'mmwsss method com
     """Write ``comparison.md``, ``comparison.csv`` and ``comparison.png``; return their paths."""
     os.makedirs(out_dir, exist_ok=True)
     cols = ['method', 'supervision', 'backbone', 'schedule', 'train_minutes', 'metric', 'value',
-            'bound_value', 'ratio']
+            'bound_value', 'ratio', 'notes']
     csv_path = osp.join(out_dir, 'comparison.csv')
     with atomic_write(csv_path, 'w') as f:
         writer = csv.DictWriter(f, fieldnames=['name'] + cols)
@@ -135,12 +154,12 @@ def write_report(rows: List[dict], out_dir: str, title: str = 'mmwsss method com
         return '–' if v is None else (f'{v:.{digits}f}' if isinstance(v, float) else str(v))
 
     lines = [f'| Method | Supervision | Backbone | Schedule | Train time (min) | Metric | Value | '
-             f'Fully-supervised bound | % of bound |', '|' + '---|' * 9]
+             f'Fully-supervised bound | % of bound | Notes |', '|' + '---|' * 10]
     for r in rows:
         pct = None if r.get('ratio') is None else 100.0 * r['ratio']
         lines.append(f'| {r["method"]} | {r["supervision"]} | {r["backbone"]} | {r["schedule"]} | '
                      f'{fmt(r["train_minutes"])} | {r["metric"]} | {fmt(r["value"], 2)} | '
-                     f'{fmt(r.get("bound_value"), 2)} | {fmt(pct)} |')
+                     f'{fmt(r.get("bound_value"), 2)} | {fmt(pct)} | {r.get("notes") or ""} |')
     md_path = osp.join(out_dir, 'comparison.md')
     with atomic_write(md_path, 'w') as f:
         f.write(f'# {title}\n\n' + '\n'.join(lines) + '\n')

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mmwsss.models.necks.lam import (BLPPatchEmbed, LocalAggregationModule, grid_coordinates, lam_attention,
-                                     lam_blocked, lam_dense, lam_linear)
+                                     lam_blocked, lam_dense, lam_factored, lam_linear)
 
 FAST = [lam_attention, lam_linear, lambda s, f, sigma=6.0: lam_blocked(s, f, sigma, block=7)]
 
@@ -115,6 +115,50 @@ def test_module_dense_vs_attention_and_grads():
         LocalAggregationModule(impl='windowed')
     with pytest.raises(ValueError, match='sigma'):
         LocalAggregationModule(sigma=0)
+
+
+@pytest.mark.parametrize('size', [(40, 36), (37, 30)])  # the second is zero-padded to a multiple of 4
+def test_factorized_embedding_is_exact(size):
+    torch.manual_seed(3)
+    emb = BLPPatchEmbed(3, 64, 4).double()
+    for p in emb.parameters():  # non-default LayerNorm affine and biases
+        torch.nn.init.normal_(p, std=0.5)
+    img = torch.randn(2, 3, *size, dtype=torch.float64)
+    z, proj, bias = emb.factorize(img)
+    assert emb.factor_rank == 49 and z.shape[1] == 49 and proj.shape == (64, 49) and bias.shape == (64, )
+    f = torch.einsum('dr,nrhw->ndhw', proj, z) + bias[None, :, None, None]
+    assert torch.allclose(f, emb(img), atol=1e-10)
+
+
+def test_factored_lam_equals_dense_with_grads():
+    # float64 end to end: module output and every gradient (logits and embedding weights) agree to ~1e-10
+    torch.manual_seed(4)
+    mod = LocalAggregationModule(embed_dims=64, sigma=3.0).double()  # 64 > rank 49: factored path
+    with torch.no_grad():
+        mod.embed.out.weight.mul_(0.1)  # unsaturated softmax, so the embedding gradients are not ~0
+    ref = LocalAggregationModule(embed_dims=64, sigma=3.0, impl='dense').double()
+    ref.load_state_dict(mod.state_dict())
+    img = torch.randn(2, 3, 50, 46, dtype=torch.float64)
+    s = torch.randn(2, 5, 13, 12, dtype=torch.float64, requires_grad=True)  # embedding 13x12: no resize
+    outs, grads = [], []
+    for m in (ref, mod):
+        out = m(s, img)
+        outs.append(out)
+        grads.append(torch.autograd.grad(out.square().sum(), [s] + list(m.parameters())))
+    # the dense reference renormalises with + 1e-7 (the original): agreement to ~1e-6, not 1e-12
+    assert (outs[0] - outs[1]).abs().max() < 1e-6
+    for g_ref, g in zip(grads[0], grads[1]):
+        assert g.abs().max() > 0
+        assert (g_ref - g).abs().max() <= 1e-5 * g_ref.abs().max()
+    # float32: same result within the goal of the benchmark
+    mod32 = mod.float()
+    assert (mod32(s.float(), img.float()).double() - outs[0]).abs().max() < 1e-4
+
+
+def test_factored_input_checks():
+    s = torch.randn(1, 3, 4, 4)
+    with pytest.raises(ValueError, match='proj'):
+        lam_factored(s, torch.randn(1, 5, 4, 4), torch.randn(8, 6), torch.randn(8))
 
 
 def test_registered():

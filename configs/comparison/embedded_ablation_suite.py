@@ -1,0 +1,64 @@
+# Ablations on the embedded dataset, next to the full comparison (same backbone, schedule and work dirs):
+# the BLPSeg components and switch iteration, SEC's three losses and its pooling, wsscoseg's global branch,
+# BESTIE's self-refinement.
+#   python tools/compare.py configs/comparison/embedded_ablation_suite.py --work-dir work_dirs/full \
+#       --only fully_supervised fully_supervised_upernet sec sec_no_seed ...
+# Entries whose first stages are shared with the full suite (SEC cues, wsscoseg estimated masks, BESTIE peaks)
+# expect those stages to have run (configs/comparison/embedded_full_suite.py in the same work dir).
+extends = 'embedded_full_suite.py'
+_backbone = 'R-18 1/4 width, OS 8'
+_schedule = '2k it, batch 8'
+
+
+def _train_test(config, name=None, options=(), test_args=(), train_dir='{work_dir}'):
+    train = ['{python}', 'tools/train.py', config, '--work-dir', train_dir]
+    if options:
+        train += ['--cfg-options'] + list(options)
+    test = ['{python}', 'tools/test.py', config, train_dir + '/iter_2000.pth', '--work-dir', '{work_dir}',
+            '--metrics-out', '{work_dir}/metrics.json'] + list(test_args)
+    if options:
+        test += ['--cfg-options'] + list(options)
+    return [dict(cmd=train, creates=train_dir + '/iter_2000.pth'),
+            dict(cmd=test, creates='{work_dir}/metrics.json', kind='eval')]
+
+
+def _entry(name, method, supervision, bound, steps, metric='mIoU'):
+    return dict(name=name, method=method, supervision=supervision, backbone=_backbone, schedule=_schedule,
+                metric=metric, bound=bound, steps=steps)
+
+
+_blp = 'configs/blpseg/blpseg_r18_synthetic%s.py'
+_sec = 'configs/sec/sec_r18-d8_synthetic%s.py'
+_bestie = 'configs/bestie/bestie_r18_synthetic-%s.py'
+suite = [
+    _entry('blpseg_blp', 'partial CE + BLP loss', 'scribbles', 'fully_supervised_upernet',
+           _train_test(_blp % '_blp')),
+    _entry('blpseg_blp_lam', 'BLP loss + LAM (no switch)', 'scribbles', 'fully_supervised_upernet',
+           _train_test(_blp % '_blp_lam')),
+    _entry('blpseg_switch480', 'BLPSeg, switch at 480 (24 %, as 10k/42k on VOC)', 'scribbles',
+           'fully_supervised_upernet', _train_test(_blp % '', options=['model.self_training_iter=480'])),
+    _entry('blpseg_switch1000', 'BLPSeg, switch at 1000', 'scribbles', 'fully_supervised_upernet',
+           _train_test(_blp % '', options=['model.self_training_iter=1000'])),
+    _entry('blpseg_switch1500', 'BLPSeg, switch at 1500', 'scribbles', 'fully_supervised_upernet',
+           _train_test(_blp % '', options=['model.self_training_iter=1500'])),
+    _entry('sec_no_crf', 'SEC (no test CRF)', 'image labels', 'fully_supervised',
+           _train_test(_sec % '', train_dir='{work_dir}/../sec')),
+    _entry('sec_no_seed', 'SEC without the seed loss', 'image labels', 'fully_supervised',
+           _train_test(_sec % '_no-seed')),
+    _entry('sec_no_expand', 'SEC without the expand loss', 'image labels', 'fully_supervised',
+           _train_test(_sec % '_no-expand')),
+    _entry('sec_no_constrain', 'SEC without the constrain loss', 'image labels', 'fully_supervised',
+           _train_test(_sec % '_no-constrain')),
+    _entry('sec_gmp', 'SEC, global max pooling instead of GWRP', 'image labels', 'fully_supervised',
+           _train_test(_sec % '_gmp')),
+    _entry('sec_gap', 'SEC, global average pooling instead of GWRP', 'image labels', 'fully_supervised',
+           _train_test(_sec % '_gap')),
+    _entry('wsscoseg_init', 'wsscoseg initial mask generator', 'web images + web masks', 'fully_supervised',
+           _train_test('configs/wsscoseg/wsscoseg_r18-d8_synthetic_init.py', train_dir='{work_dir}/../wsscoseg/init')),
+    _entry('wsscoseg_no_global', 'wsscoseg final without the global branch', 'image labels + web images',
+           'fully_supervised', _train_test('configs/wsscoseg/wsscoseg_r18-d8_synthetic_final_no-global.py')),
+    _entry('bestie_point_norefine', 'BESTIE without self-refinement', 'points', 'bestie_oracle',
+           _train_test(_bestie % 'point-norefine'), metric='voc_ins/mAP50'),
+    _entry('bestie_cls_norefine', 'BESTIE without self-refinement', 'image labels', 'bestie_oracle',
+           _train_test(_bestie % 'cls-norefine'), metric='voc_ins/mAP50'),
+]
