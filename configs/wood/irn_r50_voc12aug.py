@@ -43,3 +43,5 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters),
     visualization=dict(type='SegVisualizationHook', draw=False))
+# Random walk of B.7 step 3 (read by tools/wood/make_sem_seg_labels.py; CLI flags override)
+random_walk = dict(beta=10.0, exp_times=8, radius=5, np_power=1.5, bg_thr=0.22)

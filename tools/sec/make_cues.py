@@ -165,7 +165,12 @@ def main():
         state = state.get('state_dict', state)
         # the preprocessor's mean/std buffers are not weights; we normalise in ImageLabelSet
         state = {k: v for k, v in state.items() if not k.startswith('data_preprocessor.')}
+        # a WOoDClassifier checkpoint also holds its prototypes (buffers the plain CAMClassifier has not)
+        extra = sorted(k for k in state if k in ('class_prototypes', 'ood_prototypes', 'prototypes_ready'))
+        state = {k: v for k, v in state.items() if k not in extra}
         cam_model.load_state_dict(state)
+        if extra:
+            logger(f'fg_cam: ignored W-OoD buffers {extra}')
         logger(f'fg_cam: weights from {args.fg_checkpoint}')
         with atomic_write(osp.join(work_dir, 'fg_cam.pth')) as f:
             torch.save(cam_model.state_dict(), f)

@@ -13,6 +13,9 @@ import sys
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 
+RW_DEFAULTS = dict(beta=10.0, exp_times=8, radius=5, np_power=1.5, bg_thr=0.22)
+
+
 def main():
     p = argparse.ArgumentParser(description='IRN random walk -> pseudo masks')
     p.add_argument('config')
@@ -24,11 +27,12 @@ def main():
     p.add_argument('--img-dir', default='JPEGImages')
     p.add_argument('--img-suffix', default='.jpg')
     p.add_argument('--gt-dir', default='SegmentationClass')
-    p.add_argument('--beta', type=float, default=10.0)
-    p.add_argument('--exp-times', type=int, default=8)
-    p.add_argument('--radius', type=int, default=5)
-    p.add_argument('--np-power', type=float, default=1.5)
-    p.add_argument('--bg-thr', type=float, default=0.22, help='sem_seg_bg_thres')
+    # defaults: the config's `random_walk` dict, else the spec's VOC values (B.7 step 3)
+    p.add_argument('--beta', type=float, default=None, help='default 10')
+    p.add_argument('--exp-times', type=int, default=None, help='default 8 (2^8 walk steps)')
+    p.add_argument('--radius', type=int, default=None, help='default 5')
+    p.add_argument('--np-power', type=float, default=None, help='default 1.5')
+    p.add_argument('--bg-thr', type=float, default=None, help='sem_seg_bg_thres, default 0.22')
     p.add_argument('--num-classes', type=int, default=None, help='default: from the config')
     p.add_argument('--eval', action='store_true', help='pseudo-mask mIoU against --gt-dir')
     p.add_argument('--no-resume', action='store_true')
@@ -37,6 +41,12 @@ def main():
     from mmwsss.apis.cam import eval_label_dir, load_model, read_ids
     from mmwsss.apis.irn import make_sem_seg_labels
     from mmwsss.utils import atomic_write
+    from mmengine.config import Config
+    rw_cfg = dict(RW_DEFAULTS, **Config.fromfile(args.config).get('random_walk', {}))
+    for k in RW_DEFAULTS:
+        if getattr(args, k) is None:
+            setattr(args, k, rw_cfg[k])
+    print('random walk: ' + ', '.join(f'{k}={getattr(args, k)}' for k in RW_DEFAULTS))
     model = load_model(args.config, args.checkpoint, args.device)
     ids = read_ids(osp.join(args.data_root, args.split))
     palette = None
@@ -52,7 +62,6 @@ def main():
                             palette, resume=not args.no_resume)
     print(f'\nwrote {n} pseudo masks ({len(ids) - n} already present) to {args.out_dir}')
     if args.eval:
-        from mmengine.config import Config
         cfg = Config.fromfile(args.config)
         num_classes = args.num_classes or cfg.get('num_classes')
         if num_classes is None:
@@ -62,7 +71,8 @@ def main():
         per_class = {str(names[i]): round(float(v) * 100, 2) for i, v in enumerate(iou)}
         print(f'pseudo-mask mIoU {miou * 100:.2f}\nper-class IoU: {per_class}')
         with atomic_write(osp.join(args.out_dir, 'pseudo_mask_eval.json'), 'w') as f:
-            json.dump(dict(miou=round(miou * 100, 2), per_class=per_class), f, indent=1)
+            json.dump(dict(miou=round(miou * 100, 2), per_class=per_class,
+                           random_walk={k: getattr(args, k) for k in RW_DEFAULTS}), f, indent=1)
 
 
 if __name__ == '__main__':
