@@ -15,7 +15,7 @@ from torch import Tensor
 
 __all__ = [
     'path_offsets', 'edge_to_affinity', 'affinity_labels', 'transition_matrix', 'random_walk',
-    'cams_to_ir_label', 'rw_to_sem_seg_label', 'make_ir_labels', 'make_sem_seg_labels'
+    'cams_to_ir_label', 'rw_to_sem_seg_label', 'make_ir_labels', 'make_sem_seg_labels', 'ir_label_stats'
 ]
 
 
@@ -360,3 +360,39 @@ def make_sem_seg_labels(model,
             written += 1
         bar.update()
     return written
+
+
+def ir_label_stats(ids: Sequence[str], label_dir: str, gt_dir: str) -> Dict[str, float]:
+    """Coverage and precision of IR labels (confident seeds).
+
+    Args:
+        ids: image ids; labels are ``<label_dir>/<id>.png`` ({0, 1..C, 255}).
+        label_dir: IR label folder.
+        gt_dir: GT label folder; skipped when it does not exist.
+
+    Returns:
+        dict: ``bg_fraction``, ``fg_fraction``, ``ignore_fraction`` of all pixels and, with GT,
+        ``bg_precision`` / ``fg_precision``: the share of labelled pixels whose label equals the GT.
+    """
+    from PIL import Image
+    counts = dict(bg=0, fg=0, ignore=0, bg_correct=0, fg_correct=0)
+    has_gt = osp.isdir(gt_dir)
+    for name in ids:
+        lab = np.asarray(Image.open(osp.join(label_dir, name + '.png'))).astype(np.int64)
+        bg, ign = lab == 0, lab == 255
+        fg = ~bg & ~ign
+        counts['bg'] += int(bg.sum())
+        counts['fg'] += int(fg.sum())
+        counts['ignore'] += int(ign.sum())
+        gt_path = osp.join(gt_dir, name + '.png')
+        if has_gt and osp.isfile(gt_path):
+            gt = np.asarray(Image.open(gt_path)).astype(np.int64)
+            counts['bg_correct'] += int((bg & (gt == 0)).sum())
+            counts['fg_correct'] += int((fg & (gt == lab)).sum())
+    total = max(counts['bg'] + counts['fg'] + counts['ignore'], 1)
+    stats = dict(bg_fraction=counts['bg'] / total, fg_fraction=counts['fg'] / total,
+                 ignore_fraction=counts['ignore'] / total)
+    if has_gt:
+        stats.update(bg_precision=counts['bg_correct'] / max(counts['bg'], 1),
+                     fg_precision=counts['fg_correct'] / max(counts['fg'], 1))
+    return stats

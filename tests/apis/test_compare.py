@@ -68,13 +68,35 @@ def test_unknown_entry_and_bad_suite(tmp_path):
         load_suite(str(path))
 
 
-@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_full_suite.py'])
+def test_extra_metrics_and_untimed_reuse(tmp_path):
+    entry = _entry('weak', 50.0, bound=None)
+    entry['extra_metrics'] = dict(CAM=('{work_dir}/cam.json', 'best_miou'), est=('{work_dir}/est.json', 'miou', 100.0),
+                                  missing=('{work_dir}/nothing.json', 'x'))
+    entry['steps'].insert(1, dict(cmd=['{python}', '-c', "import json; json.dump({{'best_miou': 31.5}}, "
+                                       "open('{work_dir}/cam.json', 'w')); json.dump({{'miou': 0.25}}, "
+                                       "open('{work_dir}/est.json', 'w'))"]))
+    row = run_suite([entry], str(tmp_path), log=lambda *_: None)[0]
+    assert row['notes'] == 'CAM 31.50; est 25.00' and row['train_minutes'] >= 0
+    md = open(write_report([row], str(tmp_path))['markdown']).read()
+    assert md.rstrip().endswith('| CAM 31.50; est 25.00 |')
+    # a work dir trained outside the suite (no timing.json) reports no training time rather than 0
+    other = _entry('reused', 40.0, bound=None)
+    work = tmp_path / 'reused'
+    work.mkdir()
+    (work / 'trained').write_text('x')
+    (work / 'metrics.json').write_text(json.dumps({'mIoU': 40.0}))
+    row = run_suite([other], str(tmp_path), log=lambda *_: None)[0]
+    assert row['train_minutes'] is None and row['value'] == 40.0
+    assert '| – | mIoU | 40.00 |' in open(write_report([row], str(tmp_path))['markdown']).read()
+
+
+@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_full_suite.py', 'embedded_ablation_suite.py'])
 def test_embedded_suites_load(name):
     suite = load_suite(osp.join(REPO, 'configs/comparison', name))
     names = [e['name'] for e in suite]
     assert names[0] == 'fully_supervised' and len(set(names)) == len(names)
-    if name == 'embedded_full_suite.py':
-        assert {'sec', 'wsscoseg', 'bestie_cls', 'blpseg'} <= set(names)
+    if name != 'embedded_suite.py':
+        assert {'sec', 'wsscoseg', 'bestie_cls', 'blpseg', 'cam_irn', 'wood'} <= set(names)
     for entry in suite:
         for step in entry['steps']:
             for part in step['cmd']:

@@ -198,3 +198,22 @@ def test_make_sem_seg_labels_writes_pngs_and_resumes(tmp_path):
     assert make_sem_seg_labels(model, ['a', 'b'], str(img_dir), str(cam_dir), str(out_dir)) == 0  # resumed
     with pytest.raises(FileNotFoundError, match='c.npy'):
         make_sem_seg_labels(model, ['c'], str(img_dir), str(cam_dir), str(out_dir))
+
+
+def test_ir_label_stats_coverage_and_precision(tmp_path):
+    from mmwsss.apis.irn import ir_label_stats
+    lab = np.zeros((4, 5), np.uint8)
+    lab[0, :] = 255  # 5 unsure
+    lab[1, :2] = 2  # 2 fg, one right
+    gt = np.zeros((4, 5), np.uint8)
+    gt[1, 0] = 2
+    gt[2, 0] = 1  # one bg seed is wrong
+    (tmp_path / 'lab').mkdir()
+    (tmp_path / 'gt').mkdir()
+    Image.fromarray(lab).save(tmp_path / 'lab' / 'a.png')
+    Image.fromarray(gt).save(tmp_path / 'gt' / 'a.png')
+    s = ir_label_stats(['a'], str(tmp_path / 'lab'), str(tmp_path / 'gt'))
+    assert s['ignore_fraction'] == pytest.approx(5 / 20) and s['fg_fraction'] == pytest.approx(2 / 20)
+    assert s['bg_fraction'] == pytest.approx(13 / 20)
+    assert s['fg_precision'] == pytest.approx(0.5) and s['bg_precision'] == pytest.approx(12 / 13)
+    assert 'fg_precision' not in ir_label_stats(['a'], str(tmp_path / 'lab'), str(tmp_path / 'none'))
