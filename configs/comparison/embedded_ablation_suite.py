@@ -1,5 +1,5 @@
 # Ablations on the embedded dataset, next to the full comparison (same backbone, schedule and work dirs):
-# the BLPSeg components and switch iteration, SEC's three losses and its pooling, wsscoseg's global branch,
+# the BLPSeg components and switch iteration (the suite's `blpseg` entry switches at 1000, the embedded default), SEC's three losses and its pooling, wsscoseg's global branch,
 # BESTIE's self-refinement.
 #   python tools/compare.py configs/comparison/embedded_ablation_suite.py --work-dir work_dirs/full \
 #       --only fully_supervised fully_supervised_upernet sec sec_no_seed ...
@@ -37,8 +37,6 @@ suite = [
            _train_test(_blp % '_blp_lam')),
     _entry('blpseg_switch480', 'BLPSeg, switch at 480 (24 %, as 10k/42k on VOC)', 'scribbles',
            'fully_supervised_upernet', _train_test(_blp % '', options=['model.self_training_iter=480'])),
-    _entry('blpseg_switch1000', 'BLPSeg, switch at 1000', 'scribbles', 'fully_supervised_upernet',
-           _train_test(_blp % '', options=['model.self_training_iter=1000'])),
     _entry('blpseg_switch1500', 'BLPSeg, switch at 1500', 'scribbles', 'fully_supervised_upernet',
            _train_test(_blp % '', options=['model.self_training_iter=1500'])),
     _entry('sec_no_crf', 'SEC (no test CRF)', 'image labels', 'fully_supervised',
