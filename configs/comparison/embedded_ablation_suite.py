@@ -51,6 +51,8 @@ suite = [
            _train_test(_sec % '_gmp')),
     _entry('sec_gap', 'SEC, global average pooling instead of GWRP', 'image labels', 'fully_supervised',
            _train_test(_sec % '_gap')),
+    _entry('sec_gwrp_grid', 'SEC, GWRP decays scaled to the 16x16 grid (post hoc)', 'image labels',
+           'fully_supervised', _train_test(_sec % '_gwrp-grid')),
     _entry('wsscoseg_init', 'wsscoseg initial mask generator', 'web images + web masks', 'fully_supervised',
            _train_test('configs/wsscoseg/wsscoseg_r18-d8_synthetic_init.py', train_dir='{work_dir}/../wsscoseg/init')),
     _entry('wsscoseg_no_global', 'wsscoseg final without the global branch', 'image labels + web images',
