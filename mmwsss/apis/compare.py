@@ -167,16 +167,21 @@ def write_report(rows: List[dict], out_dir: str, title: str = 'mmwsss method com
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(rows) + 2), 3.5))
-    names = [f'{r["method"]}\n({r["supervision"]})' for r in rows]
+    # horizontal bars: long method names stay readable for any number of rows
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.2))
+    names = [f'{r["method"]} ({r["supervision"]})' for r in rows]
     colors = ['#888888' if r['bound'] is None else '#3b75af' for r in rows]
-    bars = ax.bar(range(len(rows)), [r['value'] for r in rows], color=colors)
+    ys = list(range(len(rows)))[::-1]  # first row on top
+    bars = ax.barh(ys, [r['value'] for r in rows], color=colors)
     for bar, r in zip(bars, rows):
-        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f'{r["value"]:.1f}',
-                ha='center', va='bottom', fontsize=8)
-    ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels(names, fontsize=7)
-    ax.set_ylabel(' / '.join(sorted({r['metric'] for r in rows})))
+        pct = '' if r.get('ratio') is None else f' ({100.0 * r["ratio"]:.0f} %)'
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f' {r["value"]:.1f}{pct}', va='center',
+                fontsize=7)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(names, fontsize=7)
+    ax.set_xlabel(' / '.join(sorted({r['metric'] for r in rows})) + '  (grey: bounds; % of the bound in brackets)',
+                  fontsize=8)
+    ax.set_xlim(0, max([r['value'] for r in rows] + [1.0]) * 1.2)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     png_path = osp.join(out_dir, 'comparison.png')

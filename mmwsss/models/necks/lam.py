@@ -307,8 +307,8 @@ def lam_linear(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0) ->
 
     :class:`LocalAggregationModule` goes further when it owns the embedding: it uses the exact rank-49
     factored form (:func:`lam_factored`). benchmarks/bench_lam.py (96x96, batch 2, D 256, fwd+bwd of the
-    module, 2 threads, machine shared with trainings): factored 33.0x less extra memory and 7.98x faster than
-    the dense form, fused attention on the 256-d features 22.6x / 2.71x.
+    module, 2 threads, quiet 2-core CPU): factored 31.6x less extra memory and 8.41x faster than the dense
+    form, fused attention on the 256-d features 22.9x / 2.17x.
     """
     return lam_attention(logits, feats, sigma)
 
