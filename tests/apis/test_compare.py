@@ -90,6 +90,24 @@ def test_extra_metrics_and_untimed_reuse(tmp_path):
     assert '| – | mIoU | 40.00 |' in open(write_report([row], str(tmp_path))['markdown']).read()
 
 
+@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_full_suite.py', 'embedded_ablation_suite.py',
+                                  'voc_suite.py'])
+def test_suite_checkpoints_match_schedules(name):
+    # a step that trains CONFIG and "creates" iter_N.pth must match the config's last iteration, or the suite
+    # would retrain forever (never created) or reuse a half-trained model
+    import re
+
+    from mmengine.config import Config
+    for entry in load_suite(osp.join(REPO, 'configs/comparison', name)):
+        for step in entry['steps']:
+            cmd = step['cmd']
+            if len(cmd) > 2 and cmd[1] in ('tools/train.py', 'tools/wood/train_irn.py'):
+                m = re.search(r'iter_(\d+)\.pth$', step.get('creates') or '')
+                assert m, (entry['name'], step)
+                cfg = Config.fromfile(osp.join(REPO, cmd[2]))
+                assert cfg.train_cfg.max_iters == int(m.group(1)), (entry['name'], cmd[2])
+
+
 @pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_full_suite.py', 'embedded_ablation_suite.py'])
 def test_embedded_suites_load(name):
     suite = load_suite(osp.join(REPO, 'configs/comparison', name))
