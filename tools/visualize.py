@@ -67,7 +67,7 @@ def render(data_root, img_id, show, extras, class_names=None):
         elif base == 'peaks':
             panels.append(draw_points(img, read_points(osp.join(folder, img_id + '.txt')), class_names))
         else:
-            raise ValueError(f'unknown extra kind {kind!r} (pseudo, pred, cam, peaks)')
+            raise ValueError(f'unknown extra kind {kind!r} (pseudo, pred, cam, peaks; a label may follow: pseudo:wood)')
         titles.append(kind)
     return tile(panels, titles, cols=len(panels))
 
