@@ -1,6 +1,6 @@
 # Ablations on the embedded dataset, next to the full comparison (same backbone, schedule and work dirs):
-# the BLPSeg components and switch iteration (the suite's `blpseg` entry switches at 1000, the embedded default), SEC's three losses and its pooling, wsscoseg's global branch,
-# BESTIE's self-refinement.
+# the BLPSeg components and switch iteration (the suite's `blpseg` entry switches at 1000, the embedded default),
+# SEC's three losses and its pooling, wsscoseg's global branch, BESTIE's self-refinement.
 #   python tools/compare.py configs/comparison/embedded_ablation_suite.py --work-dir work_dirs/full \
 #       --only fully_supervised fully_supervised_upernet sec sec_no_seed ...
 # Entries whose first stages are shared with the full suite (SEC cues, wsscoseg estimated masks, BESTIE peaks)
