@@ -42,7 +42,8 @@ def main():
     from mmwsss.apis.irn import make_sem_seg_labels
     from mmwsss.utils import atomic_write
     from mmengine.config import Config
-    rw_cfg = dict(RW_DEFAULTS, **Config.fromfile(args.config).get('random_walk', {}))
+    cfg = Config.fromfile(args.config)
+    rw_cfg = dict(RW_DEFAULTS, **cfg.get('random_walk', {}))
     for k in RW_DEFAULTS:
         if getattr(args, k) is None:
             setattr(args, k, rw_cfg[k])
@@ -62,7 +63,6 @@ def main():
                             palette, resume=not args.no_resume)
     print(f'\nwrote {n} pseudo masks ({len(ids) - n} already present) to {args.out_dir}')
     if args.eval:
-        cfg = Config.fromfile(args.config)
         num_classes = args.num_classes or cfg.get('num_classes')
         if num_classes is None:
             raise ValueError('--num-classes is needed (the config has no num_classes)')

@@ -341,13 +341,14 @@ class BLPPatchEmbed(nn.Module):
         Returns:
             (N, D, ceil(H / 4), ceil(W / 4)) features.
         """
-        ps = self.patch_size
-        pad_h, pad_w = (-img.shape[2]) % ps, (-img.shape[3]) % ps
-        if pad_h or pad_w:
-            img = F.pad(img, (0, pad_w, 0, pad_h))
-        x = self.proj(img)
+        x = self.proj(self._pad(img))
         x = self.norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
         return self.out(x)
+
+    def _pad(self, img: torch.Tensor) -> torch.Tensor:
+        # zero-pad right/bottom to a multiple of the patch size
+        pad_h, pad_w = (-img.shape[2]) % self.patch_size, (-img.shape[3]) % self.patch_size
+        return F.pad(img, (0, pad_w, 0, pad_h)) if pad_h or pad_w else img
 
     @property
     def factor_rank(self) -> int:
@@ -369,9 +370,7 @@ class BLPPatchEmbed(nn.Module):
             tuple: ``z`` (N, r, ceil(H / p), ceil(W / p)), ``M`` (D, r), ``c`` (D,).
         """
         ps = self.patch_size
-        pad_h, pad_w = (-img.shape[2]) % ps, (-img.shape[3]) % ps
-        if pad_h or pad_w:
-            img = F.pad(img, (0, pad_w, 0, pad_h))
+        img = self._pad(img)
         h, w = img.shape[2] // ps, img.shape[3] // ps
         u = F.unfold(img, kernel_size=ps, stride=ps)  # (N, 3 p^2, hw), ordered like the conv weight
         u = torch.cat([u, u.new_ones(u.shape[0], 1, u.shape[2])], dim=1)
