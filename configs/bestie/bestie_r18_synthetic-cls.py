@@ -34,9 +34,12 @@ model = dict(
         norm_eval=False,
         style='pytorch',
         contract_dilation=True),
-    # stride-4 level 0 + the stride-8 levels resized to it, concatenated and reduced by a 1×1 conv
-    head=dict(type='BestieHead', in_channels=[16, 32, 64, 128], in_index=[0, 1, 2, 3], fuse_channels=64,
-              head_channels=64),
+    # BESTIE's ResNet option (bestie.md §2.2): Panoptic-DeepLab semantic and instance decoders (ASPP on
+    # res5, top-down over res4/res3/res2 to stride 4); narrow for the CPU budget (48-wide semantic, 32-wide
+    # instance decoder; the original's 256/128 sit on a 2048-channel res5, ours has 128)
+    head=dict(type='BestieDualDecoderHead', in_channels=[16, 32, 64, 128], in_index=[0, 1, 2, 3],
+              sem_channels=(48, 48), sem_project=(32, 16, 8), ins_channels=(32, 32), ins_project=(16, 8, 4),
+              center_channels=32, offset_channels=8),
     loss_weights=dict(seg=1.0, center=200.0, offset=0.01),
     top_k_percent=0.2,
     refine_cfg=dict(sigma=3, thr=0.3, nms_kernel=13, beta=3, min_area=20, max_inst=5),
