@@ -9,6 +9,7 @@ _base_ = [
 num_classes = 7
 crop_size = (112, 112)
 web_masks = 'web_labels'
+web_scale_range = (0.35, 1.3)
 model = dict(
     type='WSSCosegSegmentor',
     decode_head=dict(
@@ -21,13 +22,17 @@ model = dict(
         dropout_ratio=0.5,
         num_classes=num_classes,
         align_corners=False,
-        loss_at_feat_res=True,  # CE on the 1/8 logits vs nearest-downsampled labels (B4)
+        # B4's CE on the 1/8 logits vs nearest-downsampled labels is the VOC configs' choice; the embedded objects
+        # (median 27 px, 3.4 cells of the 1/8 grid) vanish there, so the embedded configs use the full-resolution CE
+        loss_at_feat_res=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0, avg_non_ignore=True)),
     test_cfg=dict(mode='whole'))
 train_pipeline = [
     dict(type='LoadWSSSImage'),
     dict(type='LoadWSSSAnnotations'),
-    dict(type='RandomResize', scale=(128, 128), ratio_range=(0.7, 1.3), keep_ratio=True),  # B5 scale jitter
+    # B5 jitters U[0.7, 1.3]; the embedded web objects are ~2.5x the size of the target objects (0.45-0.75 S vs a
+    # median of 0.21 S; real web and VOC photos differ far less), so the jitter reaches down to the target scale
+    dict(type='RandomResize', scale=(128, 128), ratio_range=web_scale_range, keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackWSSSInputs'),
