@@ -22,8 +22,10 @@ def main():
     parser.add_argument('--work-dir', default='work_dirs/comparison')
     parser.add_argument('--data-root', help='a dataset in the documented layout (default: embedded)')
     parser.add_argument('--only', nargs='+', help='run only these suite entries')
+    parser.add_argument('--jobs', type=int, default=1,
+                        help='entries run side by side (entries sharing a first stage stay in one chain)')
     args = parser.parse_args()
-    compare_suite(args.suite, args.work_dir, data_root=args.data_root, only=args.only)
+    compare_suite(args.suite, args.work_dir, data_root=args.data_root, only=args.only, jobs=args.jobs)
 
 
 if __name__ == '__main__':

@@ -5,7 +5,7 @@ entry of ``configs/comparison/embedded_suite.py`` — the fully-supervised upper
 weakly-supervised methods on the same small backbone and schedule — and prints the table
 (also written as Markdown, CSV and PNG under the work dir).
 
-Usage: python tools/main_job.py [--work-dir work_dirs/comparison] [--only NAME ...]
+Usage: python tools/main_job.py [--work-dir work_dirs/comparison] [--only NAME ...] [--jobs 2]
 """
 import argparse
 import os.path as osp
@@ -22,11 +22,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'comparison'))
     parser.add_argument('--only', nargs='+', help='run only these suite entries')
+    # two single-threaded runs side by side get more out of 2 cores than one 2-thread run (the small
+    # models do not scale to 2 threads)
+    parser.add_argument('--jobs', type=int, default=2, help='entries run side by side')
     args = parser.parse_args()
     from mmwsss.datasets.synthetic import ensure_synthetic_dataset
     ensure_synthetic_dataset(osp.join(REPO, 'data', 'synthetic'))
     compare_suite(osp.join(REPO, 'configs', 'comparison', 'embedded_suite.py'), args.work_dir,
-                  only=args.only, title='mmwsss on the embedded dataset')
+                  only=args.only, title='mmwsss on the embedded dataset', jobs=args.jobs)
 
 
 if __name__ == '__main__':

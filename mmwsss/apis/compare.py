@@ -13,6 +13,9 @@ A suite is a list of entries (see ``configs/comparison/embedded_suite.py``)::
 Every step runs as a subprocess from the repository root with ``{python}``, ``{work_dir}``,
 ``{data_root}`` and ``{repo}`` filled in; a step whose ``creates`` file exists is skipped (finished
 work is reused; a killed suite resumes). The last step writes the metrics JSON.
+
+``jobs > 1`` runs entries side by side, each with ``cpu_count // jobs`` torch threads. Entries whose steps
+create the same path outside their own work dir (a shared first stage) stay in one sequential chain.
 """
 import csv
 import json
@@ -21,6 +24,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence
 
 from ..utils.io import atomic_write
@@ -59,14 +63,23 @@ def _fill(value, ctx: Dict[str, str]):
     return value.format(**ctx) if isinstance(value, str) else value
 
 
+def _context(entry: dict, work_root: str, data_root: Optional[str], python: str) -> Dict[str, str]:
+    return dict(python=python, work_dir=osp.abspath(osp.join(work_root, entry['name'])), repo=REPO,
+                data_root=osp.abspath(data_root) if data_root else osp.join(REPO, 'data', 'synthetic'))
+
+
 def run_entry(entry: dict, work_root: str, data_root: Optional[str] = None, python: str = sys.executable,
-              log=print) -> dict:
-    """Run (or reuse) the steps of one entry and return its result row."""
-    work_dir = osp.abspath(osp.join(work_root, entry['name']))
+              log=print, threads: Optional[int] = None) -> dict:
+    """Run (or reuse) the steps of one entry and return its result row.
+
+    ``threads`` sets ``OMP_NUM_THREADS`` of the steps (unset: inherited).
+    """
+    ctx = _context(entry, work_root, data_root, python)
+    work_dir = ctx['work_dir']
     os.makedirs(work_dir, exist_ok=True)
-    ctx = dict(python=python, work_dir=work_dir, repo=REPO,
-               data_root=osp.abspath(data_root) if data_root else osp.join(REPO, 'data', 'synthetic'))
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    if threads:
+        env['OMP_NUM_THREADS'] = str(threads)
     if data_root:
         env['MMWSSS_DATA_ROOT'] = ctx['data_root']
     timing_path = osp.join(work_dir, 'timing.json')
@@ -121,15 +134,54 @@ def _extra_metrics(entry: dict, ctx: Dict[str, str]) -> str:
     return '; '.join(parts)
 
 
+def _chains(entries: Sequence[dict], work_root: str, data_root: Optional[str]) -> List[List[dict]]:
+    """Group entries (order kept) so that entries creating a common path outside their work dirs share a chain."""
+    chains: List[List[dict]] = []
+    owner: Dict[str, int] = {}  # shared path -> chain index
+    for e in entries:
+        ctx = _context(e, work_root, data_root, sys.executable)
+        shared = {osp.normpath(_fill(st['creates'], ctx)) for st in e['steps'] if st.get('creates')}
+        shared = {p for p in shared if not p.startswith(ctx['work_dir'] + os.sep)}
+        hits = sorted({owner[p] for p in shared if p in owner})
+        if hits:
+            k = hits[0]
+            for j in hits[1:]:  # this entry joins chains that were separate so far
+                chains[k].extend(chains[j])
+                chains[j] = []
+                owner.update({p: k for p, v in owner.items() if v == j})
+        else:
+            k = len(chains)
+            chains.append([])
+        chains[k].append(e)
+        owner.update({p: k for p in shared})
+    return [c for c in chains if c]
+
+
 def run_suite(suite: Sequence[dict], work_root: str, data_root: Optional[str] = None,
-              only: Optional[Sequence[str]] = None, log=print) -> List[dict]:
-    """Run every entry (or those named in ``only``) and attach the bound's value to each row."""
+              only: Optional[Sequence[str]] = None, log=print, jobs: int = 1) -> List[dict]:
+    """Run every entry (or those named in ``only``) and attach the bound's value to each row.
+
+    ``jobs``: entries run side by side (see the module docstring); 1 = one after the other.
+    """
     selected = [e for e in suite if not only or e['name'] in only]
     if only:
         unknown = set(only) - {e['name'] for e in suite}
         if unknown:
             raise KeyError(f'unknown suite entries {sorted(unknown)}; known: {[e["name"] for e in suite]}')
-    rows = [run_entry(e, work_root, data_root, log=log) for e in selected]
+    if jobs <= 1:
+        rows = [run_entry(e, work_root, data_root, log=log) for e in selected]
+    else:
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        by_entry = {}
+
+        def run_chain(chain):
+            for e in chain:
+                by_entry[e['name']] = run_entry(e, work_root, data_root, log=log, threads=threads)
+
+        with ThreadPoolExecutor(jobs) as pool:
+            for future in [pool.submit(run_chain, c) for c in _chains(selected, work_root, data_root)]:
+                future.result()  # re-raises a failed step
+        rows = [by_entry[e['name']] for e in selected]
     by_name = {r['name']: r for r in rows}
     for row in rows:
         bound = by_name.get(row['bound']) if row['bound'] else None
@@ -193,9 +245,9 @@ def write_report(rows: List[dict], out_dir: str, title: str = 'mmwsss method com
 
 def compare_suite(suite_path: str, work_dir: str, data_root: Optional[str] = None,
                   only: Optional[Sequence[str]] = None, title: str = 'mmwsss method comparison',
-                  log=print) -> Dict[str, str]:
+                  log=print, jobs: int = 1) -> Dict[str, str]:
     """Load a suite file, run it, write the report and print the Markdown table; return the paths."""
-    rows = run_suite(load_suite(suite_path), work_dir, data_root=data_root, only=only, log=log)
+    rows = run_suite(load_suite(suite_path), work_dir, data_root=data_root, only=only, log=log, jobs=jobs)
     paths = write_report(rows, work_dir, title=title)
     with open(paths['markdown']) as f:
         log(f.read())

@@ -129,3 +129,36 @@ def test_compare_suite_file_end_to_end(tmp_path):
     paths = compare_suite(str(path), str(tmp_path / 'work'), log=printed.append)
     assert '| WEAK | test | tiny | 0 it |' in open(paths['markdown']).read()
     assert any('| 40.00 | 80.00 | 50.0 |' in p for p in printed)
+
+
+def test_parallel_jobs_same_rows_and_threads(tmp_path):
+    """jobs=2 gives the rows of jobs=1, in suite order, and each step gets cpu_count // 2 threads."""
+    import os
+    suite = [_entry('full', 80.0, bound=None), _entry('weak', 60.0), _entry('weaker', 40.0)]
+    for e in suite:  # record the thread setting the step saw
+        e['steps'][0]['cmd'] = ['{python}', '-c',
+                                "import os; open('{work_dir}/trained', 'w').write(os.environ.get('OMP_NUM_THREADS', '-'))"]
+    rows = run_suite(suite, str(tmp_path), log=lambda *_: None, jobs=2)
+    assert [r['name'] for r in rows] == ['full', 'weak', 'weaker']
+    assert [r['value'] for r in rows] == [80.0, 60.0, 40.0]
+    assert rows[2]['ratio'] == pytest.approx(0.5)
+    want = str(max(1, (os.cpu_count() or 1) // 2))
+    assert all((tmp_path / n / 'trained').read_text() == want for n in ('full', 'weak', 'weaker'))
+
+
+def test_parallel_entries_sharing_a_stage_run_in_one_chain(tmp_path):
+    """Entries that create the same path outside their work dirs are chained, the others are not."""
+    from mmwsss.apis.compare import _chains
+    shared = dict(cmd=['{python}', '-c', 'pass'], creates='{work_dir}/../stage0/ckpt.pth')
+    a, b, c = _entry('a', 1.0, bound=None), _entry('b', 2.0, bound=None), _entry('c', 3.0, bound=None)
+    a['steps'].insert(0, dict(shared))
+    c['steps'].insert(0, dict(shared))
+    chains = _chains([a, b, c], str(tmp_path), None)
+    assert [[e['name'] for e in ch] for ch in chains] == [['a', 'c'], ['b']]
+
+
+def test_parallel_failure_is_raised(tmp_path):
+    good, bad = _entry('good', 1.0, bound=None), _entry('bad', 1.0, bound=None)
+    bad['steps'][0]['cmd'] = ['{python}', '-c', 'raise SystemExit(4)']
+    with pytest.raises(RuntimeError, match=r'\[bad\] step 1 failed \(exit 4\)'):
+        run_suite([good, bad], str(tmp_path), log=lambda *_: None, jobs=2)
