@@ -136,8 +136,8 @@ def test_parallel_jobs_same_rows_and_threads(tmp_path):
     import os
     suite = [_entry('full', 80.0, bound=None), _entry('weak', 60.0), _entry('weaker', 40.0)]
     for e in suite:  # record the thread setting the step saw
-        e['steps'][0]['cmd'] = ['{python}', '-c',
-                                "import os; open('{work_dir}/trained', 'w').write(os.environ.get('OMP_NUM_THREADS', '-'))"]
+        e['steps'][0]['cmd'] = ['{python}', '-c', "import os; open('{work_dir}/trained', 'w')"
+                                ".write(os.environ.get('OMP_NUM_THREADS', '-'))"]
     rows = run_suite(suite, str(tmp_path), log=lambda *_: None, jobs=2)
     assert [r['name'] for r in rows] == ['full', 'weak', 'weaker']
     assert [r['value'] for r in rows] == [80.0, 60.0, 40.0]
