@@ -1,7 +1,7 @@
 """Train (or reuse), evaluate and compare the methods of a suite; write Markdown/CSV tables and a chart.
 
 Usage:
-    python tools/compare.py [SUITE] [--work-dir work_dirs/comparison] [--data-root DIR] [--only a b]
+    python tools/compare.py [SUITE] [--work-dir work_dirs/comparison] [--data-root DIR] [--only a b] [--jobs N]
 SUITE defaults to configs/comparison/embedded_suite.py (the embedded dataset, ~30 min on 2 CPU cores).
 """
 import argparse
