@@ -2,7 +2,7 @@
 
 Usage:
     python tools/compare.py [SUITE] [--work-dir work_dirs/comparison] [--data-root DIR] [--only a b] [--jobs N]
-SUITE defaults to configs/comparison/embedded_suite.py (the embedded dataset, ~30 min on 2 CPU cores).
+SUITE defaults to configs/comparison/embedded_suite.py (the embedded dataset; 30-50 min on 2 CPU cores, see the README).
 """
 import argparse
 import os.path as osp
