@@ -2,7 +2,8 @@
 
 Usage:
     python tools/compare.py [SUITE] [--work-dir work_dirs/comparison] [--data-root DIR] [--only a b] [--jobs N]
-SUITE defaults to configs/comparison/embedded_suite.py (the embedded dataset; 30-50 min on 2 CPU cores, see the README).
+SUITE defaults to configs/comparison/embedded_suite.py (the embedded dataset; 31-52 min measured on
+2 CPU cores, see the README).
 """
 import argparse
 import os.path as osp
