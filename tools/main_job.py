@@ -1,7 +1,7 @@
 """The main job: the method comparison on the embedded dataset.
 
 Generates the embedded synthetic dataset on first use, then trains (or reuses) and evaluates every
-entry of ``configs/comparison/embedded_suite.py`` — the fully-supervised upper bound and the
+entry of ``configs/comparison/embedded_main_suite.py`` — the fully-supervised upper bound and the
 weakly-supervised methods on the same small backbone and schedule — and prints the table
 (also written as Markdown, CSV and PNG under the work dir).
 
@@ -28,7 +28,7 @@ def main():
     args = parser.parse_args()
     from mmwsss.datasets.synthetic import ensure_synthetic_dataset
     ensure_synthetic_dataset(osp.join(REPO, 'data', 'synthetic'))
-    compare_suite(osp.join(REPO, 'configs', 'comparison', 'embedded_suite.py'), args.work_dir,
+    compare_suite(osp.join(REPO, 'configs', 'comparison', 'embedded_main_suite.py'), args.work_dir,
                   only=args.only, title='mmwsss on the embedded dataset', jobs=args.jobs)
 
 

@@ -90,30 +90,53 @@ def test_extra_metrics_and_untimed_reuse(tmp_path):
     assert '| – | mIoU | 40.00 |' in open(write_report([row], str(tmp_path))['markdown']).read()
 
 
-@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_full_suite.py', 'embedded_ablation_suite.py',
-                                  'voc_suite.py'])
+def _step_config(cmd):
+    """The config a training step runs: its file with the step's ``--cfg-options`` merged in."""
+    from mmengine.config import Config, DictAction
+    cfg = Config.fromfile(osp.join(REPO, cmd[2]))
+    if '--cfg-options' in cmd:
+        options = {}
+        for item in cmd[cmd.index('--cfg-options') + 1:]:
+            key, value = item.split('=', 1)
+            options[key] = DictAction._parse_iterable(value)
+        cfg.merge_from_dict(options)
+    return cfg
+
+
+@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_main_suite.py', 'embedded_full_suite.py',
+                                  'embedded_ablation_suite.py', 'voc_suite.py'])
 def test_suite_checkpoints_match_schedules(name):
     # a step that trains CONFIG and "creates" iter_N.pth must match the config's last iteration, or the suite
     # would retrain forever (never created) or reuse a half-trained model
     import re
 
-    from mmengine.config import Config
     for entry in load_suite(osp.join(REPO, 'configs/comparison', name)):
         for step in entry['steps']:
             cmd = step['cmd']
             if len(cmd) > 2 and cmd[1] in ('tools/train.py', 'tools/wood/train_irn.py'):
                 m = re.search(r'iter_(\d+)\.pth$', step.get('creates') or '')
                 assert m, (entry['name'], step)
-                cfg = Config.fromfile(osp.join(REPO, cmd[2]))
-                assert cfg.train_cfg.max_iters == int(m.group(1)), (entry['name'], cmd[2])
+                cfg = _step_config(cmd)
+                iters = cfg.train_cfg.max_iters
+                assert iters == int(m.group(1)), (entry['name'], cmd[2])
+                # a shortened schedule must shorten its lr decay and its schedule-dependent switches too
+                ends = [s['end'] for s in cfg.get('param_scheduler') or [] if 'end' in s]
+                assert not ends or max(ends) == iters, (entry['name'], ends, iters)
+                switch = cfg.model.get('self_training_iter')
+                assert switch is None or 0 < switch < iters, (entry['name'], switch, iters)
 
 
-@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_full_suite.py', 'embedded_ablation_suite.py'])
+@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_main_suite.py', 'embedded_full_suite.py',
+                                  'embedded_ablation_suite.py'])
 def test_embedded_suites_load(name):
     suite = load_suite(osp.join(REPO, 'configs/comparison', name))
     names = [e['name'] for e in suite]
-    assert names[0] == 'fully_supervised' and len(set(names)) == len(names)
-    if name != 'embedded_suite.py':
+    assert names[0].startswith('fully_supervised') and len(set(names)) == len(names)
+    # every bound is an entry of the same suite
+    assert {e['bound'] for e in suite if e.get('bound')} <= set(names)
+    if name == 'embedded_main_suite.py':  # one schedule for every row of the main job
+        assert {e['schedule'] for e in suite} == {'2k it, batch 8'}
+    elif name != 'embedded_suite.py':
         assert {'sec', 'wsscoseg', 'bestie_cls', 'blpseg', 'cam_irn', 'wood'} <= set(names)
     for entry in suite:
         for step in entry['steps']:
