@@ -131,7 +131,9 @@ def test_suite_checkpoints_match_schedules(name):
 def test_embedded_suites_load(name):
     suite = load_suite(osp.join(REPO, 'configs/comparison', name))
     names = [e['name'] for e in suite]
-    assert names[0].startswith('fully_supervised') and len(set(names)) == len(names)
+    assert len(set(names)) == len(names)
+    if name != 'embedded_main_suite.py':  # the main suite runs its slowest pair first
+        assert names[0] == 'fully_supervised'
     # every bound is an entry of the same suite
     assert {e['bound'] for e in suite if e.get('bound')} <= set(names)
     if name == 'embedded_main_suite.py':  # one schedule for every row of the main job

@@ -141,3 +141,29 @@ def test_pam_and_peak_extraction(det):
     assert 0.8 < peaks[0][3] <= 1 and peaks[1][3] == pytest.approx(0.8 * peaks[0][3], rel=0.05)
     assert extract_peaks(cams, [1], kernel=15, topk=1)[0][:2] == (10, 9)  # top-k per class
     assert extract_peaks(cams, [1], kernel=41)[0][:2] == (10, 9) and len(extract_peaks(cams, [1], kernel=41)) == 1
+
+
+def test_peak_quality_counts_the_target_rule(det, tmp_path):
+    """eval_peaks: hits on the own class, components with exactly one cue (accepted) vs 0 / several."""
+    import json
+    import os.path as osp
+    import sys
+    root = _make_root(tmp_path)
+    sys.path.insert(0, osp.join(osp.dirname(__file__), '..', '..', 'tools', 'bestie'))
+    from eval_peaks import main
+    res = main(['--data-root', str(root), '--seg-dir', 'WSSS', '--min-area', '20'])
+    # per image: 3 cues above 0.7, all on their class; the class-1 square (400 px) has one cue (accepted),
+    # the class-0 bar (450 px) two (rejected)
+    assert (res['images'], res['points'], res['hits']) == (2, 6, 6)
+    assert (res['components'], res['comp_1'], res['comp_many'], res['comp_0']) == (4, 2, 2, 0)
+    assert res['accepted_fg_share'] == pytest.approx(100 * 800 / 1700, abs=0.01)
+    assert json.load(open(root / 'Peak_points' / 'cue_eval.json'))['accepted_rate'] == 50.0
+    # every cue: the 0.2 one at (2, 2) lies on background, so it is a miss and joins no component
+    res = main(['--data-root', str(root), '--seg-dir', 'WSSS', '--conf-thr', '-1', '--out', str(tmp_path / 'a.json')])
+    assert (res['points'], res['hits'], res['comp_1']) == (8, 6, 2)
+    # a component below min area gets no targets and is not counted
+    assert main(['--data-root', str(root), '--seg-dir', 'WSSS', '--min-area', '420',
+                 '--out', str(tmp_path / 'b.json')])['components'] == 2
+    (root / 'WSSS' / 'im1.png').unlink()
+    with pytest.raises(FileNotFoundError, match='im1.png'):
+        main(['--data-root', str(root), '--seg-dir', 'WSSS', '--out', str(tmp_path / 'c.json')])

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from mmwsss.utils.io import atomic_write
 
-__all__ = ['extract_peaks', 'normalised_cams', 'write_points', 'read_points']
+__all__ = ['extract_peaks', 'normalised_cams', 'write_points', 'read_points', 'peak_quality', 'evaluate_points']
 
 
 def normalised_cams(cam: torch.Tensor, out_size: Tuple[int, int], img_labels: Sequence[int],
@@ -104,3 +104,79 @@ def read_points(path: str, conf_thr: Optional[float] = None, num_classes: Option
     if conf_thr is not None:
         arr = arr[arr[:, 3] > conf_thr]
     return arr
+
+
+def peak_quality(points: np.ndarray, sem_map: np.ndarray, min_area: int = 50) -> dict:
+    """How well instance cues serve the knowledge transfer of one image, against its GT class map.
+
+    A cue is a hit when it lies on a pixel of its own class. Each class component of ``sem_map`` with at
+    least ``min_area`` pixels counts its cues as the pseudo-target rule does (§3: exactly one cue = one
+    instance, 0 or >= 2 = rejected, weight 0), and the foreground pixels of the accepted components are the
+    share of the image that gets instance targets.
+
+    Args:
+        points: (N, 4) ``x, y, cls, conf`` in ``sem_map`` pixels, ``cls`` 0-based (as :func:`read_points`).
+        sem_map: (H, W) class map, 0 background, 1.. foreground, 255 ignore.
+        min_area: Smallest component that gets targets.
+
+    Returns:
+        dict: integer counts ``points``, ``hits``, ``components``, ``comp_0``, ``comp_1``, ``comp_many``,
+        ``fg_pixels``, ``accepted_pixels``; sum them over images.
+    """
+    import cv2
+    h, w = sem_map.shape
+    out = dict(points=len(points), hits=0, components=0, comp_0=0, comp_1=0, comp_many=0,
+               fg_pixels=int(((sem_map > 0) & (sem_map < 255)).sum()), accepted_pixels=0)
+    xs = np.clip(points[:, 0].astype(int), 0, w - 1) if len(points) else np.zeros(0, int)
+    ys = np.clip(points[:, 1].astype(int), 0, h - 1) if len(points) else np.zeros(0, int)
+    cls = points[:, 2].astype(int) + 1 if len(points) else np.zeros(0, int)
+    out['hits'] = int((sem_map[ys, xs] == cls).sum())
+    for c in np.unique(sem_map):
+        if c in (0, 255):
+            continue
+        n, comp = cv2.connectedComponents((sem_map == c).astype(np.uint8), connectivity=8)
+        for k in range(1, n):
+            area = int((comp == k).sum())
+            if area < min_area:
+                continue
+            n_cues = int(((cls == c) & (comp[ys, xs] == k)).sum())
+            out['components'] += 1
+            key = 'comp_0' if n_cues == 0 else 'comp_1' if n_cues == 1 else 'comp_many'
+            out[key] += 1
+            if n_cues == 1:
+                out['accepted_pixels'] += area
+    return out
+
+
+def evaluate_points(points_dir: str, seg_dir: str, ids: Sequence[str], conf_thr: Optional[float] = 0.7,
+                    min_area: int = 50, num_classes: Optional[int] = None) -> dict:
+    """:func:`peak_quality` summed over ``ids`` (``<points_dir>/<id>.txt`` against ``<seg_dir>/<id>.png``).
+
+    Returns:
+        dict: the summed counts plus ``images``, ``hit_rate`` (share of cues on their own class),
+        ``accepted_rate`` (share of components with exactly one cue) and ``accepted_fg_share`` (share of
+        foreground pixels that get instance targets), the last three in percent.
+    """
+    from PIL import Image
+    total = dict(images=0, points=0, hits=0, components=0, comp_0=0, comp_1=0, comp_many=0, fg_pixels=0,
+                 accepted_pixels=0)
+    for name in ids:
+        seg_path = os.path.join(seg_dir, name + '.png')
+        if not os.path.isfile(seg_path):
+            raise FileNotFoundError(f'{seg_path}: class map not found')
+        sem = np.array(Image.open(seg_path))
+        if sem.ndim != 2:
+            raise ValueError(f'{seg_path}: expected a single-channel class map, got shape {sem.shape}')
+        q = peak_quality(read_points(os.path.join(points_dir, name + '.txt'), conf_thr, num_classes), sem,
+                         min_area)
+        total['images'] += 1
+        for k, v in q.items():
+            total[k] += v
+
+    def pct(a, b):
+        return round(100.0 * a / b, 2) if b else 0.0
+
+    total.update(hit_rate=pct(total['hits'], total['points']),
+                 accepted_rate=pct(total['comp_1'], total['components']),
+                 accepted_fg_share=pct(total['accepted_pixels'], total['fg_pixels']))
+    return total
