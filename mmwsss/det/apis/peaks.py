@@ -123,26 +123,22 @@ def peak_quality(points: np.ndarray, sem_map: np.ndarray, min_area: int = 50) ->
         dict: integer counts ``points``, ``hits``, ``components``, ``comp_0``, ``comp_1``, ``comp_many``,
         ``fg_pixels``, ``accepted_pixels``; sum them over images.
     """
-    import cv2
+    from mmwsss.det.models.targets import cue_components
     h, w = sem_map.shape
+    points = np.asarray(points).reshape(-1, 4)
     out = dict(points=len(points), hits=0, components=0, comp_0=0, comp_1=0, comp_many=0,
                fg_pixels=int(((sem_map > 0) & (sem_map < 255)).sum()), accepted_pixels=0)
-    xs = np.clip(points[:, 0].astype(int), 0, w - 1) if len(points) else np.zeros(0, int)
-    ys = np.clip(points[:, 1].astype(int), 0, h - 1) if len(points) else np.zeros(0, int)
-    cls = points[:, 2].astype(int) + 1 if len(points) else np.zeros(0, int)
-    out['hits'] = int((sem_map[ys, xs] == cls).sum())
+    xs, ys, cls = (points[:, i].astype(np.int64) for i in range(3))
+    inside = (xs >= 0) & (ys >= 0) & (xs < w) & (ys < h)  # as the target rule: outside cues are dropped
+    xs, ys, cls = xs[inside], ys[inside], cls[inside]
+    out['hits'] = int((sem_map[ys, xs] == cls + 1).sum())
     for c in np.unique(sem_map):
         if c in (0, 255):
             continue
-        n, comp = cv2.connectedComponents((sem_map == c).astype(np.uint8), connectivity=8)
-        for k in range(1, n):
-            area = int((comp == k).sum())
-            if area < min_area:
-                continue
-            n_cues = int(((cls == c) & (comp[ys, xs] == k)).sum())
+        sel = cls == c - 1
+        for _, _, area, n_cues, _ in cue_components(sem_map, int(c) - 1, xs[sel], ys[sel], min_area):
             out['components'] += 1
-            key = 'comp_0' if n_cues == 0 else 'comp_1' if n_cues == 1 else 'comp_many'
-            out[key] += 1
+            out['comp_0' if n_cues == 0 else 'comp_1' if n_cues == 1 else 'comp_many'] += 1
             if n_cues == 1:
                 out['accepted_pixels'] += area
     return out

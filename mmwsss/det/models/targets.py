@@ -2,13 +2,13 @@
 
 Pure numpy / OpenCV; runs inside the data pipeline after augmentation (``bestie.md`` §3).
 """
-from typing import Dict, Iterable, Optional, Sequence
+from typing import Dict, Iterable, Iterator, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 __all__ = [
-    'gaussian_patch', 'render_gaussian', 'points_to_array', 'generate_pseudo_targets',
+    'gaussian_patch', 'render_gaussian', 'points_to_array', 'cue_components', 'generate_pseudo_targets',
     'generate_oracle_targets', 'points_by_class'
 ]
 
@@ -83,6 +83,31 @@ def _classes(img_labels, seg_map: np.ndarray, pts: np.ndarray, num_classes: int)
     return sorted(set(int(c) for c in lab.reshape(-1)))
 
 
+def cue_components(seg_map: np.ndarray, c: int, px: np.ndarray, py: np.ndarray,
+                   min_area: int) -> Iterator[Tuple[np.ndarray, int, int, int, Tuple[int, int]]]:
+    """The components the "1 component - 1 point" rule looks at (§3.2), with their cue counts.
+
+    Args:
+        seg_map: (H, W) class map (1..C foreground).
+        c: 0-based class; its 8-connected components of ``seg_map == c + 1`` with area >= ``min_area``.
+        px, py: In-image integer coordinates of the cues of class ``c``.
+        min_area: Smallest component considered.
+
+    Yields:
+        tuple: ``(labels (H, W), k, area, number of cues inside, (cx, cy) truncated centroid)``; the
+        component's mask is ``labels == k`` (left to the caller: only accepted components need it).
+    """
+    mask = (seg_map == c + 1).astype(np.uint8)
+    if not mask.any():
+        return
+    n, lab, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    pt_lab = lab[py, px] if len(px) else np.zeros(0, np.int64)
+    for k in range(1, n):
+        area = int(stats[k, cv2.CC_STAT_AREA])
+        if area >= min_area:
+            yield lab, k, area, int((pt_lab == k).sum()), (int(cents[k][0]), int(cents[k][1]))
+
+
 def generate_pseudo_targets(seg_map: np.ndarray,
                             points,
                             num_classes: int,
@@ -136,17 +161,9 @@ def generate_pseudo_targets(seg_map: np.ndarray,
         if sup == 'point':
             for x, y in zip(cx_pts, cy_pts):
                 render_gaussian(center[c], x, y, sigma, patch)
-        mask = (seg_map == c + 1).astype(np.uint8)
-        if not mask.any():
-            continue
-        n, lab, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        pt_lab = lab[cy_pts, cx_pts] if len(cx_pts) else np.zeros(0, np.int64)
-        for k in range(1, n):
-            if stats[k, cv2.CC_STAT_AREA] < min_area:
+        for lab, k, _, n_cues, (ccx, ccy) in cue_components(seg_map, c, cx_pts, cy_pts, min_area):
+            if n_cues != 1:  # reject 0 or >= 2 cues (§3.2 step 5)
                 continue
-            if int((pt_lab == k).sum()) != 1:  # reject 0 or >= 2 cues (§3.2 step 5)
-                continue
-            ccx, ccy = int(cents[k][0]), int(cents[k][1])
             comp = lab == k
             if sup == 'cls':
                 render_gaussian(center[c], ccx, ccy, sigma, patch)
