@@ -38,16 +38,26 @@ def load_suite(path: str) -> List[dict]:
     """Read ``suite = [...]`` from a Python suite file and check every entry.
 
     A suite file may set ``extends = 'other_suite.py'`` (relative to itself): its entries come first.
+    With ``select = [name, ...]`` it takes only those entries of ``extends``, in that order.
     """
     from mmengine.config import Config
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: suite file not found')
     cfg = Config.fromfile(path)
-    suite = cfg.get('suite')
-    if not suite:
+    suite = list(cfg.get('suite') or [])
+    if not suite and not cfg.get('select'):
         raise ValueError(f'{path}: defines no `suite = [...]` list')
     if cfg.get('extends'):
-        suite = load_suite(osp.join(osp.dirname(path), cfg.extends)) + list(suite)
+        base = load_suite(osp.join(osp.dirname(path), cfg.extends))
+        if cfg.get('select'):
+            by_name = {e['name']: e for e in base}
+            missing = [n for n in cfg.select if n not in by_name]
+            if missing:
+                raise ValueError(f'{path}: select names entries that {cfg.extends} does not have: {missing}')
+            base = [by_name[n] for n in cfg.select]
+        suite = base + suite
+    elif cfg.get('select'):
+        raise ValueError(f'{path}: `select` needs `extends`')
     names = set()
     for i, entry in enumerate(suite):
         for key in ('name', 'method', 'supervision', 'backbone', 'schedule', 'metric', 'steps'):

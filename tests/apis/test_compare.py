@@ -57,6 +57,15 @@ def test_suite_extends_another(tmp_path):
                                      "backbone='b', schedule='x', metric='m', steps=[])]\n")
     with pytest.raises(ValueError, match="duplicate suite entry name 'a'"):
         load_suite(str(tmp_path / 'dup.py'))
+    # select: the named entries of the extended suite, in the given order
+    (tmp_path / 'sel.py').write_text("extends = 'more.py'\nselect = ['b', 'a']\n")
+    assert [e['name'] for e in load_suite(str(tmp_path / 'sel.py'))] == ['b', 'a']
+    (tmp_path / 'sel_bad.py').write_text("extends = 'more.py'\nselect = ['b', 'zzz']\n")
+    with pytest.raises(ValueError, match=r"sel_bad.py: select names entries .* \['zzz'\]"):
+        load_suite(str(tmp_path / 'sel_bad.py'))
+    (tmp_path / 'sel_alone.py').write_text("select = ['a']\n")
+    with pytest.raises(ValueError, match='`select` needs `extends`'):
+        load_suite(str(tmp_path / 'sel_alone.py'))
 
 
 def test_unknown_entry_and_bad_suite(tmp_path):
