@@ -40,7 +40,10 @@ model = dict(
     head=dict(type='BestieDualDecoderHead', in_channels=[16, 32, 64, 128], in_index=[0, 1, 2, 3],
               sem_channels=(48, 48), sem_project=(32, 16, 8), ins_channels=(32, 32), ins_project=(16, 8, 4),
               center_channels=32, offset_channels=8),
-    loss_weights=dict(seg=1.0, center=200.0, offset=0.01),
+    # centre weight 2, not the spec's 200: trained from scratch, the x200 centre loss on the few pixels that
+    # carry instance targets (3 % after cropping with PAM peaks) swamps the shared backbone and costs the
+    # semantic branch 15-30 mIoU (configs/bestie/README.md, 'Centre weight'); the VOC configs keep 200
+    loss_weights=dict(seg=1.0, center=2.0, offset=0.01),
     top_k_percent=0.2,
     refine_cfg=dict(sigma=3, thr=0.3, nms_kernel=13, beta=3, min_area=20, max_inst=5),
     test_cfg=dict(thr=0.1, nms_kernel=13, beta=3, min_area=20, ignore=False, flip=False, clean=False))

@@ -82,6 +82,37 @@ def test_refined_terms_average_with_pseudo_terms(reg, monkeypatch):
     assert l_ref['loss_offset'] == pytest.approx(0.5 * l_plain['loss_offset'].item(), rel=1e-5)
 
 
+def test_centre_weight_scales_only_the_centre_term(reg):
+    """``loss_weights.center`` multiplies the centre term and leaves the others untouched."""
+    torch.manual_seed(0)
+    m = _model(reg, 'point', False)
+    data = m.data_preprocessor(dict(inputs=[torch.randint(0, 255, (3, 48, 48), dtype=torch.uint8)] * 2,
+                                    data_samples=_samples('point')), True)
+    with torch.no_grad():
+        l200 = m.loss(data['inputs'], data['data_samples'])
+        m.loss_weights['center'] = 2.0
+        l2 = m.loss(data['inputs'], data['data_samples'])
+    assert l2['loss_center'].item() == pytest.approx(l200['loss_center'].item() / 100, rel=1e-5)
+    assert l2['loss_seg'].item() == pytest.approx(l200['loss_seg'].item(), rel=1e-6)
+    assert l2['loss_offset'].item() == pytest.approx(l200['loss_offset'].item(), rel=1e-6)
+
+
+def test_embedded_configs_share_one_centre_weight_voc_keeps_the_spec():
+    """Every embedded BESTIE row (oracle, points, image labels, ablations) trains with the same loss weights,
+    so their mAPs compare; the VOC configs keep the spec's 1 / 200 / 0.01."""
+    import glob
+    import os.path as osp
+    from mmengine.config import Config
+    root = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs', 'bestie')
+    embedded = sorted(glob.glob(osp.join(root, 'bestie_r18_synthetic-*.py')))
+    voc = sorted(glob.glob(osp.join(root, 'bestie_hrnet48_*voc-*.py')))
+    assert len(embedded) == 5 and len(voc) == 2
+    weights = {osp.basename(p): dict(Config.fromfile(p).model.loss_weights) for p in embedded}
+    assert len({tuple(sorted(w.items())) for w in weights.values()}) == 1, weights
+    for p in voc:
+        assert dict(Config.fromfile(p).model.loss_weights) == dict(seg=1.0, center=200.0, offset=0.01), p
+
+
 def test_predict_returns_instances_at_original_size(reg):
     m = _model(reg).eval()
     samples = _samples('cls', n=1, h=64, w=64)
