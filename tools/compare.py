@@ -3,7 +3,7 @@
 Usage:
     python tools/compare.py [SUITE] [--work-dir work_dirs/comparison] [--data-root DIR] [--only a b] [--jobs N]
 SUITE defaults to configs/comparison/embedded_main_suite.py, the main job's suite (four entries on the
-embedded dataset, 33 min measured with --jobs 2 on 2 CPU cores, see the README);
+embedded dataset, 21-33 min measured with --jobs 2 on 2 CPU cores, see the README);
 configs/comparison/embedded_suite.py adds DeepLabV3 and the partial-CE baseline.
 """
 import argparse

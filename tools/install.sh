@@ -2,7 +2,7 @@
 # Install the pinned OpenMMLab stack and mmwsss (editable) into the current Python environment.
 #
 # Safe to re-run: every step is skipped or fast when already satisfied. mmcv 2.1.0 is built from
-# source with its compiled ops (MMCV_WITH_OPS=1): about 25-30 min on 2 cores the first time; pip
+# source with its compiled ops (MMCV_WITH_OPS=1): about 12-30 min on 2 cores the first time; pip
 # keeps the built wheel in its cache, so a later install (also into a fresh virtualenv on the same
 # machine) takes minutes. See docs/install.md for why each pin exists.
 set -euo pipefail
