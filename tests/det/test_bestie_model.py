@@ -103,7 +103,8 @@ def test_embedded_configs_share_one_centre_weight_voc_keeps_the_spec():
     import glob
     import os.path as osp
     from mmengine.config import Config
-    root = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs', 'bestie')
+    from ..conftest import REPO
+    root = osp.join(REPO, 'configs', 'bestie')
     embedded = sorted(glob.glob(osp.join(root, 'bestie_r18_synthetic-*.py')))
     voc = sorted(glob.glob(osp.join(root, 'bestie_hrnet48_*voc-*.py')))
     assert len(embedded) == 5 and len(voc) == 2
