@@ -74,6 +74,34 @@ def test_dataset_errors(det, tmp_path):
         _dataset(det, tmp_path / 'nowhere', [])
 
 
+def test_ood_dataset_gives_all_negative_labels(det, tmp_path):
+    from mmdet.registry import DATASETS
+    root = _make_root(tmp_path)
+    (root / 'ood').mkdir()
+    for i in range(3):
+        Image.fromarray(np.full((40, 40, 3), 30 * i, np.uint8)).save(root / 'ood' / f'o{i}.jpg')
+    (root / 'ood_list.txt').write_text('# OoD images\no0.jpg\no1.jpg\n\no2.jpg\n')
+    pipe = [dict(type='LoadImageFromFile'), dict(type='LoadBestieAnnotations', with_seg=False, with_points=False),
+            dict(type='PackBestieInputs')]
+    cfg = dict(type='BestieOoDDataset', data_root=str(root), ood_root='ood', metainfo=dict(classes=('a', 'b')),
+               pipeline=pipe)
+    ood = DATASETS.build(cfg)
+    assert len(ood) == 3 and ood.get_data_info(2)['img_path'].endswith('ood/o2.jpg')
+    s = ood[1]['data_samples']
+    assert s.gt_img_labels.tolist() == [1, 0, 0]  # background only: every class is a negative
+    mix = DATASETS.build(dict(type='ConcatDataset', datasets=[_dataset(det, root, pipe), cfg]))
+    assert [mix[i]['data_samples'].gt_img_labels.tolist() for i in (0, 2)] == [[1, 1, 1], [1, 0, 0]]
+    from mmwsss.det.models.pam import BestiePAMClassifier
+    pam = BestiePAMClassifier(backbone=dict(type='BestieVGG16D1'), num_classes=2)
+    assert pam._labels([s]).tolist() == [[0.0, 0.0]]
+    (root / 'ood' / 'o1.jpg').unlink()
+    with pytest.raises(FileNotFoundError, match='o1.jpg'):
+        DATASETS.build(cfg)
+    (root / 'ood_list.txt').write_text('# nothing\n')
+    with pytest.raises(ValueError, match='ood_list.txt: OoD list is empty'):
+        DATASETS.build(cfg)
+
+
 def test_geometric_transforms_move_points(det):
     from mmwsss.det.datasets.transforms import BestieRandomCrop, BestieRandomFlip, BestieResize
     img = np.zeros((375, 500, 3), np.uint8)

@@ -78,3 +78,34 @@ def test_dist_train_two_cpu_processes_then_test_tta(tmp_path, tiny_synthetic):
     assert crf['aAcc'] > tta['aAcc'] - 10, (crf, tta)
     val_ids = open(osp.join(tiny_synthetic, 'ImageSets/Segmentation/val.txt')).read().split()
     assert sorted(p.name for p in pred_dir.iterdir()) == sorted(i + '.png' for i in val_ids)
+
+
+
+def test_pam_with_ood_negatives_trains_and_extracts_peaks(tmp_path, tiny_synthetic):
+    # the OoD PAM config trains on a ConcatDataset (train split + OoD images); extract_peaks finds the data
+    # root through it and writes one point file per train image
+    cfg = osp.join(REPO, 'configs/bestie/pam_r18_synthetic_ood.py')
+    work, peaks = str(tmp_path / 'pam'), str(tmp_path / 'peaks')
+    env = dict(ENV, MMWSSS_DATA_ROOT=tiny_synthetic)
+    for cmd in ([osp.join(REPO, 'tools/train.py'), cfg, '--work-dir', work, '--cfg-options',
+                 'train_dataloader.batch_size=4', 'train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=2',
+                 'default_hooks.logger.interval=1'],
+                [osp.join(REPO, 'tools/bestie/extract_peaks.py'), cfg, osp.join(work, 'iter_2.pth'), '--out-dir',
+                 peaks]):
+        proc = subprocess.run([sys.executable] + cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert 'wrote 16 point files' in proc.stdout
+    assert len(glob.glob(osp.join(peaks, '*.txt'))) == 16
+    from mmdet.registry import DATASETS
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    import mmwsss.det  # noqa: F401
+    init_default_scope('mmdet')
+    c = Config.fromfile(cfg)
+    for d in c.train_dataloader.dataset.datasets:
+        d.data_root = tiny_synthetic
+    mix = DATASETS.build(c.train_dataloader.dataset)
+    assert len(mix) == 20  # 16 train images + 4 OoD images
+    labels = [mix[i]['data_samples'].gt_img_labels for i in (0, 19)]
+    assert labels[0][1:].sum() >= 1 and labels[1].tolist() == [1, 0, 0, 0, 0, 0, 0]

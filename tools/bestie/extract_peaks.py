@@ -48,7 +48,10 @@ def main():
     for kv in args.cfg_options:
         k, v = kv.split('=', 1)
         pc[k] = type(pc[k])(v) if k in pc and not isinstance(pc[k], (list, tuple)) else eval(v)
-    data_root = args.data_root or cfg.train_dataloader.dataset.data_root
+    ds = cfg.train_dataloader.dataset
+    while 'data_root' not in ds and ds.get('datasets'):  # ConcatDataset (e.g. PAM + OoD negatives)
+        ds = ds.datasets[0]
+    data_root = args.data_root or ds.data_root
     split = args.split or pc.get('split', 'ImageSets/Segmentation/train.txt')
     out_dir = args.out_dir or osp.join(data_root, pc.get('out_dir', 'Peak_points'))
     os.makedirs(out_dir, exist_ok=True)

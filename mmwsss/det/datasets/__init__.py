@@ -1,5 +1,5 @@
-from .bestie_dataset import BestieSyntheticDataset, BestieVOCDataset, read_cls_labels
+from .bestie_dataset import BestieOoDDataset, BestieSyntheticDataset, BestieVOCDataset, read_cls_labels
 from .transforms import *  # noqa: F401,F403
 from .transforms import __all__ as _t_all
 
-__all__ = ['BestieVOCDataset', 'BestieSyntheticDataset', 'read_cls_labels'] + list(_t_all)
+__all__ = ['BestieVOCDataset', 'BestieSyntheticDataset', 'BestieOoDDataset', 'read_cls_labels'] + list(_t_all)

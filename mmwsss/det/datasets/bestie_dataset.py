@@ -8,7 +8,7 @@ from mmdet.registry import DATASETS
 
 from mmwsss.datasets.voc import read_cls_label_file
 
-__all__ = ['BestieVOCDataset', 'BestieSyntheticDataset', 'read_cls_labels']
+__all__ = ['BestieVOCDataset', 'BestieSyntheticDataset', 'BestieOoDDataset', 'read_cls_labels']
 
 VOC_FG_CLASSES = ('aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
                   'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',
@@ -122,3 +122,44 @@ class BestieSyntheticDataset(BestieVOCDataset):
             from mmwsss.datasets.synthetic.generator import ensure_synthetic_dataset
             ensure_synthetic_dataset(data_root)
         super().__init__(data_root=data_root, **kwargs)
+
+
+@DATASETS.register_module()
+class BestieOoDDataset(BaseDetDataset):
+    """OoD images (no foreground class) as negatives for the PAM classifier (mmdet scope).
+
+    The same ``ood_list.txt`` layout as :class:`mmwsss.datasets.OoDImageDataset` (W-OoD): each line a path
+    relative to ``ood_root``. Every sample gets ``img_labels=[]``, so ``LoadBestieAnnotations`` makes an
+    all-zero foreground label and the multi-label loss pushes every class score down on these images: the
+    classifier cannot score a class from context that also appears without the class.
+
+    Args:
+        data_root: Root that ``ood_list`` and ``ood_root`` are relative to.
+        ood_list: List file, e.g. ``'ood_list.txt'``.
+        ood_root: Folder the entries are relative to (embedded set: ``'ood_images'``).
+        check_files: Check at construction that every listed image exists.
+    """
+    METAINFO = dict(classes=VOC_FG_CLASSES)
+
+    def __init__(self, data_root: str, ood_list: str = 'ood_list.txt', ood_root: str = 'ood_images',
+                 check_files: bool = True, **kwargs):
+        if data_root is None or not osp.isdir(data_root):
+            raise FileNotFoundError(f'{data_root}: data_root does not exist or is not a directory')
+        self.ood_list, self.ood_root, self.check_files = ood_list, ood_root, check_files
+        super().__init__(data_root=data_root, ann_file='', data_prefix=dict(), **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        from mmwsss.datasets.ood import read_ood_list
+        list_file = self.ood_list if osp.isabs(self.ood_list) else osp.join(self.data_root, self.ood_list)
+        root = self.ood_root if osp.isabs(self.ood_root) else osp.join(self.data_root, self.ood_root)
+        names = read_ood_list(list_file)
+        num_classes = len(self._metainfo['classes'])
+        data_list = [dict(img_id=i, file_id=osp.splitext(osp.basename(n))[0], img_path=osp.join(root, n),
+                          num_classes=num_classes, img_labels=[], instances=[], seg_fields=[])
+                     for i, n in enumerate(names)]
+        if self.check_files:
+            missing = [d['img_path'] for d in data_list if not osp.isfile(d['img_path'])]
+            if missing:
+                raise FileNotFoundError(f'{list_file}: {len(missing)} listed OoD image(s) do not exist, '
+                                        f'e.g. {missing[:3]}')
+        return data_list
