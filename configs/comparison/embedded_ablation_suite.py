@@ -1,6 +1,7 @@
 # Ablations on the embedded dataset, next to the full comparison (same backbone, schedule and work dirs):
 # the BLPSeg components and switch iteration (the suite's `blpseg` entry switches at 1000, the embedded default),
-# SEC's three losses and its pooling, wsscoseg's global branch, BESTIE's self-refinement.
+# SEC's three losses and its pooling, wsscoseg's global branch, BESTIE's self-refinement and its PAM with OoD
+# negatives.
 #   python tools/compare.py configs/comparison/embedded_ablation_suite.py --work-dir work_dirs/full \
 #       --only fully_supervised fully_supervised_upernet sec sec_no_seed ...
 # Entries whose first stages are shared with the full suite (SEC cues, wsscoseg estimated masks, BESTIE peaks)
@@ -30,6 +31,7 @@ def _entry(name, method, supervision, bound, steps, metric='mIoU'):
 _blp = 'configs/blpseg/blpseg_r18_synthetic%s.py'
 _sec = 'configs/sec/sec_r18-d8_synthetic%s.py'
 _bestie = 'configs/bestie/bestie_r18_synthetic-%s.py'
+_pam_ood = 'configs/bestie/pam_r18_synthetic_ood.py'
 suite = [
     _entry('blpseg_blp', 'partial CE + BLP loss', 'scribbles', 'fully_supervised_upernet',
            _train_test(_blp % '_blp')),
@@ -59,6 +61,13 @@ suite = [
            'fully_supervised', _train_test('configs/wsscoseg/wsscoseg_r18-d8_synthetic_final_no-global.py')),
     _entry('bestie_point_norefine', 'BESTIE without self-refinement', 'points', 'bestie_oracle',
            _train_test(_bestie % 'point-norefine'), metric='voc_ins/mAP50'),
+    _entry('bestie_cls_oodpam', 'BESTIE, PAM with OoD negatives', 'image labels + OoD images', 'bestie_oracle',
+           [dict(cmd=['{python}', 'tools/train.py', _pam_ood, '--work-dir', '{work_dir}/pam'],
+                 creates='{work_dir}/pam/iter_2000.pth'),
+            dict(cmd=['{python}', 'tools/bestie/extract_peaks.py', _pam_ood, '{work_dir}/pam/iter_2000.pth',
+                      '--data-root', '{data_root}'],
+                 creates='{data_root}/Peak_points_ood')] + _train_test(_bestie % 'cls-oodpam'),
+           metric='voc_ins/mAP50'),
     _entry('bestie_cls_norefine', 'BESTIE without self-refinement', 'image labels', 'bestie_oracle',
            _train_test(_bestie % 'cls-norefine'), metric='voc_ins/mAP50'),
 ]
