@@ -98,7 +98,7 @@ def test_centre_weight_scales_only_the_centre_term(reg):
 
 
 def test_embedded_configs_share_one_centre_weight_voc_keeps_the_spec():
-    """Every embedded BESTIE row (oracle, points, image labels, ablations) trains with the same loss weights,
+    """Every embedded BESTIE row (oracle, points, image labels, OoD PAM, ablations) trains with the same loss weights,
     so their mAPs compare; the VOC configs keep the spec's 1 / 200 / 0.01."""
     import glob
     import os.path as osp
@@ -107,7 +107,7 @@ def test_embedded_configs_share_one_centre_weight_voc_keeps_the_spec():
     root = osp.join(REPO, 'configs', 'bestie')
     embedded = sorted(glob.glob(osp.join(root, 'bestie_r18_synthetic-*.py')))
     voc = sorted(glob.glob(osp.join(root, 'bestie_hrnet48_*voc-*.py')))
-    assert len(embedded) == 5 and len(voc) == 2
+    assert len(embedded) == 6 and len(voc) == 2
     weights = {osp.basename(p): dict(Config.fromfile(p).model.loss_weights) for p in embedded}
     assert len({tuple(sorted(w.items())) for w in weights.values()}) == 1, weights
     for p in voc:
@@ -201,3 +201,16 @@ def test_export_coco_roundtrip():
     assert np.array_equal(mu.decode(dict(a['segmentation'], counts=a['segmentation']['counts'].encode())), m[0])
     d = build_coco_dict([dict(id=7, file_name='x.jpg', height=10, width=12)], anns, ('p', 'q'))
     assert d['categories'] == [dict(id=1, name='p'), dict(id=2, name='q')]
+
+
+def test_oodpam_config_differs_from_the_image_label_config_only_in_its_peaks():
+    import os.path as osp
+    from mmengine.config import Config
+    from ..conftest import REPO
+    cls, ood = (Config.fromfile(osp.join(REPO, 'configs', 'bestie', f'bestie_r18_synthetic-{n}.py')).to_dict()
+                for n in ('cls', 'cls-oodpam'))
+    assert ood['train_dataloader']['dataset']['data_prefix']['points_path'] == 'Peak_points_ood'
+    assert Config.fromfile(osp.join(REPO, 'configs', 'bestie', 'pam_r18_synthetic_ood.py')).peak_cfg.out_dir == \
+        'Peak_points_ood'
+    ood['train_dataloader']['dataset']['data_prefix']['points_path'] = 'Peak_points'
+    assert ood == cls
