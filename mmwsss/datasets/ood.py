@@ -7,7 +7,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset, Compose
 from mmseg.registry import DATASETS
 
-__all__ = ['OoDImageDataset', 'WOoDMixDataset', 'read_ood_list']
+__all__ = ['OoDImageDataset', 'WOoDMixDataset', 'read_ood_list', 'list_ood_images']
 
 
 def read_ood_list(list_file: str) -> List[str]:
@@ -30,6 +30,33 @@ def read_ood_list(list_file: str) -> List[str]:
             raise ValueError(f'{list_file}: entry {lineno} "{n}" is absolute; entries must be relative to the '
                              'OoD image root')
     return names
+
+
+def list_ood_images(data_root: Optional[str], ood_list: str, ood_root: str, check_files: bool = True) -> List[str]:
+    """Paths of the images an ``ood_list.txt`` names (W-OoD's list layout; also BESTIE's OoD PAM negatives).
+
+    Args:
+        data_root: Root that relative ``ood_list`` / ``ood_root`` are joined to.
+        ood_list: List file (:func:`read_ood_list`).
+        ood_root: Folder the list entries are relative to.
+        check_files: Raise when a listed image does not exist.
+
+    Raises:
+        FileNotFoundError: the list, the image root or (with ``check_files``) a listed image is missing.
+        ValueError: the list is empty or names an absolute path.
+    """
+    list_file = ood_list if osp.isabs(ood_list) else osp.join(data_root or '', ood_list)
+    root = ood_root if osp.isabs(ood_root) else osp.join(data_root or '', ood_root)
+    names = read_ood_list(list_file)
+    if not osp.isdir(root):
+        raise FileNotFoundError(f'{root}: OoD image root (from {list_file}) not found')
+    paths = [osp.join(root, n) for n in names]
+    if check_files:
+        missing = [p for p in paths if not osp.isfile(p)]
+        if missing:
+            raise FileNotFoundError(f'{list_file}: {len(missing)} listed OoD image(s) do not exist, e.g. '
+                                    f'{missing[:3]}')
+    return paths
 
 
 @DATASETS.register_module()
@@ -82,27 +109,15 @@ class OoDImageDataset(BaseDataset):
             max_refetch=max_refetch)
 
     def load_data_list(self) -> List[dict]:
-        list_file = self.ood_list if osp.isabs(self.ood_list) else osp.join(self.data_root or '', self.ood_list)
-        root = self.ood_root if osp.isabs(self.ood_root) else osp.join(self.data_root or '', self.ood_root)
-        names = read_ood_list(list_file)
-        if not osp.isdir(root):
-            raise FileNotFoundError(f'{root}: OoD image root (from {list_file}) not found')
-        infos, missing = [], []
-        for n in names:
-            path = osp.join(root, n)
-            if self.check_files and not osp.isfile(path):
-                missing.append(path)
-            infos.append(
-                dict(
-                    img_path=path,
-                    img_labels=[],
-                    gt_img_labels=np.zeros(self.num_classes, dtype=np.float32),
-                    seg_fields=[],
-                    reduce_zero_label=False))
-        if missing:
-            raise FileNotFoundError(f'{list_file}: {len(missing)} listed OoD image(s) do not exist, e.g. '
-                                    f'{missing[:3]}')
-        return infos
+        return [
+            dict(
+                img_path=path,
+                img_labels=[],
+                gt_img_labels=np.zeros(self.num_classes, dtype=np.float32),
+                seg_fields=[],
+                reduce_zero_label=False)
+            for path in list_ood_images(self.data_root, self.ood_list, self.ood_root, self.check_files)
+        ]
 
 
 @DATASETS.register_module()

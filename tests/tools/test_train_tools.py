@@ -80,7 +80,6 @@ def test_dist_train_two_cpu_processes_then_test_tta(tmp_path, tiny_synthetic):
     assert sorted(p.name for p in pred_dir.iterdir()) == sorted(i + '.png' for i in val_ids)
 
 
-
 def test_pam_with_ood_negatives_trains_and_extracts_peaks(tmp_path, tiny_synthetic):
     # the OoD PAM config trains on a ConcatDataset (train split + OoD images); extract_peaks finds the data
     # root through it and writes one point file per train image

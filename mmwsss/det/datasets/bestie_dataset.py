@@ -149,17 +149,8 @@ class BestieOoDDataset(BaseDetDataset):
         super().__init__(data_root=data_root, ann_file='', data_prefix=dict(), **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        from mmwsss.datasets.ood import read_ood_list
-        list_file = self.ood_list if osp.isabs(self.ood_list) else osp.join(self.data_root, self.ood_list)
-        root = self.ood_root if osp.isabs(self.ood_root) else osp.join(self.data_root, self.ood_root)
-        names = read_ood_list(list_file)
+        from mmwsss.datasets.ood import list_ood_images
         num_classes = len(self._metainfo['classes'])
-        data_list = [dict(img_id=i, file_id=osp.splitext(osp.basename(n))[0], img_path=osp.join(root, n),
-                          num_classes=num_classes, img_labels=[], instances=[], seg_fields=[])
-                     for i, n in enumerate(names)]
-        if self.check_files:
-            missing = [d['img_path'] for d in data_list if not osp.isfile(d['img_path'])]
-            if missing:
-                raise FileNotFoundError(f'{list_file}: {len(missing)} listed OoD image(s) do not exist, '
-                                        f'e.g. {missing[:3]}')
-        return data_list
+        paths = list_ood_images(self.data_root, self.ood_list, self.ood_root, self.check_files)
+        return [dict(img_id=i, file_id=osp.splitext(osp.basename(p))[0], img_path=p, num_classes=num_classes,
+                     img_labels=[], instances=[], seg_fields=[]) for i, p in enumerate(paths)]
