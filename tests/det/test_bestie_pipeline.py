@@ -94,6 +94,8 @@ def test_ood_dataset_gives_all_negative_labels(det, tmp_path):
     from mmwsss.det.models.pam import BestiePAMClassifier
     pam = BestiePAMClassifier(backbone=dict(type='BestieVGG16D1'), num_classes=2)
     assert pam._labels([s]).tolist() == [[0.0, 0.0]]
+    with pytest.raises(FileNotFoundError, match='OoD image root'):
+        DATASETS.build(dict(cfg, ood_root='nowhere'))
     (root / 'ood' / 'o1.jpg').unlink()
     with pytest.raises(FileNotFoundError, match='o1.jpg'):
         DATASETS.build(cfg)
