@@ -46,13 +46,10 @@ def load_model(config, checkpoint: Optional[str] = None, device: str = 'cpu'):
 
 def image_to_input(model, image: np.ndarray) -> torch.Tensor:
     """(H, W, 3) uint8 **RGB** image -> (1, 3, H, W) tensor normalised like the model's data preprocessor."""
-    dp = model.data_preprocessor
+    from ..utils import normalize_like_preprocessor
     device = next(model.parameters()).device
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().to(device)
-    if getattr(dp, '_enable_normalize', False):
-        if not getattr(dp, '_channel_conversion', False):  # the model expects BGR inputs
-            x = x[[2, 1, 0]]
-        x = (x - dp.mean) / dp.std
+    img = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
+    x = normalize_like_preprocessor(model.data_preprocessor, img, order='rgb', device=device)
     return x[None]
 
 

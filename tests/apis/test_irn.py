@@ -217,3 +217,15 @@ def test_ir_label_stats_coverage_and_precision(tmp_path):
     assert s['bg_fraction'] == pytest.approx(13 / 20)
     assert s['fg_precision'] == pytest.approx(0.5) and s['bg_precision'] == pytest.approx(12 / 13)
     assert 'fg_precision' not in ir_label_stats(['a'], str(tmp_path / 'lab'), str(tmp_path / 'none'))
+
+
+def test_predict_edge_sees_the_training_channel_order():
+    model = _tiny_irnet().eval()
+    torch.manual_seed(0)
+    bgr = torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8)
+    x = model.data_preprocessor(dict(inputs=[bgr], data_samples=None), False)['inputs']
+    with torch.no_grad():
+        edge, _ = model.forward_heads(torch.cat([x, x.flip(-1)]))
+        ref = torch.sigmoid((edge[0:1] + edge[1:2].flip(-1)) / 2)[0, 0]
+        out = model.predict_edge(bgr.flip(0).permute(1, 2, 0).numpy())
+    assert out.shape == ref.shape and torch.allclose(out, ref, atol=1e-5)

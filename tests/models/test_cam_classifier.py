@@ -245,3 +245,15 @@ def test_cam_metric_sweeps_thresholds():
     # t=0.3: pred [[1,1],[0,*]] -> bg 1, a 1 (b absent -> NaN); t=0.7: pred [[0,1],[0,*]] -> bg 1/2, a 1/2
     assert res['mIoU@0.3'] == 100.0 and res['mIoU@0.7'] == 50.0
     assert res['best_thr'] == 0.3 and res['mIoU'] == 100.0
+
+
+def test_hand_fed_inputs_match_the_data_preprocessor():
+    """CAM inputs (RGB arrays) and the W-OoD OoD stream (loaded BGR tensors) reach the model exactly as the ID
+    training images do; a swapped channel order here once fed every CAM tool BGR images of an RGB model."""
+    from mmwsss.apis.cam import image_to_input
+    model = _wood()
+    bgr = torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8)
+    ref = model.data_preprocessor(dict(inputs=[bgr], data_samples=None), False)['inputs']
+    rgb_hwc = bgr.flip(0).permute(1, 2, 0).numpy()
+    assert torch.allclose(image_to_input(model, rgb_hwc), ref, atol=1e-5)
+    assert torch.allclose(model.preprocess_ood([bgr]), ref, atol=1e-5)

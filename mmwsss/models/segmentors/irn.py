@@ -12,6 +12,7 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from mmwsss.apis.irn import _shift, affinity_labels, edge_to_affinity, path_offsets
+from mmwsss.utils.preprocess import normalize_like_preprocessor
 
 __all__ = ['IRNet', 'affinity_displacement_loss']
 
@@ -177,14 +178,9 @@ class IRNet(BaseModel):
         Returns:
             Tensor: (h, w) probabilities ``sigmoid((e + flip(e_f)) / 2)``.
         """
-        dp = self.data_preprocessor
-        device = self.edge_out.weight.device
-        x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().to(device)
-        if getattr(dp, '_enable_normalize', False):
-            # config mean/std are in RGB order when bgr_to_rgb=True; with bgr_to_rgb=False they are BGR
-            if not getattr(dp, '_channel_conversion', False):
-                x = x[[2, 1, 0]]
-            x = (x - dp.mean) / dp.std
+        x = normalize_like_preprocessor(self.data_preprocessor,
+                                        torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1),
+                                        order='rgb', device=self.edge_out.weight.device)
         edge, _ = self.forward_heads(torch.stack([x, x.flip(-1)]))
         prob = torch.sigmoid((edge[0:1] + edge[1:2].flip(-1)) / 2)
         if out_size is not None and tuple(prob.shape[-2:]) != tuple(out_size):

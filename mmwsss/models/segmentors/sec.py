@@ -10,6 +10,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import add_prefix
 from torch import Tensor
 
+from ...utils.preprocess import swaps_channels
+
 __all__ = ['SECSegmentor', 'images_for_crf', 'sec_upsample_probs']
 
 
@@ -30,7 +32,7 @@ def images_for_crf(inputs: Tensor, data_preprocessor, size) -> Tensor:
     x = inputs.detach().float()
     if getattr(data_preprocessor, '_enable_normalize', False):
         x = x * data_preprocessor.std + data_preprocessor.mean
-    if not getattr(data_preprocessor, 'channel_conversion', False):
+    if not swaps_channels(data_preprocessor):
         x = x.flip(1)  # still BGR as loaded by mmcv: make it RGB
     x = F.interpolate(x, size=tuple(size), mode='bilinear', align_corners=True)
     return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()

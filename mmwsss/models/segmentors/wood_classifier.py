@@ -9,6 +9,7 @@ from mmseg.structures import SegDataSample
 from torch import Tensor
 
 from ..losses.wood_loss import harden_ood_inputs
+from ...utils.preprocess import normalize_like_preprocessor
 from .cam_classifier import CAMClassifier, img_labels_from_samples
 
 __all__ = ['WOoDClassifier', 'kmeans_lloyd', 'class_mean_prototypes']
@@ -113,17 +114,10 @@ class WOoDClassifier(CAMClassifier):
         Returns:
             Tensor: (B_o, 3, H, W) float.
         """
-        dp = self.data_preprocessor
         device = self.classifier.weight.device
-        imgs = []
-        for img in ood_inputs:
-            img = img.to(device)
-            if getattr(dp, '_channel_conversion', False) and img.shape[0] == 3:
-                img = img[[2, 1, 0], ...]
-            img = img.float()
-            if getattr(dp, '_enable_normalize', False):
-                img = (img - dp.mean) / dp.std
-            imgs.append(img)
+        # the OoD images are loaded like the ID ones (BGR); the preprocessor decides the model's order
+        imgs = [normalize_like_preprocessor(self.data_preprocessor, img, order='bgr', device=device)
+                for img in ood_inputs]
         h = max(i.shape[-2] for i in imgs)
         w = max(i.shape[-1] for i in imgs)
         return torch.stack([F.pad(i, (0, w - i.shape[-1], 0, h - i.shape[-2]), value=0.0) for i in imgs])
