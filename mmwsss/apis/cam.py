@@ -184,10 +184,14 @@ def eval_cams(cam_dir: str,
         key: which CAM to use (``'high_res'``).
 
     Returns:
-        dict: ``results`` {thr: (mIoU, per-class IoU array)}, ``best_thr``, ``best_miou``, ``best_iou``.
+        dict: ``results`` {thr: (mIoU, per-class IoU array)}, ``best_thr``, ``best_miou``, ``best_iou``, and
+        ``peak_on_object`` (num_classes,): per class, the share of its CAMs whose maximum lies on a GT pixel of
+        that class (NaN for background and classes without CAMs). It measures context bias, which the mIoU
+        hides: a CAM that peaks on the water around a boat can still overlap the boat.
     """
     thresholds = [float(t) for t in thresholds]
     confs = {t: np.zeros((num_classes, num_classes), np.int64) for t in thresholds}
+    on_obj, n_cams = np.zeros(num_classes, np.int64), np.zeros(num_classes, np.int64)
     for name in ids:
         path = osp.join(cam_dir, name + '.npy')
         if not osp.isfile(path):
@@ -198,6 +202,10 @@ def eval_cams(cam_dir: str,
         lut = np.pad(np.asarray(d['keys'], np.int64) + 1, (1, 0))
         if cams.shape[0] and cams.shape[-2:] != gt.shape:
             raise ValueError(f'{path}: CAM size {cams.shape[-2:]} != GT size {gt.shape}')
+        for c, cam in zip(lut[1:], cams):
+            y, x = np.unravel_index(int(cam.argmax()), cam.shape)
+            n_cams[c] += 1
+            on_obj[c] += int(gt[y, x] == c)
         for t in thresholds:
             if cams.shape[0]:
                 pred = lut[np.concatenate([np.full((1, *gt.shape), t, np.float32), cams], 0).argmax(0)]
@@ -209,7 +217,11 @@ def eval_cams(cam_dir: str,
         iou = iou_from_confusion(confs[t])
         results[t] = (float(np.nanmean(iou)), iou)
     best = max(thresholds, key=lambda t: results[t][0])
-    return dict(results=results, best_thr=best, best_miou=results[best][0], best_iou=results[best][1])
+    with np.errstate(invalid='ignore', divide='ignore'):
+        peak = np.where(n_cams > 0, on_obj / np.maximum(n_cams, 1), np.nan)
+    peak[0] = np.nan
+    return dict(results=results, best_thr=best, best_miou=results[best][0], best_iou=results[best][1],
+                peak_on_object=peak)
 
 
 def eval_label_dir(pred_dir: str, gt_dir: str, ids: Sequence[str], num_classes: int) -> Tuple[float, np.ndarray]:

@@ -218,6 +218,18 @@ def test_make_cams_resume_and_eval(tmp_path):
     assert res['best_thr'] == 0.5
     iou_bg_only = res['results'][1.5][1]
     assert iou_bg_only[1:].tolist() == [0.0, 0.0, 0.0]
+    # every perfect CAM peaks on its object; class k % 3 + 1 of the three images covers classes 1-3 once each
+    assert res['peak_on_object'][1:].tolist() == [1.0, 1.0, 1.0] and np.isnan(res['peak_on_object'][0])
+    # CAMs that peak on the background (context) instead
+    ctx = osp.join(root, 'context')
+    for k, name in enumerate(ids):
+        gt = np.asarray(Image.open(osp.join(root, 'gt', name + '.png')))
+        cam = (gt == 0).astype(np.float32)[None] * (1.0 if k else 0.5)
+        cam[0][gt == k % 3 + 1] = 0.9  # image 0: object above the context, images 1-2: below
+        atomic_save_npy(osp.join(ctx, name + '.npy'),
+                        np.array(dict(keys=np.array([k % 3]), cam=cam[:, ::4, ::4], high_res=cam), dtype=object))
+    assert eval_cams(ctx, osp.join(root, 'gt'), ids, 4, thresholds=(0.5, ))['peak_on_object'][1:].tolist() == \
+        [1.0, 0.0, 0.0]
 
 
 def test_eval_label_dir_counts_255_as_background(tmp_path):

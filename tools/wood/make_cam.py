@@ -65,8 +65,13 @@ def main():
         per_class = {str(classes[i]) if i < len(classes) else str(i): round(float(v) * 100, 2)
                      for i, v in enumerate(res['best_iou'])}
         print('per-class IoU:', per_class)
+        # share of CAM maxima on the class's own pixels (low = the CAM peaks on context)
+        peak = {str(classes[i]) if i < len(classes) else str(i): round(float(v) * 100, 1)
+                for i, v in enumerate(res['peak_on_object']) if np.isfinite(v)}
+        print('CAM maximum on the object (%):', peak)
         out = dict(sweep={f'{t:.2f}': round(m * 100, 2) for t, (m, _) in res['results'].items()},
-                   best_thr=res['best_thr'], best_miou=round(res['best_miou'] * 100, 2), per_class=per_class)
+                   best_thr=res['best_thr'], best_miou=round(res['best_miou'] * 100, 2), per_class=per_class,
+                   peak_on_object=peak)
         with atomic_write(osp.join(args.out_dir, 'cam_eval.json'), 'w') as f:
             json.dump(out, f, indent=1)
 
