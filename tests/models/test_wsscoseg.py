@@ -57,6 +57,26 @@ def test_head_architecture_and_feat_res_ce():
     assert out.shape == (2, 3, 5, 5)
 
 
+def test_head_norm_option_for_training_from_scratch():
+    """norm_cfg turns new_conv1/fc into conv-BN blocks (embedded configs); the output is unchanged in shape and the
+    first layer passes a unit-scale signal where the N(0, 0.01) stack attenuates it several times per layer."""
+    torch.manual_seed(0)
+    kw = dict(in_channels=32, channels=16, dilation=2, num_classes=3, in_index=0)
+    plain, bn = WSSCosegHead(**kw), WSSCosegHead(norm_cfg=dict(type='BN'), **kw)
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in bn.modules()) == 2
+    assert bn.new_conv1.conv.dilation == (2, 2) and bn.new_conv1.conv.padding == (2, 2)
+    x = [torch.randn(4, 32, 9, 9)]
+    bn.train()
+    h_bn = F.relu(bn.new_conv1(x[0]))
+    h_plain = F.relu(plain.new_conv1(x[0]))
+    assert h_bn.std().item() > 5 * h_plain.std().item()
+    assert bn(x).shape == plain(x).shape == (4, 3, 9, 9)
+    # a backward step reaches the input through both blocks
+    xi = x[0].clone().requires_grad_(True)
+    bn([xi]).sum().backward()
+    assert xi.grad.abs().sum() > 0
+
+
 def test_global_branch_copy_stride_and_merge():
     torch.manual_seed(0)
     m = _model().eval()

@@ -43,7 +43,10 @@ class WSSCosegHead(BaseDecodeHead):
 
     No normalisation layers; new layers are initialised N(0, 0.01) with zero bias (B3). For the ResNet-50
     setting ``in_channels=2048, channels=512, dilation=12``; the small embedded configs use narrower
-    widths and a dilation scaled to their smaller feature grid.
+    widths and a dilation scaled to their smaller feature grid. With ``norm_cfg`` (a
+    :class:`BaseDecodeHead` argument, ``None`` = the original) ``new_conv1`` and ``fc`` become conv-norm-ReLU
+    blocks with mmcv's default (Kaiming) init: the N(0, 0.01) stack without normalisation assumes an
+    ImageNet backbone and hardly passes a gradient to one trained from scratch.
 
     Args:
         dilation: Dilation (= padding) of the first 3x3 conv.
@@ -70,13 +73,21 @@ class WSSCosegHead(BaseDecodeHead):
         fc_channels = fc_channels or self.channels
         self.dilation = dilation
         self.loss_at_feat_res = loss_at_feat_res
-        self.new_conv1 = nn.Conv2d(self.in_channels, self.channels, 3, padding=dilation, dilation=dilation)
-        self.drop1 = nn.Dropout2d(dropout_ratio) if dropout_ratio > 0 else nn.Identity()
-        self.fc = nn.Conv2d(self.channels, fc_channels, 1)
         # BaseDecodeHead built conv_seg for `channels` inputs; the classifier reads the fc output
         self.conv_seg = nn.Conv2d(fc_channels, self.out_channels, 1)
+        self.drop1 = nn.Dropout2d(dropout_ratio) if dropout_ratio > 0 else nn.Identity()
         self.dropout = None
-        for m in (self.new_conv1, self.fc, self.conv_seg):
+        if self.norm_cfg is None:
+            self.new_conv1 = nn.Conv2d(self.in_channels, self.channels, 3, padding=dilation, dilation=dilation)
+            self.fc = nn.Conv2d(self.channels, fc_channels, 1)
+            init = (self.new_conv1, self.fc, self.conv_seg)
+        else:
+            from mmcv.cnn import ConvModule
+            self.new_conv1 = ConvModule(self.in_channels, self.channels, 3, padding=dilation, dilation=dilation,
+                                        norm_cfg=self.norm_cfg, act_cfg=None)
+            self.fc = ConvModule(self.channels, fc_channels, 1, norm_cfg=self.norm_cfg, act_cfg=None)
+            init = (self.conv_seg, )
+        for m in init:
             nn.init.normal_(m.weight, 0, 0.01)  # MXNet Normal() = N(0, 0.01), B3
             nn.init.zeros_(m.bias)
 
