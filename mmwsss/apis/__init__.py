@@ -10,3 +10,5 @@ from .coseg import CosegParams, cosegment_class, mask_quality, run_coseg
 from .mask_estimation import estimate_mask, estimate_masks, estimate_probs
 __all__ += ['CosegParams', 'cosegment_class', 'run_coseg', 'mask_quality', 'estimate_probs', 'estimate_mask',
             'estimate_masks']
+from .ood_mining import score_images, select_hard
+__all__ += ['score_images', 'select_hard']
