@@ -52,6 +52,6 @@ default_hooks = dict(checkpoint=dict(interval=irn_iters), visualization=dict(typ
 # Random walk (tools/wood/make_sem_seg_labels.py reads this; CLI flags override). IRN's 2^8 steps of radius 5 are
 # set for VOC's ~125-cell stride-4 grids; the embedded images give 32-cell grids, 4x smaller, and the walk's reach
 # grows with the square root of the number of steps, so the same relative reach takes 16x fewer steps: exp_times 4.
-# (Chosen from the scale argument before measuring; measured afterwards on the W-OoD CAMs: pseudo-mask mIoU 27.85
-# with exp_times 8, 36.33 with 4 - see docs/methods/wood.md.)
+# (Chosen from the scale argument before measuring; measured afterwards on the W-OoD CAMs, before the session-16
+# input fix: pseudo-mask mIoU 27.85 with exp_times 8, 36.33 with 4 - see docs/methods/wood.md.)
 random_walk = dict(beta=10.0, exp_times=4, radius=5, np_power=1.5, bg_thr=0.22)
