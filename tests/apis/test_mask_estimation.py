@@ -14,6 +14,7 @@ from mmwsss.apis.mask_estimation import estimate_mask, estimate_masks, estimate_
 
 class _Pre(nn.Module):
     _enable_normalize = False
+    channel_conversion = True  # mmseg's name for bgr_to_rgb: the model sees RGB
 
 
 class ColourModel(nn.Module):
