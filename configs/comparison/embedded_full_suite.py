@@ -67,7 +67,7 @@ suite = [
                      creates='{work_dir}/init/iter_2000.pth'),
                 dict(cmd=['{python}', 'tools/wsscoseg/estimate_masks.py', _wss % 'init',
                           '{work_dir}/init/iter_2000.pth', '--data-root', '{data_root}', '--metrics-out',
-                          '{work_dir}/estimated_masks.json'],
+                          '{work_dir}/estimated_masks.json', '--no-resume'],
                      creates='{work_dir}/estimated_masks.json'),
                 dict(cmd=['{python}', 'tools/train.py', _wss % 'final', '--work-dir', '{work_dir}'],
                      creates='{work_dir}/iter_2000.pth'),

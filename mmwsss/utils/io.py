@@ -7,7 +7,8 @@ from typing import Iterator, Union
 
 import numpy as np
 
-__all__ = ['atomic_write', 'atomic_save_png', 'atomic_save_npy']
+__all__ = ['atomic_write', 'atomic_save_png', 'atomic_save_npy', 'file_identity', 'claim_output_dir', 'read_run_stamp',
+           'RUN_STAMP']
 
 
 @contextmanager
@@ -66,3 +67,84 @@ def atomic_save_npy(path: Union[str, os.PathLike], array: np.ndarray) -> None:
     np.save(buf, array)
     with atomic_write(path) as f:
         f.write(buf.getvalue())
+
+
+RUN_STAMP = '.run_stamp.json'
+
+
+def file_identity(path: Union[str, os.PathLike]) -> dict:
+    """What identifies one version of an input file in a run stamp: absolute path, size and modification time.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'{path}: not found')
+    st = os.stat(path)
+    return dict(path=path, size=int(st.st_size), mtime_ns=int(st.st_mtime_ns))
+
+
+def claim_output_dir(out_dir: Union[str, os.PathLike], stamp: dict, resume: bool, suffix: str) -> int:
+    """Tie a resumable tool's output folder to the inputs that made it, before it writes.
+
+    Resumable tools skip outputs that exist. That is only right when they came from the same inputs: a folder of
+    masks estimated by an earlier checkpoint would otherwise be kept silently. The folder's ``.run_stamp.json``
+    records ``stamp`` (checkpoint identity, scales, ...).
+
+    Args:
+        out_dir: Output folder (created).
+        stamp: JSON-serialisable description of the inputs and settings.
+        resume: ``True``: keep existing outputs, which requires the recorded stamp to equal ``stamp`` (or, with no
+            stamp recorded, no ``*suffix`` file in the folder). ``False``: delete the folder's ``*suffix`` files
+            (they are about to be recomputed anyway; a later resume must not mix them with the new ones).
+        suffix: Extension of the tool's outputs, e.g. ``'.png'``.
+
+    Returns:
+        int: Number of output files deleted (``resume=False``).
+
+    Raises:
+        ValueError: ``resume`` and the folder holds outputs of other inputs, or unstamped outputs.
+    """
+    import json
+    out_dir = os.fspath(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    stamp = json.loads(json.dumps(stamp))  # normalise tuples etc. as they will be read back
+    path = os.path.join(out_dir, RUN_STAMP)
+    outputs = [f for f in os.listdir(out_dir) if f.endswith(suffix)]
+    deleted = 0
+    if resume:
+        if os.path.isfile(path):
+            with open(path) as f:
+                old = json.load(f)
+            if old != stamp:
+                keys = sorted(k for k in set(old) | set(stamp) if old.get(k) != stamp.get(k))
+                raise ValueError(f'{out_dir}: holds outputs of another run (differs in {keys}: recorded '
+                                 f'{ {k: old.get(k) for k in keys} }, now { {k: stamp.get(k) for k in keys} }); '
+                                 'pass --no-resume to recompute them or choose another output folder')
+            return 0
+        if outputs:
+            raise ValueError(f'{out_dir}: holds {len(outputs)} {suffix} file(s) without a {RUN_STAMP} (another '
+                             'tool or an older version made them); pass --no-resume to recompute them or choose '
+                             'another output folder')
+    else:
+        for f in outputs:
+            os.remove(os.path.join(out_dir, f))
+        deleted = len(outputs)
+    with atomic_write(path, 'w') as f:
+        json.dump(stamp, f, indent=1, sort_keys=True)
+    return deleted
+
+
+def read_run_stamp(folder: Union[str, os.PathLike]) -> Union[dict, str]:
+    """The run stamp of a folder a tool wrote (its inputs' identity), or its absolute path if it has none.
+
+    Tools that read another tool's folder (IR labels from CAMs) put this into their own stamp, so new CAMs
+    invalidate the IR labels made from the old ones.
+    """
+    import json
+    path = os.path.join(os.fspath(folder), RUN_STAMP)
+    if os.path.isfile(path):
+        with open(path) as f:
+            return json.load(f)
+    return os.path.abspath(os.fspath(folder))

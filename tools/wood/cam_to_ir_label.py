@@ -31,6 +31,10 @@ def main():
     from mmwsss.apis.irn import ir_label_stats, make_ir_labels
     from mmwsss.utils import atomic_write
     ids = read_ids(osp.join(args.data_root, args.split))
+    from mmwsss.utils import claim_output_dir, read_run_stamp
+    claim_output_dir(args.out_dir, dict(tool='cam_to_ir_label', cams=read_run_stamp(args.cam_dir),
+                                        fg_thr=args.fg_thr, bg_thr=args.bg_thr, crf=not args.no_crf),
+                     resume=not args.no_resume, suffix='.png')
     n = make_ir_labels(ids, osp.join(args.data_root, args.img_dir), args.cam_dir, args.out_dir, args.fg_thr,
                        args.bg_thr, not args.no_crf, args.img_suffix, resume=not args.no_resume)
     print(f'\nwrote {n} IR labels ({len(ids) - n} already present) to {args.out_dir}')

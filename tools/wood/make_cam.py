@@ -53,6 +53,11 @@ def main():
     model = load_model(cfg, args.checkpoint, args.device)
     ids = read_ids(osp.join(root, args.split))
     labels = read_cls_labels(osp.join(root, args.cls_file))
+    from mmwsss.utils import claim_output_dir, file_identity
+    claim_output_dir(args.out_dir, dict(tool='make_cam', config=osp.abspath(args.config),
+                                        checkpoint=file_identity(args.checkpoint), scales=list(args.scales),
+                                        flip=not args.no_flip, split=osp.abspath(osp.join(root, args.split))),
+                     resume=not args.no_resume, suffix='.npy')
     n = make_cams(model, ids, osp.join(root, args.img_dir), labels, args.out_dir, args.scales, not args.no_flip,
                   args.img_suffix, resume=not args.no_resume)
     print(f'\nwrote {n} CAM files ({len(ids) - n} already present) to {args.out_dir}')

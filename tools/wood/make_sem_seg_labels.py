@@ -50,6 +50,11 @@ def main():
     print('random walk: ' + ', '.join(f'{k}={getattr(args, k)}' for k in RW_DEFAULTS))
     model = load_model(args.config, args.checkpoint, args.device)
     ids = read_ids(osp.join(args.data_root, args.split))
+    from mmwsss.utils import claim_output_dir, file_identity, read_run_stamp
+    claim_output_dir(args.out_dir, dict(tool='make_sem_seg_labels', checkpoint=file_identity(args.checkpoint),
+                                        cams=read_run_stamp(args.cam_dir),
+                                        random_walk={k: getattr(args, k) for k in RW_DEFAULTS}),
+                     resume=not args.no_resume, suffix='.png')
     palette = None
     meta = osp.join(args.data_root, 'meta.json')
     if osp.isfile(meta):

@@ -56,6 +56,12 @@ def main():
     except ImportError:
         palette = None
     out_dir = args.out_dir or osp.join(root, 'pseudo_masks', 'wsscoseg')
+    from mmwsss.utils import claim_output_dir, file_identity
+    # a resumed run must not keep masks another checkpoint estimated
+    claim_output_dir(out_dir, dict(tool='estimate_masks', config=osp.abspath(args.config),
+                                   checkpoint=file_identity(args.checkpoint), scales=list(args.scales),
+                                   ann_file=osp.abspath(osp.join(root, args.ann_file))),
+                     resume=not args.no_resume, suffix='.png')
     result = estimate_masks(model, ids, osp.join(root, args.img_dir), labels, out_dir, tuple(args.scales),
                             gt_dir=gt_dir, num_classes=num_classes, palette=palette, resume=not args.no_resume)
     print(f'\nwrote {result["written"]} masks, skipped {result["skipped"]} finished ones -> {out_dir}')
