@@ -23,9 +23,9 @@ def _train_test(config, name=None, options=(), test_args=(), train_dir='{work_di
             dict(cmd=test, creates='{work_dir}/metrics.json', kind='eval')]
 
 
-def _entry(name, method, supervision, bound, steps, metric='mIoU'):
+def _entry(name, method, supervision, bound, steps, metric='mIoU', needs=()):
     return dict(name=name, method=method, supervision=supervision, backbone=_backbone, schedule=_schedule,
-                metric=metric, bound=bound, steps=steps)
+                metric=metric, bound=bound, steps=steps, needs=list(needs))
 
 
 _blp = 'configs/blpseg/blpseg_r18_synthetic%s.py'
@@ -58,7 +58,8 @@ suite = [
     _entry('wsscoseg_init', 'wsscoseg initial mask generator', 'web images + web masks', 'fully_supervised',
            _train_test('configs/wsscoseg/wsscoseg_r18-d8_synthetic_init.py', train_dir='{work_dir}/../wsscoseg/init')),
     _entry('wsscoseg_no_global', 'wsscoseg final without the global branch', 'image labels + web images',
-           'fully_supervised', _train_test('configs/wsscoseg/wsscoseg_r18-d8_synthetic_final_no-global.py')),
+           'fully_supervised', _train_test('configs/wsscoseg/wsscoseg_r18-d8_synthetic_final_no-global.py'),
+           needs=['wsscoseg']),  # trains on the masks the wsscoseg entry estimates
     _entry('bestie_point_norefine', 'BESTIE without self-refinement', 'points', 'bestie_oracle',
            _train_test(_bestie % 'point-norefine'), metric='voc_ins/mAP50'),
     _entry('bestie_cls_oodpam', 'BESTIE, PAM with OoD negatives', 'image labels + OoD images', 'bestie_oracle',
@@ -69,5 +70,5 @@ suite = [
                  creates='{data_root}/Peak_points_ood')] + _train_test(_bestie % 'cls-oodpam'),
            metric='voc_ins/mAP50'),
     _entry('bestie_cls_norefine', 'BESTIE without self-refinement', 'image labels', 'bestie_oracle',
-           _train_test(_bestie % 'cls-norefine'), metric='voc_ins/mAP50'),
+           _train_test(_bestie % 'cls-norefine'), metric='voc_ins/mAP50', needs=['bestie_cls']),  # its peaks
 ]

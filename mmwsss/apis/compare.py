@@ -15,7 +15,8 @@ Every step runs as a subprocess from the repository root with ``{python}``, ``{w
 work is reused; a killed suite resumes). The last step writes the metrics JSON.
 
 ``jobs > 1`` runs entries side by side, each with ``cpu_count // jobs`` torch threads. Entries whose steps
-create the same path outside their own work dir (a shared first stage) stay in one sequential chain.
+create the same path (a shared first stage) stay in one sequential chain, and so does
+an entry with ``needs=[names]``: it reads what those entries write (estimated masks, peaks) and runs after them.
 """
 import csv
 import json
@@ -66,6 +67,10 @@ def load_suite(path: str) -> List[dict]:
         if entry['name'] in names:
             raise ValueError(f'{path}: duplicate suite entry name {entry["name"]!r}')
         names.add(entry['name'])
+    for entry in suite:
+        unknown = [n for n in entry.get('needs', ()) if n not in names]
+        if unknown:
+            raise ValueError(f'{path}: suite entry {entry["name"]!r} needs unknown entries {unknown}')
     return [dict(e) for e in suite]
 
 
@@ -145,14 +150,16 @@ def _extra_metrics(entry: dict, ctx: Dict[str, str]) -> str:
 
 
 def _chains(entries: Sequence[dict], work_root: str, data_root: Optional[str]) -> List[List[dict]]:
-    """Group entries (order kept) so that entries creating a common path outside their work dirs share a chain."""
+    """Group entries (order kept) so that entries creating a common path, or needing one another, share a chain."""
     chains: List[List[dict]] = []
-    owner: Dict[str, int] = {}  # shared path -> chain index
+    owner: Dict[str, int] = {}  # shared path (or 'entry:<name>') -> chain index
     for e in entries:
         ctx = _context(e, work_root, data_root, sys.executable)
+        # every created path: another entry may create one inside this entry's work dir (a reused stage)
         shared = {osp.normpath(_fill(st['creates'], ctx)) for st in e['steps'] if st.get('creates')}
-        shared = {p for p in shared if not p.startswith(ctx['work_dir'] + os.sep)}
-        hits = sorted({owner[p] for p in shared if p in owner})
+        # an entry that reads another's outputs joins its chain (selected entries only; order is kept)
+        hits = sorted({owner[p] for p in shared | {'entry:' + n for n in e.get('needs', ())} if p in owner})
+        shared.add('entry:' + e['name'])
         if hits:
             k = hits[0]
             for j in hits[1:]:  # this entry joins chains that were separate so far

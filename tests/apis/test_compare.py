@@ -57,6 +57,10 @@ def test_suite_extends_another(tmp_path):
                                      "backbone='b', schedule='x', metric='m', steps=[])]\n")
     with pytest.raises(ValueError, match="duplicate suite entry name 'a'"):
         load_suite(str(tmp_path / 'dup.py'))
+    (tmp_path / 'needs.py').write_text("extends = 'base.py'\nsuite = [dict(name='b', method='B', supervision='s', "
+                                       "backbone='b', schedule='x', metric='m', steps=[], needs=['a', 'zz'])]\n")
+    with pytest.raises(ValueError, match=r"entry 'b' needs unknown entries \['zz'\]"):
+        load_suite(str(tmp_path / 'needs.py'))
     # select: the named entries of the extended suite, in the given order
     (tmp_path / 'sel.py').write_text("extends = 'more.py'\nselect = ['b', 'a']\n")
     assert [e['name'] for e in load_suite(str(tmp_path / 'sel.py'))] == ['b', 'a']
@@ -189,6 +193,18 @@ def test_parallel_entries_sharing_a_stage_run_in_one_chain(tmp_path):
     c['steps'].insert(0, dict(shared))
     chains = _chains([a, b, c], str(tmp_path), None)
     assert [[e['name'] for e in ch] for ch in chains] == [['a', 'c'], ['b']]
+    # an entry that reads another's outputs (needs) runs after it in its chain
+    d = dict(_entry('d', 4.0, bound=None), needs=['b'])
+    chains = _chains([a, b, c, d], str(tmp_path), None)
+    assert [[e['name'] for e in ch] for ch in chains] == [['a', 'c'], ['b', 'd']]
+    # an entry reusing a stage inside another entry's work dir (wsscoseg_init trains wsscoseg's init) joins it
+    e = _entry('e', 5.0, bound=None)
+    e['steps'].insert(0, dict(cmd=['{python}', '-c', 'pass'], creates='{work_dir}/../b/init.pth'))
+    b2 = _entry('b', 2.0, bound=None)
+    b2['steps'].insert(0, dict(cmd=['{python}', '-c', 'pass'], creates='{work_dir}/init.pth'))
+    assert [[x['name'] for x in ch] for ch in _chains([b2, e, a], str(tmp_path), None)] == [['b', 'e'], ['a']]
+    # a needed entry that is not selected does not hold it back
+    assert [[e['name'] for e in ch] for ch in _chains([a, d], str(tmp_path), None)] == [['a'], ['d']]
 
 
 def test_parallel_failure_is_raised(tmp_path):
