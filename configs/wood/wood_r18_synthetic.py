@@ -36,16 +36,17 @@ proto_id_pipeline = [
     dict(type='LoadWSSSImage'), dict(type='LoadWSSSAnnotations', with_seg=False), dict(type='PackWSSSInputs')
 ]
 proto_ood_pipeline = [dict(type='LoadWSSSImage'), dict(type='PackWSSSInputs')]
+proto_id_dataloader = dict(
+    batch_size=1, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='SyntheticWSSSDataset', data_root='data/synthetic',
+        ann_file='ImageSets/Segmentation/train.txt',
+        cls_label_file='ImageSets/Segmentation/train_cls.txt',
+        data_prefix=dict(img_path='JPEGImages'), pipeline=proto_id_pipeline))
 custom_hooks = [
     dict(
         type='WOoDPrototypeHook',
-        id_dataloader=dict(
-            batch_size=1, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=dict(
-                type='SyntheticWSSSDataset', data_root='data/synthetic',
-                ann_file='ImageSets/Segmentation/train.txt',
-                cls_label_file='ImageSets/Segmentation/train_cls.txt',
-                data_prefix=dict(img_path='JPEGImages'), pipeline=proto_id_pipeline)),
+        id_dataloader=proto_id_dataloader,
         ood_dataloader=dict(
             batch_size=1, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
             dataset=dict(ood_dataset, pipeline=proto_ood_pipeline)))

@@ -12,13 +12,7 @@ train_dataloader = dict(dataset=dict(ood_dataset=_hard))  # merged into the base
 custom_hooks = [  # a list replaces the base's: the prototype hook again, its OoD loader on the mined set
     dict(
         type='WOoDPrototypeHook',
-        id_dataloader=dict(
-            batch_size=1, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=dict(
-                type='SyntheticWSSSDataset', data_root='data/synthetic',
-                ann_file='ImageSets/Segmentation/train.txt',
-                cls_label_file='ImageSets/Segmentation/train_cls.txt',
-                data_prefix=dict(img_path='JPEGImages'), pipeline={{_base_.proto_id_pipeline}})),
+        id_dataloader={{_base_.proto_id_dataloader}},
         ood_dataloader=dict(
             batch_size=1, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
             dataset=dict(type='OoDImageDataset', num_classes=7, pipeline={{_base_.proto_ood_pipeline}}, **_hard)))
