@@ -217,8 +217,7 @@ def eval_cams(cam_dir: str,
         iou = iou_from_confusion(confs[t])
         results[t] = (float(np.nanmean(iou)), iou)
     best = max(thresholds, key=lambda t: results[t][0])
-    with np.errstate(invalid='ignore', divide='ignore'):
-        peak = np.where(n_cams > 0, on_obj / np.maximum(n_cams, 1), np.nan)
+    peak = np.where(n_cams > 0, on_obj / np.maximum(n_cams, 1), np.nan)
     peak[0] = np.nan
     return dict(results=results, best_thr=best, best_miou=results[best][0], best_iou=results[best][1],
                 peak_on_object=peak)

@@ -1,5 +1,6 @@
 """Crash-safe file writing: a killed run never leaves a half-written output."""
 import io
+import json
 import os
 import tempfile
 from contextlib import contextmanager
@@ -106,7 +107,6 @@ def claim_output_dir(out_dir: Union[str, os.PathLike], stamp: dict, resume: bool
     Raises:
         ValueError: ``resume`` and the folder holds outputs of other inputs, or unstamped outputs.
     """
-    import json
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     stamp = json.loads(json.dumps(stamp))  # normalise tuples etc. as they will be read back
@@ -142,7 +142,6 @@ def read_run_stamp(folder: Union[str, os.PathLike]) -> Union[dict, str]:
     Tools that read another tool's folder (IR labels from CAMs) put this into their own stamp, so new CAMs
     invalidate the IR labels made from the old ones.
     """
-    import json
     path = os.path.join(os.fspath(folder), RUN_STAMP)
     if os.path.isfile(path):
         with open(path) as f:

@@ -6,8 +6,8 @@ write the hardest ones as an ``ood_list.txt`` (docs/methods/wood.md, "Hard OoD m
         --out data/ood_pool/ood_list_hard.txt
 
 The written list is relative to ``--pool-root``: use it as ``ood_list`` with ``ood_root`` = the pool root.
-Without ``--num`` (or with ``--score-only``) it only prints the pool's class scores, which is how a trained
-W-OoD classifier's scores on its own OoD images are read.
+Without ``--num`` it only prints the pool's class scores, which is how a trained W-OoD classifier's scores on its
+own OoD images are read.
 """
 import argparse
 import json

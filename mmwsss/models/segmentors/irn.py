@@ -11,8 +11,8 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
+from mmwsss.apis.cam import image_to_input
 from mmwsss.apis.irn import _shift, affinity_labels, edge_to_affinity, path_offsets
-from mmwsss.utils.preprocess import normalize_like_preprocessor
 
 __all__ = ['IRNet', 'affinity_displacement_loss']
 
@@ -178,10 +178,8 @@ class IRNet(BaseModel):
         Returns:
             Tensor: (h, w) probabilities ``sigmoid((e + flip(e_f)) / 2)``.
         """
-        x = normalize_like_preprocessor(self.data_preprocessor,
-                                        torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1),
-                                        order='rgb', device=self.edge_out.weight.device)
-        edge, _ = self.forward_heads(torch.stack([x, x.flip(-1)]))
+        x = image_to_input(self, image)
+        edge, _ = self.forward_heads(torch.cat([x, x.flip(-1)]))
         prob = torch.sigmoid((edge[0:1] + edge[1:2].flip(-1)) / 2)
         if out_size is not None and tuple(prob.shape[-2:]) != tuple(out_size):
             prob = F.interpolate(prob, size=tuple(out_size), mode='bilinear', align_corners=False)
