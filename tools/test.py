@@ -14,7 +14,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from mmengine.config import ConfigDict, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmwsss.utils.compat import cpu_dist_cfg  # noqa: E402
+from mmwsss.utils.compat import close_dist, cpu_dist_cfg  # noqa: E402
 from mmwsss.utils.config import load_tool_config  # noqa: E402
 
 
@@ -110,6 +110,7 @@ def main():
     cpu_dist_cfg(cfg)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    close_dist()
     if args.metrics_out:
         import json
 

@@ -15,7 +15,7 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mmwsss.utils.compat import cpu_dist_cfg  # noqa: E402
+from mmwsss.utils.compat import close_dist, cpu_dist_cfg  # noqa: E402
 from mmwsss.utils.config import load_tool_config  # noqa: E402
 
 
@@ -63,6 +63,7 @@ def main():
         from mmengine.registry import RUNNERS
         runner = RUNNERS.build(cfg)
     runner.train()
+    close_dist()
 
 
 if __name__ == '__main__':

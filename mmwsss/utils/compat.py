@@ -11,6 +11,9 @@ environment variables that users would have to remember:
   ``tools/dist_train.sh CONFIG 2`` train with the gloo backend on a CPU machine.
 * Checkpoints are written atomically (temp file + ``os.replace``) so a run killed while saving
   never leaves a truncated ``iter_N.pth`` that ``--resume`` would then pick up.
+* A gloo process group left to interpreter shutdown sometimes aborts a rank after a finished run
+  ("terminate called without an active exception", SIGABRT), and torchrun then reports the run as
+  failed; the tools call :func:`close_dist` at the end.
 
 Missing pretrained weights (no file, no network) become a warning instead of a crash.
 """
@@ -18,7 +21,7 @@ import os
 import os.path as osp
 import warnings
 
-__all__ = ['apply_patches', 'safe_checkpoint_globals', 'history_buffer_getattr', 'cpu_dist_cfg']
+__all__ = ['apply_patches', 'safe_checkpoint_globals', 'history_buffer_getattr', 'cpu_dist_cfg', 'close_dist']
 
 _APPLIED = False
 
@@ -137,6 +140,18 @@ def cpu_dist_cfg(cfg) -> None:
     wrapper.setdefault('device_ids', None)
     cfg.model_wrapper_cfg = wrapper
     _replace_syncbn(cfg.get('model'))
+
+
+def close_dist() -> None:
+    """Wait for every rank, then destroy the default process group (no-op when none is initialised).
+
+    Joins the backend's threads before the interpreter exits: left to shutdown, gloo's can abort the
+    process after a run that finished.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def _replace_syncbn(node) -> None:

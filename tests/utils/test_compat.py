@@ -109,3 +109,18 @@ def test_cpu_dist_cfg_replaces_nccl_and_syncbn():
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model.backbone.norm_cfg.type == 'BN' and cfg.model.heads[0].norm_cfg.type == 'BN'
     assert cfg.model_wrapper_cfg.device_ids is None
+
+
+def test_close_dist_destroys_the_group_and_is_a_noop_without_one(tmp_path):
+    import torch.distributed as dist
+
+    from mmwsss.utils.compat import close_dist
+    close_dist()  # nothing initialised: no error
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path / "store"}', rank=0, world_size=1)
+    try:
+        assert dist.is_initialized()
+        close_dist()
+        assert not dist.is_initialized()
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

@@ -5,7 +5,8 @@ Runs a trained BESTIE model on a split and reports, in one pass:
 * the semantic mIoU of its segmentation branch (argmax of the softmax, against ``SegmentationClass``);
 * instance mAP50 / mAP75 of the normal post-processing (the model's ``test_cfg``);
 * the same instance mAP with the GT class map in place of the predicted one, keeping the predicted
-  centres and offsets: the quality of the grouping alone.
+  centres and offsets: the quality of the grouping alone;
+* the per-class AP of both (foreground classes in order; NaN where a class has no GT instance).
 
 Usage:
     python tools/bestie/diagnose.py CONFIG CHECKPOINT [--data-root DIR] [--split ImageSets/Segmentation/val.txt]
@@ -90,6 +91,7 @@ def main():
         for t in args.iou_thrs:
             ap = accumulate_ap(per_image, t, num_fg)
             out[f'{key}/mAP{int(round(t * 100))}'] = round(float(np.nanmean(ap) * 100), 2)
+            out[f'{key}/AP{int(round(t * 100))}_per_class'] = [round(float(v * 100), 2) for v in ap]
     print(json.dumps(out, indent=1))
     if args.out:
         with atomic_write(args.out, 'w') as f:
