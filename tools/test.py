@@ -110,6 +110,7 @@ def main():
     cpu_dist_cfg(cfg)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    del runner
     close_dist()
     if args.metrics_out:
         import json

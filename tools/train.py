@@ -63,6 +63,7 @@ def main():
         from mmengine.registry import RUNNERS
         runner = RUNNERS.build(cfg)
     runner.train()
+    del runner
     close_dist()
 
 

@@ -1,6 +1,6 @@
 # Mask R-CNN trained on BESTIE pseudo instance labels ("MRCNN refinement", bestie.md §7.1).
 # 1) export: python tools/bestie/export_pseudo_coco.py configs/bestie/bestie_r18_synthetic-cls.py \
-#        work_dirs/bestie_r18_synthetic-cls/iter_2000.pth --out work_dirs/bestie_r18_synthetic-cls/pseudo_train.json
+#        work_dirs/bestie_r18_synthetic-cls/iter_4000.pth --out work_dirs/bestie_r18_synthetic-cls/pseudo_train.json
 # 2) train:  python tools/train.py configs/bestie/mask-rcnn_r18_fpn_synthetic-bestie-pseudo.py \
 #        --cfg-options train_dataloader.dataset.ann_file=$PWD/work_dirs/bestie_r18_synthetic-cls/pseudo_train.json
 # Stock mmdet Mask R-CNN (VOC: use mask-rcnn_r50_fpn with the VOC json); ResNet-18 here for CPU.

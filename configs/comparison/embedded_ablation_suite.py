@@ -9,23 +9,31 @@
 extends = 'embedded_full_suite.py'
 _backbone = 'R-18 1/4 width, OS 8'
 _schedule = '2k it, batch 8'
+_bestie_iters = 4000  # BESTIE models (configs/_base_/schedules/synthetic_long.py); their PAMs keep 2k
+_bestie_schedule = '4k it, batch 8'
 
 
-def _train_test(config, name=None, options=(), test_args=(), train_dir='{work_dir}'):
+def _train_test(config, name=None, options=(), test_args=(), train_dir='{work_dir}', iters=2000):
     train = ['{python}', 'tools/train.py', config, '--work-dir', train_dir]
     if options:
         train += ['--cfg-options'] + list(options)
-    test = ['{python}', 'tools/test.py', config, train_dir + '/iter_2000.pth', '--work-dir', '{work_dir}',
+    ckpt = train_dir + '/iter_%d.pth' % iters
+    test = ['{python}', 'tools/test.py', config, ckpt, '--work-dir', '{work_dir}',
             '--metrics-out', '{work_dir}/metrics.json'] + list(test_args)
     if options:
         test += ['--cfg-options'] + list(options)
-    return [dict(cmd=train, creates=train_dir + '/iter_2000.pth'),
+    return [dict(cmd=train, creates=ckpt),
             dict(cmd=test, creates='{work_dir}/metrics.json', kind='eval')]
 
 
-def _entry(name, method, supervision, bound, steps, metric='mIoU', needs=()):
-    return dict(name=name, method=method, supervision=supervision, backbone=_backbone, schedule=_schedule,
+def _entry(name, method, supervision, bound, steps, metric='mIoU', needs=(), schedule=_schedule):
+    return dict(name=name, method=method, supervision=supervision, backbone=_backbone, schedule=schedule,
                 metric=metric, bound=bound, steps=steps, needs=list(needs))
+
+
+def _bestie_entry(name, method, supervision, steps, needs=()):
+    return _entry(name, method, supervision, 'bestie_oracle', steps, metric='voc_ins/mAP50', needs=needs,
+                  schedule=_bestie_schedule)
 
 
 _blp = 'configs/blpseg/blpseg_r18_synthetic%s.py'
@@ -60,15 +68,15 @@ suite = [
     _entry('wsscoseg_no_global', 'wsscoseg final without the global branch', 'image labels + web images',
            'fully_supervised', _train_test('configs/wsscoseg/wsscoseg_r18-d8_synthetic_final_no-global.py'),
            needs=['wsscoseg']),  # trains on the masks the wsscoseg entry estimates
-    _entry('bestie_point_norefine', 'BESTIE without self-refinement', 'points', 'bestie_oracle',
-           _train_test(_bestie % 'point-norefine'), metric='voc_ins/mAP50'),
-    _entry('bestie_cls_oodpam', 'BESTIE, PAM with OoD negatives', 'image labels + OoD images', 'bestie_oracle',
-           [dict(cmd=['{python}', 'tools/train.py', _pam_ood, '--work-dir', '{work_dir}/pam'],
-                 creates='{work_dir}/pam/iter_2000.pth'),
-            dict(cmd=['{python}', 'tools/bestie/extract_peaks.py', _pam_ood, '{work_dir}/pam/iter_2000.pth',
-                      '--data-root', '{data_root}'],
-                 creates='{data_root}/Peak_points_ood')] + _train_test(_bestie % 'cls-oodpam'),
-           metric='voc_ins/mAP50'),
-    _entry('bestie_cls_norefine', 'BESTIE without self-refinement', 'image labels', 'bestie_oracle',
-           _train_test(_bestie % 'cls-norefine'), metric='voc_ins/mAP50', needs=['bestie_cls']),  # its peaks
+    _bestie_entry('bestie_point_norefine', 'BESTIE without self-refinement', 'points',
+                  _train_test(_bestie % 'point-norefine', iters=_bestie_iters)),
+    _bestie_entry('bestie_cls_oodpam', 'BESTIE, PAM with OoD negatives', 'image labels + OoD images',
+                  [dict(cmd=['{python}', 'tools/train.py', _pam_ood, '--work-dir', '{work_dir}/pam'],
+                        creates='{work_dir}/pam/iter_2000.pth'),
+                   dict(cmd=['{python}', 'tools/bestie/extract_peaks.py', _pam_ood, '{work_dir}/pam/iter_2000.pth',
+                             '--data-root', '{data_root}'],
+                        creates='{data_root}/Peak_points_ood')]
+                  + _train_test(_bestie % 'cls-oodpam', iters=_bestie_iters)),
+    _bestie_entry('bestie_cls_norefine', 'BESTIE without self-refinement', 'image labels',
+                  _train_test(_bestie % 'cls-norefine', iters=_bestie_iters), needs=['bestie_cls']),  # its peaks
 ]

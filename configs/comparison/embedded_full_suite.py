@@ -7,6 +7,8 @@ extends = 'embedded_suite.py'
 _iters = 2000
 _backbone = 'R-18 1/4 width, OS 8'
 _schedule = '2k it, batch 8'
+_bestie_iters = 4000  # the BESTIE model (its PAM keeps the short schedule)
+_bestie_schedule = '4k it, batch 8'
 _wss = 'configs/wsscoseg/wsscoseg_r18-d8_synthetic_%s.py'
 _pam = 'configs/bestie/pam_r18_synthetic.py'
 _cls = 'configs/bestie/bestie_r18_synthetic-cls.py'
@@ -74,15 +76,15 @@ suite = [
                 _test(_wss % 'final', '{work_dir}/iter_2000.pth')],
          extra_metrics=dict(estimated=('{work_dir}/estimated_masks.json', 'miou', 100.0))),
     dict(name='bestie_cls', method='BESTIE', supervision='image labels', backbone=_backbone,
-         schedule=_schedule, metric='voc_ins/mAP50', bound='bestie_oracle',
+         schedule=_bestie_schedule, metric='voc_ins/mAP50', bound='bestie_oracle',
          steps=[dict(cmd=['{python}', 'tools/train.py', _pam, '--work-dir', '{work_dir}/pam'],
                      creates='{work_dir}/pam/iter_2000.pth'),
                 dict(cmd=['{python}', 'tools/bestie/extract_peaks.py', _pam, '{work_dir}/pam/iter_2000.pth',
                           '--data-root', '{data_root}'],
                      creates='{data_root}/Peak_points'),
                 dict(cmd=['{python}', 'tools/train.py', _cls, '--work-dir', '{work_dir}'],
-                     creates='{work_dir}/iter_2000.pth'),
-                _test(_cls, '{work_dir}/iter_2000.pth')]),
+                     creates='{work_dir}/iter_%d.pth' % _bestie_iters),
+                _test(_cls, '{work_dir}/iter_%d.pth' % _bestie_iters)]),
     dict(name='cam_irn', method='CAM + IRN (plain classifier)', supervision='image labels',
          backbone=_backbone, schedule=_schedule + ' (+ 500 ft, 300 IRN)', metric='mIoU', bound='fully_supervised',
          steps=_cam_irn_pipeline('configs/wood/cam_r18_synthetic_ft.py'), extra_metrics=_cam_irn_metrics),

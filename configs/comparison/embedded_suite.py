@@ -1,10 +1,13 @@
 # The comparison suite on the embedded dataset: every entry uses the shared small backbone
 # (ResNetV1c-18 at 1/4 width, OS 8) and the shared schedule (SGD lr 0.05, 2k iterations, batch 8),
-# next to the fully-supervised bound with the same decoder.
+# next to the fully-supervised bound with the same decoder. The BESTIE instance rows and their oracle share
+# the long schedule (4k iterations, configs/_base_/schedules/synthetic_long.py).
 # `python tools/compare.py` (or tools/main_job.py) runs it; finished work dirs are reused.
 _iters = 2000
 _backbone = 'R-18 1/4 width, OS 8'
 _schedule = '2k it, batch 8'
+_bestie_iters = 4000
+_bestie_schedule = '4k it, batch 8'
 
 
 def _train_test(config, iters=_iters, test_args=()):
@@ -31,9 +34,9 @@ suite = [
          backbone=_backbone, schedule=_schedule, metric='mIoU', bound='fully_supervised_upernet',
          steps=_train_test('configs/blpseg/blpseg_r18_synthetic_partial_ce.py')),
     dict(name='bestie_oracle', method='BESTIE (oracle instance targets)', supervision='full instances',
-         backbone=_backbone, schedule=_schedule, metric='voc_ins/mAP50', bound=None,
-         steps=_train_test('configs/bestie/bestie_r18_synthetic-oracle.py')),
+         backbone=_backbone, schedule=_bestie_schedule, metric='voc_ins/mAP50', bound=None,
+         steps=_train_test('configs/bestie/bestie_r18_synthetic-oracle.py', _bestie_iters)),
     dict(name='bestie_point', method='BESTIE', supervision='points', backbone=_backbone,
-         schedule=_schedule, metric='voc_ins/mAP50', bound='bestie_oracle',
-         steps=_train_test('configs/bestie/bestie_r18_synthetic-point.py')),
+         schedule=_bestie_schedule, metric='voc_ins/mAP50', bound='bestie_oracle',
+         steps=_train_test('configs/bestie/bestie_r18_synthetic-point.py', _bestie_iters)),
 ]
