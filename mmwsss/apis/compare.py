@@ -99,12 +99,16 @@ def run_entry(entry: dict, work_root: str, data_root: Optional[str] = None, pyth
         env['MMWSSS_DATA_ROOT'] = ctx['data_root']
     timing_path = osp.join(work_dir, 'timing.json')
     timing = json.load(open(timing_path)) if osp.isfile(timing_path) else {}
+    ran = False
     for k, step in enumerate(entry['steps']):
         creates = _fill(step.get('creates'), ctx)
         key = f'step{k}'
-        if creates and osp.exists(creates):
+        # once a step ran, the later ones depend on its new output: an older metrics.json next to a retrained
+        # model (e.g. after a schedule change) must not be reused
+        if creates and osp.exists(creates) and not ran:
             log(f'[{entry["name"]}] step {k + 1}/{len(entry["steps"])}: reusing {creates}')
             continue
+        ran = True
         cmd = [_fill(c, ctx) for c in step['cmd']]
         log(f'[{entry["name"]}] step {k + 1}/{len(entry["steps"])}: {" ".join(cmd)}')
         start = time.time()

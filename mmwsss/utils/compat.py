@@ -148,7 +148,7 @@ def close_dist() -> None:
     Joins the backend's threads before the interpreter exits: left to shutdown, gloo's can abort the
     process after a run that finished. Destroying the group while the runner's DDP model still holds it
     is not enough (4 of 30 two-process runs still aborted); drop the runner first (``del runner``), so
-    that nothing holds the group any more (0 of 25).
+    that nothing holds the group any more (0 of 40).
     """
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():

@@ -40,6 +40,18 @@ def test_run_suite_table_and_reuse(tmp_path):
     assert rows[0]['value'] == 60.0 and all('reusing' in m for m in messages)
 
 
+def test_steps_after_a_rerun_step_run_again(tmp_path):
+    """A retrained model (its checkpoint missing, e.g. after a schedule change) is evaluated again, not paired
+    with the metrics.json of the old one."""
+    suite = [_entry('full', 80.0, bound=None)]
+    assert run_suite(suite, str(tmp_path), log=lambda *_: None)[0]['value'] == 80.0
+    (tmp_path / 'full' / 'trained').unlink()
+    suite[0]['steps'][1]['cmd'][-1] = '70.0'
+    messages = []
+    assert run_suite(suite, str(tmp_path), log=messages.append)[0]['value'] == 70.0
+    assert not any('reusing' in m for m in messages)
+
+
 def test_failing_step_names_its_log(tmp_path):
     entry = _entry('bad', 1.0, bound=None)
     entry['steps'][0]['cmd'] = ['{python}', '-c', 'raise SystemExit(3)']
