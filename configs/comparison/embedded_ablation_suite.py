@@ -9,8 +9,8 @@
 extends = 'embedded_full_suite.py'
 _backbone = 'R-18 1/4 width, OS 8'
 _schedule = '2k it, batch 8'
-_bestie_iters = 4000  # BESTIE models (configs/_base_/schedules/synthetic_long.py); their PAMs keep 2k
-_bestie_schedule = '4k it, batch 8'
+_long_iters = 4000  # BESTIE and wsscoseg models (configs/_base_/schedules/synthetic_long.py); BESTIE's PAMs keep 2k
+_long_schedule = '4k it, batch 8'
 
 
 def _train_test(config, name=None, options=(), test_args=(), train_dir='{work_dir}', iters=2000):
@@ -33,11 +33,12 @@ def _entry(name, method, supervision, bound, steps, metric='mIoU', needs=(), sch
 
 def _bestie_entry(name, method, supervision, steps, needs=()):
     return _entry(name, method, supervision, 'bestie_oracle', steps, metric='voc_ins/mAP50', needs=needs,
-                  schedule=_bestie_schedule)
+                  schedule=_long_schedule)
 
 
 _blp = 'configs/blpseg/blpseg_r18_synthetic%s.py'
 _sec = 'configs/sec/sec_r18-d8_synthetic%s.py'
+_wss = 'configs/wsscoseg/wsscoseg_r18-d8_synthetic_%s.py'
 _bestie = 'configs/bestie/bestie_r18_synthetic-%s.py'
 _pam_ood = 'configs/bestie/pam_r18_synthetic_ood.py'
 suite = [
@@ -63,20 +64,21 @@ suite = [
            _train_test(_sec % '_gap')),
     _entry('sec_gwrp_grid', 'SEC, GWRP decays scaled to the 16x16 grid (post hoc)', 'image labels',
            'fully_supervised', _train_test(_sec % '_gwrp-grid')),
-    _entry('wsscoseg_init', 'wsscoseg initial mask generator', 'web images + web masks', 'fully_supervised',
-           _train_test('configs/wsscoseg/wsscoseg_r18-d8_synthetic_init.py', train_dir='{work_dir}/../wsscoseg/init')),
+    _entry('wsscoseg_init', 'wsscoseg initial mask generator', 'web images + web masks', 'fully_supervised_long',
+           _train_test(_wss % 'init', train_dir='{work_dir}/../wsscoseg/init', iters=_long_iters),
+           schedule=_long_schedule),
     _entry('wsscoseg_no_global', 'wsscoseg final without the global branch', 'image labels + web images',
-           'fully_supervised', _train_test('configs/wsscoseg/wsscoseg_r18-d8_synthetic_final_no-global.py'),
-           needs=['wsscoseg']),  # trains on the masks the wsscoseg entry estimates
+           'fully_supervised_long', _train_test(_wss % 'final_no-global', iters=_long_iters),
+           needs=['wsscoseg'], schedule=_long_schedule),  # trains on the masks the wsscoseg entry estimates
     _bestie_entry('bestie_point_norefine', 'BESTIE without self-refinement', 'points',
-                  _train_test(_bestie % 'point-norefine', iters=_bestie_iters)),
+                  _train_test(_bestie % 'point-norefine', iters=_long_iters)),
     _bestie_entry('bestie_cls_oodpam', 'BESTIE, PAM with OoD negatives', 'image labels + OoD images',
                   [dict(cmd=['{python}', 'tools/train.py', _pam_ood, '--work-dir', '{work_dir}/pam'],
                         creates='{work_dir}/pam/iter_2000.pth'),
                    dict(cmd=['{python}', 'tools/bestie/extract_peaks.py', _pam_ood, '{work_dir}/pam/iter_2000.pth',
-                             '--data-root', '{data_root}'],
-                        creates='{data_root}/Peak_points_ood')]
-                  + _train_test(_bestie % 'cls-oodpam', iters=_bestie_iters)),
+                             '--data-root', '{data_root}', '--no-resume'],
+                        creates='{data_root}/Peak_points_ood/peaks_done.json')]
+                  + _train_test(_bestie % 'cls-oodpam', iters=_long_iters)),
     _bestie_entry('bestie_cls_norefine', 'BESTIE without self-refinement', 'image labels',
-                  _train_test(_bestie % 'cls-norefine', iters=_bestie_iters), needs=['bestie_cls']),  # its peaks
+                  _train_test(_bestie % 'cls-norefine', iters=_long_iters), needs=['bestie_cls']),  # its peaks
 ]

@@ -6,8 +6,8 @@
 _iters = 2000
 _backbone = 'R-18 1/4 width, OS 8'
 _schedule = '2k it, batch 8'
-_bestie_iters = 4000
-_bestie_schedule = '4k it, batch 8'
+_long_iters = 4000
+_long_schedule = '4k it, batch 8'
 
 
 def _train_test(config, iters=_iters, test_args=()):
@@ -34,9 +34,9 @@ suite = [
          backbone=_backbone, schedule=_schedule, metric='mIoU', bound='fully_supervised_upernet',
          steps=_train_test('configs/blpseg/blpseg_r18_synthetic_partial_ce.py')),
     dict(name='bestie_oracle', method='BESTIE (oracle instance targets)', supervision='full instances',
-         backbone=_backbone, schedule=_bestie_schedule, metric='voc_ins/mAP50', bound=None,
-         steps=_train_test('configs/bestie/bestie_r18_synthetic-oracle.py', _bestie_iters)),
+         backbone=_backbone, schedule=_long_schedule, metric='voc_ins/mAP50', bound=None,
+         steps=_train_test('configs/bestie/bestie_r18_synthetic-oracle.py', _long_iters)),
     dict(name='bestie_point', method='BESTIE', supervision='points', backbone=_backbone,
-         schedule=_bestie_schedule, metric='voc_ins/mAP50', bound='bestie_oracle',
-         steps=_train_test('configs/bestie/bestie_r18_synthetic-point.py', _bestie_iters)),
+         schedule=_long_schedule, metric='voc_ins/mAP50', bound='bestie_oracle',
+         steps=_train_test('configs/bestie/bestie_r18_synthetic-point.py', _long_iters)),
 ]

@@ -4,7 +4,7 @@
 # original README ships them); *_init_own-coseg.py trains on the masks of tools/wsscoseg/coseg.py instead.
 _base_ = [
     '../_base_/models/deeplabv3_r18-d8_small.py', '../_base_/datasets/synthetic.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/synthetic_short.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/synthetic_long.py'
 ]
 num_classes = 7
 crop_size = (112, 112)

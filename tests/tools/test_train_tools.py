@@ -3,6 +3,7 @@ import glob
 import json
 import os
 import os.path as osp
+import shutil
 import signal
 import subprocess
 import sys
@@ -96,6 +97,30 @@ def test_pam_with_ood_negatives_trains_and_extracts_peaks(tmp_path, tiny_synthet
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert 'wrote 16 point files' in proc.stdout
     assert len(glob.glob(osp.join(peaks, '*.txt'))) == 16
+    assert json.load(open(osp.join(peaks, 'peaks_done.json')))['files'] == 16
+
+    def extract(ckpt, *extra):
+        return subprocess.run([sys.executable, osp.join(REPO, 'tools/bestie/extract_peaks.py'), cfg, ckpt,
+                               '--out-dir', peaks] + list(extra), cwd=str(tmp_path), env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    # a killed run resumes: a lost file is recomputed, the finished ones are kept
+    os.remove(sorted(glob.glob(osp.join(peaks, '*.txt')))[0])
+    proc = extract(osp.join(work, 'iter_2.pth'))
+    assert proc.returncode == 0 and 'wrote 1 point files' in proc.stdout and '15 already existed' in proc.stdout
+    # peaks of another PAM checkpoint are refused, not silently kept; --no-resume replaces them
+    other = osp.join(work, 'retrained.pth')
+    shutil.copy(osp.join(work, 'iter_2.pth'), other)
+    proc = extract(other)
+    assert proc.returncode != 0 and 'holds outputs of another run' in proc.stderr, proc.stderr[-2000:]
+    assert osp.isfile(osp.join(peaks, 'peaks_done.json'))  # a refused run leaves the folder as it was
+    proc = extract(other, '--no-resume')
+    assert proc.returncode == 0 and 'wrote 16 point files' in proc.stdout, proc.stderr[-2000:]
+    assert osp.isfile(osp.join(peaks, 'peaks_done.json'))
+    # a folder of unstamped point files (made before the stamp existed) is refused too
+    os.remove(osp.join(peaks, '.run_stamp.json'))
+    proc = extract(other)
+    assert proc.returncode != 0 and 'without a .run_stamp.json' in proc.stderr, proc.stderr[-2000:]
     from mmdet.registry import DATASETS
     from mmengine.config import Config
     from mmengine.registry import init_default_scope

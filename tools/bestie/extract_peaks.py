@@ -1,13 +1,16 @@
 """Extract PAM peaks into BESTIE point files (bestie.md §1.2): ``<out_dir>/<id>.txt`` lines ``x y cls conf``.
 
 Usage:
-    python tools/bestie/extract_peaks.py CONFIG CHECKPOINT [--data-root DIR] [--out-dir DIR]
+    python tools/bestie/extract_peaks.py CONFIG CHECKPOINT [--data-root DIR] [--out-dir DIR] [--no-resume]
 
 The config is a PAM config (``configs/bestie/pam_*.py``) with a ``peak_cfg`` dict (split,
-cls_label_file, input_size, kernel, topk, conf_thresh, out_dir relative to data_root). Finished
-files are skipped (resume); each file is written atomically.
+cls_label_file, input_size, kernel, topk, conf_thresh, out_dir relative to data_root). Each file is written
+atomically. A killed run resumes: finished files are skipped, but only when the folder's ``.run_stamp.json``
+names the same checkpoint and peak settings; peaks of another PAM are refused (``--no-resume`` replaces them).
+When every file is written, ``<out_dir>/peaks_done.json`` records the counts (the comparison suite's marker).
 """
 import argparse
+import json
 import os
 import os.path as osp
 import sys
@@ -17,6 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
+DONE = 'peaks_done.json'
 
 
 def parse_args():
@@ -28,6 +32,7 @@ def parse_args():
     p.add_argument('--split', default=None)
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--cfg-options', nargs='+', default=[], help='key=value overrides of peak_cfg')
+    p.add_argument('--no-resume', action='store_true', help='delete the folder\'s point files and recompute them')
     return p.parse_args()
 
 
@@ -54,7 +59,14 @@ def main():
     data_root = args.data_root or ds.data_root
     split = args.split or pc.get('split', 'ImageSets/Segmentation/train.txt')
     out_dir = args.out_dir or osp.join(data_root, pc.get('out_dir', 'Peak_points'))
-    os.makedirs(out_dir, exist_ok=True)
+    from mmwsss.utils import atomic_write, claim_output_dir, file_identity
+    # a resumed run must not keep the peaks of an earlier PAM (a retrained one writes to the same folder)
+    stamp = dict(tool='extract_peaks', config=osp.abspath(args.config), checkpoint=file_identity(args.checkpoint),
+                 split=osp.abspath(osp.join(data_root, split)), peak_cfg={k: pc[k] for k in sorted(pc)})
+    claim_output_dir(out_dir, stamp, resume=not args.no_resume, suffix='.txt')
+    done_path = osp.join(out_dir, DONE)
+    if osp.isfile(done_path):
+        os.remove(done_path)  # re-written once every file of this run exists
     model = MODELS.build(cfg.model)
     load_checkpoint(model, args.checkpoint, map_location='cpu')
     model.to(args.device).eval()
@@ -87,6 +99,8 @@ def main():
         write_points(out, peaks)
         n_done += 1
         n_pts += len(peaks)
+    with atomic_write(done_path, 'w') as f:
+        json.dump(dict(files=len(ids), written=n_done, peaks_written=n_pts), f, indent=1)
     print(f'wrote {n_done} point files ({n_pts} peaks) to {out_dir}; {len(ids) - n_done} already existed')
 
 
