@@ -1,6 +1,7 @@
 # The full comparison on the embedded dataset: the default suite plus the multi-stage pipelines
 # (SEC with its cues, wsscoseg's web -> estimated masks -> final chain, BESTIE from image labels).
-# `python tools/compare.py configs/comparison/embedded_full_suite.py` (about 1 h on 2 CPU cores).
+# `python tools/compare.py configs/comparison/embedded_full_suite.py --jobs 2` (about 2 h on 2 CPU cores, estimated
+# from the single runs: the BESTIE and wsscoseg models train 4k iterations since sessions 17 and 18).
 # SEC trains on <data_root>/sec_cues (make them with tools/sec/make_cues.py, see configs/sec/README.md).
 # entries of this suite come after those of `extends` (relative to this file)
 extends = 'embedded_suite.py'

@@ -6,7 +6,7 @@ split has them. The final config trains on these masks by pointing ``seg_map_pat
 
 Examples:
     python tools/wsscoseg/estimate_masks.py configs/wsscoseg/wsscoseg_r18-d8_synthetic_init.py \
-        work_dirs/wsscoseg_r18-d8_synthetic_init/iter_2000.pth --data-root data/synthetic
+        work_dirs/wsscoseg_r18-d8_synthetic_init/iter_4000.pth --data-root data/synthetic
     python tools/wsscoseg/estimate_masks.py configs/wsscoseg/wsscoseg_r50-d8_4xb4-8k_web-320x320_init.py \
         work_dirs/init/iter_8000.pth --data-root data/VOCdevkit/VOC2012 \
         --ann-file ImageSets/Segmentation/train_aug.txt --cls-file ImageSets/Segmentation/train_aug_cls.txt \
