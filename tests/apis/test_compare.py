@@ -185,6 +185,17 @@ def test_embedded_suites_load(name):
                     assert osp.isfile(osp.join(REPO, part)), part
 
 
+@pytest.mark.parametrize('name', ['embedded_full_suite.py', 'embedded_ablation_suite.py'])
+def test_embedded_generation_steps_recompute(name):
+    # an embedded step runs only when its input changed (an earlier step ran) or its marker is missing; a
+    # resumable generation tool would then refuse (another checkpoint's stamp) or mix outputs, so it recomputes
+    for entry in load_suite(osp.join(REPO, 'configs/comparison', name)):
+        for step in entry['steps']:
+            tool = step['cmd'][1]
+            if tool.startswith('tools/') and "'--no-resume'" in open(osp.join(REPO, tool)).read():
+                assert '--no-resume' in step['cmd'], (entry['name'], tool)
+
+
 def test_compare_suite_file_end_to_end(tmp_path):
     path = tmp_path / 'suite.py'
     path.write_text(f'suite = [{_entry("full", 80.0, bound=None)!r}, {_entry("weak", 40.0)!r}]\n')
