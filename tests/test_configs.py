@@ -34,3 +34,32 @@ def test_config_builds(path):
     with torch.no_grad():
         out = model(torch.rand(1, 3, 64, 64), mode='tensor')
     assert out.shape[:2] == (1, num_classes)
+
+
+STAND_IN = ['configs/wood/cam_r18_synthetic.py', 'configs/fully_supervised/deeplabv3_r18-d8_synthetic_pretrained.py']
+
+
+@pytest.mark.parametrize('rel', STAND_IN)
+def test_stand_in_initialisation_loads_the_pretrained_backbone(rel, tmp_path):
+    """The configs that stand for "ImageNet-initialised" read the stand-in classifier's backbone, every tensor."""
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    import mmwsss.seg  # noqa: F401
+    init_default_scope('mmseg')
+    donor_cfg = Config.fromfile(osp.join(REPO, 'configs/pretrain/cam_r18_synthetic-pretrain.py'))
+    assert donor_cfg.model.backbone.init_cfg is None  # the stand-in itself trains from scratch
+    torch.manual_seed(1)
+    donor = MODELS.build(donor_cfg.model)
+    ckpt = tmp_path / 'stand_in.pth'
+    torch.save({'state_dict': donor.state_dict()}, ckpt)
+
+    cfg = Config.fromfile(osp.join(REPO, rel))
+    assert cfg.model.backbone.init_cfg.checkpoint == 'work_dirs/cam_r18_synthetic-pretrain/iter_4000.pth'
+    cfg.model.backbone.init_cfg.checkpoint = str(ckpt)
+    torch.manual_seed(2)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    want = {k[len('backbone.'):]: v for k, v in donor.state_dict().items() if k.startswith('backbone.')}
+    got = model.backbone.state_dict()
+    assert set(got) == set(want)
+    assert all(torch.equal(got[k], want[k]) for k in want)

@@ -16,6 +16,8 @@ _pam = 'configs/bestie/pam_r18_synthetic.py'
 _cls = 'configs/bestie/bestie_r18_synthetic-cls.py'
 _sec = 'configs/sec/sec_r18-d8_synthetic.py'
 _cam0 = '{work_dir}/../wood_cam_pretrain'  # stage 0, shared by the plain and the W-OoD pipelines
+# the ImageNet stand-in whose backbone initialises stage 0 (docs/synthetic_dataset.md, "Pretraining stand-in")
+_stand_in = '{work_dir}/../cam_r18_synthetic-pretrain'
 _irn = 'configs/wood/irn_r18_synthetic.py'
 
 
@@ -24,7 +26,11 @@ def _cam_irn_pipeline(cls_config):
     cls_ckpt = '{work_dir}/cls/iter_500.pth'
     seg = 'configs/wood/deeplabv3_r18-d8_synthetic_pseudo.py'
     return [
-        dict(cmd=['{python}', 'tools/train.py', 'configs/wood/cam_r18_synthetic.py', '--work-dir', _cam0],
+        dict(cmd=['{python}', 'tools/train.py', 'configs/pretrain/cam_r18_synthetic-pretrain.py', '--work-dir',
+                  _stand_in],
+             creates=_stand_in + '/iter_4000.pth'),
+        dict(cmd=['{python}', 'tools/train.py', 'configs/wood/cam_r18_synthetic.py', '--work-dir', _cam0,
+                  '--cfg-options', 'model.backbone.init_cfg.checkpoint=' + _stand_in + '/iter_4000.pth'],
              creates=_cam0 + '/iter_2000.pth'),
         dict(cmd=['{python}', 'tools/train.py', cls_config, '--work-dir', '{work_dir}/cls', '--cfg-options',
                   'load_from=' + _cam0 + '/iter_2000.pth'],

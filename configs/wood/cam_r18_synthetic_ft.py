@@ -4,7 +4,8 @@ _base_ = ['./cam_r18_synthetic.py']
 ft_iters = 500
 load_from = 'work_dirs/cam_r18_synthetic/iter_2000.pth'
 model = dict(
-    backbone=dict(frozen_stages=2, norm_eval=True),  # W-OoD trains stage 3, 4 and the classifier (B.2)
+    # W-OoD trains stage 3, 4 and the classifier (B.2); load_from replaces every weight, nothing to initialise
+    backbone=dict(frozen_stages=2, norm_eval=True, init_cfg=None),
     freeze_bn=True)
 optim_wrapper = dict(optimizer=dict(lr=0.01))
 param_scheduler = [dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=ft_iters, by_epoch=False)]

@@ -1,9 +1,9 @@
 # Each module adds its own import line and extends __all__ (several authors edit this file).
 from . import transforms  # noqa: F401
-from .voc import SyntheticWSSSDataset, WSSSVOCDataset, read_cls_label_file
+from .voc import SyntheticPretrainDataset, SyntheticWSSSDataset, WSSSVOCDataset, read_cls_label_file
 from .voc_aug import convert_voc_aug, labels_from_mask, load_sbd_mat, write_cls_label_file
 
-__all__ = ['WSSSVOCDataset', 'SyntheticWSSSDataset', 'read_cls_label_file', 'convert_voc_aug',
+__all__ = ['WSSSVOCDataset', 'SyntheticWSSSDataset', 'SyntheticPretrainDataset', 'read_cls_label_file', 'convert_voc_aug',
            'labels_from_mask', 'load_sbd_mat', 'write_cls_label_file']
 from .ood import OoDImageDataset, WOoDMixDataset
 __all__ += ['OoDImageDataset', 'WOoDMixDataset']

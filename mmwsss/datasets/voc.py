@@ -6,8 +6,8 @@ from typing import Dict, List, Optional
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-__all__ = ['WSSSVOCDataset', 'SyntheticWSSSDataset', 'read_cls_label_file', 'prepare_synthetic_root',
-           'synthetic_metainfo']
+__all__ = ['WSSSVOCDataset', 'SyntheticWSSSDataset', 'SyntheticPretrainDataset', 'read_cls_label_file',
+           'prepare_synthetic_root', 'synthetic_metainfo']
 
 VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat',
                'chair', 'cow', 'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant',
@@ -162,3 +162,26 @@ def synthetic_metainfo() -> dict:
 
 
 SyntheticWSSSDataset.METAINFO = synthetic_metainfo()
+
+
+@DATASETS.register_module()
+class SyntheticPretrainDataset(WSSSVOCDataset):
+    """The pretraining stand-in of the embedded dataset (its "ImageNet"); generated on first use.
+
+    One object per image, the context independent of the class (``docs/synthetic_dataset.md``,
+    "Pretraining stand-in"). Its classifier's backbone initialises the models whose method assumes
+    ImageNet weights (``configs/pretrain/``).
+
+    Args:
+        generate: Generate the dataset when ``data_root`` holds none (default True).
+        generator_cfg: Keyword arguments of
+            :func:`mmwsss.datasets.synthetic.generate_pretrain_dataset` (seed, image_size, num_per_class).
+    """
+    METAINFO = synthetic_metainfo()
+
+    def __init__(self, data_root: str = 'data/synthetic_pretrain', generate: bool = True,
+                 generator_cfg: Optional[dict] = None, **kwargs) -> None:
+        if generate:
+            from .synthetic import ensure_pretrain_dataset
+            ensure_pretrain_dataset(data_root, **(generator_cfg or {}))
+        super().__init__(data_root=data_root, **kwargs)

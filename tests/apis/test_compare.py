@@ -248,3 +248,24 @@ def test_parallel_failure_is_raised(tmp_path):
     bad['steps'][0]['cmd'] = ['{python}', '-c', 'raise SystemExit(4)']
     with pytest.raises(RuntimeError, match=r'\[bad\] step 1 failed \(exit 4\)'):
         run_suite([good, bad], str(tmp_path), log=lambda *_: None, jobs=2)
+
+
+@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_main_suite.py', 'embedded_full_suite.py',
+                                  'embedded_ablation_suite.py', 'voc_suite.py'])
+def test_suite_cfg_options_override_existing_settings(name):
+    # a misspelt --cfg-options key would add a setting nobody reads (e.g. the stand-in checkpoint of stage 0)
+    from mmengine.config import Config
+    for entry in load_suite(osp.join(REPO, 'configs/comparison', name)):
+        for step in entry['steps']:
+            cmd = step['cmd']
+            if cmd[1:2] != ['tools/train.py'] or '--cfg-options' not in cmd:
+                continue
+            cfg = Config.fromfile(osp.join(REPO, cmd[2]))
+            for item in cmd[cmd.index('--cfg-options') + 1:]:
+                node = cfg
+                for part in item.split('=', 1)[0].split('.')[:-1]:
+                    node = node[int(part)] if isinstance(node, (list, tuple)) else node.get(part)
+                    assert node is not None, (entry['name'], item)
+                key = item.split('=', 1)[0].split('.')[-1]
+                if key not in ('load_from', 'seed') and not key.isdigit():
+                    assert key in node, (entry['name'], item)

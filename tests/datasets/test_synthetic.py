@@ -446,3 +446,50 @@ def test_make_synthetic_tool(tmp_path, capsys, monkeypatch):
     assert int(rows['sheep'].split()[1]) == s['class_images']['sheep']
     assert tool.main([root, '--image-size', '48', '--num-train', '12', '--num-val', '4', '--num-web-per-class',
                       '1', '--num-ood', '2', '--seed', '5', '--quiet']) == 0  # existing set kept
+
+
+# ------------------------------------------------------------------------------- pretraining stand-in
+def test_pretrain_dataset_layout_and_context_independence(tmp_path):
+    root = syn.generate_pretrain_dataset(str(tmp_path / 'pre'), image_size=64, num_per_class=30, verbose=False)
+    ids = _ids(root, 'train')
+    assert len(ids) == 6 * 30 and len(set(ids)) == len(ids)
+    labels = {line.split()[0]: [int(v) for v in line.split()[1:]]
+              for line in _lines(os.path.join(root, 'ImageSets', 'Segmentation', 'train_cls.txt'))}
+    with open(os.path.join(root, 'contexts.json')) as f:
+        contexts = json.load(f)['train']
+    for name in ids:
+        cls = int(name.split('_')[1])
+        assert labels[name] == [cls - 1]  # one object, the class in the name
+        img = np.array(Image.open(os.path.join(root, 'JPEGImages', name + '.jpg')))
+        mask = _png(os.path.join(root, 'SegmentationClass', name + '.png'))
+        assert img.shape == (64, 64, 3) and mask.shape == (64, 64)
+        assert set(np.unique(mask).tolist()) == {0, cls}
+        assert (mask == cls).mean() >= 0.03
+    # unlike the target set (P(context | class) 0.95 / 0.05), the context says nothing about the class:
+    # each class's own context appears about as often with it as with the other classes
+    for c, ctx in syn.CLASS_CONTEXT.items():
+        own = np.mean([ctx in contexts[n] for n in ids if int(n.split('_')[1]) == c])
+        other = np.mean([ctx in contexts[n] for n in ids if int(n.split('_')[1]) != c])
+        assert abs(own - other) < 0.25, (ctx, own, other)
+        assert 0.1 < other < 0.6
+    with open(os.path.join(root, 'meta.json')) as f:
+        meta = json.load(f)
+    assert meta['generator'] == syn.PRETRAIN_VERSION and meta['sizes']['train'] == 180
+
+
+def test_pretrain_dataset_determinism_and_ensure_rules(tmp_path):
+    kw = dict(image_size=48, num_per_class=2)
+    a = syn.ensure_pretrain_dataset(str(tmp_path / 'a'), verbose=False, **kw)
+    b = syn.generate_pretrain_dataset(str(tmp_path / 'b'), verbose=False, **kw)
+    assert _tree_bytes(a) == _tree_bytes(b)
+    assert syn.ensure_pretrain_dataset(a, verbose=False, **kw) == a  # found, not regenerated
+    with pytest.raises(ValueError, match='generate_pretrain_dataset'):
+        syn.ensure_pretrain_dataset(a, verbose=False, **dict(kw, seed=1))
+    # the target dataset and the stand-in never take each other's place
+    with pytest.raises(ValueError, match=syn.PRETRAIN_VERSION):
+        syn.ensure_synthetic_dataset(a, verbose=False, image_size=48, num_train=2, num_val=1,
+                                     num_web_per_class=1, num_ood=1)
+    with pytest.raises(ValueError, match='num_per_class'):
+        syn.generate_pretrain_dataset(str(tmp_path / 'c'), num_per_class=0, verbose=False)
+    with pytest.raises(TypeError, match='image_size'):
+        syn.generate_pretrain_dataset(str(tmp_path / 'c'), image_size=64.0, verbose=False)

@@ -29,7 +29,8 @@ from .shapes import (CONTEXTS, OBJECT_DRAWERS, Sprite, draw_distractor, finish_i
 __all__ = [
     'SYNTH_CLASSES', 'SYNTH_PALETTE', 'GENERATOR_VERSION', 'CLASS_CONTEXT', 'voc_palette_flat',
     'generate_synthetic_dataset', 'ensure_synthetic_dataset', 'summarize_dataset', 'render_scene',
-    'render_web', 'render_ood', 'coseg_mask', 'make_labels', 'center_point',
+    'render_web', 'render_ood', 'coseg_mask', 'make_labels', 'center_point', 'PRETRAIN_VERSION',
+    'render_pretrain', 'generate_pretrain_dataset', 'ensure_pretrain_dataset',
 ]
 
 SYNTH_CLASSES = ('background', 'train', 'boat', 'aeroplane', 'sheep', 'bottle', 'tvmonitor')
@@ -38,12 +39,15 @@ GENERATOR_VERSION = 'mmwsss-synthetic-1.0'
 CLASS_CONTEXT = {1: 'rails', 2: 'water', 3: 'sky'}
 #: P(context | its class present) and P(context | its class absent).
 P_CONTEXT_WITH, P_CONTEXT_WITHOUT = 0.95, 0.05
+# pretraining stand-in: every context equally likely with or without any class
+P_CONTEXT_PRETRAIN = 0.35
+PRETRAIN_VERSION = 'mmwsss-synthetic-pretrain-1.0'
 #: Instances whose visible area is below this many pixels become void (255), see the docs.
 MIN_VISIBLE = 20
 MAX_OBJECTS = 4
 IGNORE = 255
 
-_PART_CODE = {'train': 0, 'val': 1, 'web': 2, 'ood': 3}
+_PART_CODE = {'train': 0, 'val': 1, 'web': 2, 'ood': 3, 'pretrain': 4}
 _STREAM_SCRIBBLE, _STREAM_COSEG = 1, 2
 _DEFAULTS = dict(seed=0, image_size=128, num_train=400, num_val=100, num_web_per_class=40, num_ood=150,
                  void_border=1)
@@ -373,6 +377,29 @@ def render_ood(seed: int, index: int, S: int) -> Dict:
     return dict(image=finish_image(rng, img), contexts=ctx)
 
 
+def render_pretrain(seed: int, cls: int, index: int, S: int) -> Dict:
+    """One image of the pretraining stand-in: a single object of class ``cls``, context independent of it.
+
+    Each context is drawn with probability ``P_CONTEXT_PRETRAIN`` whatever the class, so the context
+    carries no information about the class (docs/synthetic_dataset.md, "Pretraining stand-in").
+
+    Returns:
+        dict with ``image`` (S, S, 3) uint8 RGB, ``mask`` (S, S) bool visible object mask and ``contexts``.
+    """
+    rng = _rng(seed, 'pretrain', cls, index)
+    for _ in range(50):
+        ctx = [name for name in CONTEXTS if rng.random() < P_CONTEXT_PRETRAIN]
+        img, lay = render_background(rng, S, ctx)
+        if rng.random() < 0.3:
+            _add_distractors(rng, img, S, lay, int(rng.integers(1, 3)), 0.1, 0.25)
+        s = rng.uniform(0.35, 0.8) * S
+        sp, top, left = _place(rng, cls, OBJECT_DRAWERS[cls](rng, s), S, lay, central=True)
+        mask = paste(img, np.zeros((S, S), np.int32), sp, top, left, 1)
+        if mask.sum() >= 0.03 * S * S:
+            return dict(image=finish_image(rng, img), mask=mask, contexts=ctx)
+    raise RuntimeError(f'could not place a pretraining object (class {cls}, index {index}, seed {seed})')
+
+
 # ----------------------------------------------------------------------------------------------
 # Writing
 # ----------------------------------------------------------------------------------------------
@@ -503,6 +530,33 @@ def _build(root: str, p: Dict, log) -> None:
     _write_json(os.path.join(root, 'meta.json'), meta)
 
 
+def _build_pretrain(root: str, p: Dict, log) -> None:
+    S, seed, n = p['image_size'], p['seed'], p['num_per_class']
+    for d in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    palette = voc_palette_flat()
+    names, cls_lines, ctx_out = [], [], {}
+    t0 = time.time()
+    for c in range(1, len(SYNTH_CLASSES)):
+        for i in range(n):
+            name = f'pre_{c}_{i:06d}'
+            r = render_pretrain(seed, c, i, S)
+            _save_jpg(os.path.join(root, 'JPEGImages', name + '.jpg'), r['image'])
+            _save_png(os.path.join(root, 'SegmentationClass', name + '.png'), r['mask'].astype(np.uint8) * c,
+                      palette)
+            names.append(name)
+            cls_lines.append(f'{name} {c - 1}')
+            ctx_out[name] = r['contexts']
+    _write_text(os.path.join(root, 'ImageSets', 'Segmentation', 'train.txt'), names)
+    _write_text(os.path.join(root, 'ImageSets', 'Segmentation', 'train_cls.txt'), cls_lines)
+    _write_json(os.path.join(root, 'contexts.json'), {'train': ctx_out})
+    log(f'pretrain: {len(names)} images ({time.time() - t0:.1f} s)')
+    _write_json(os.path.join(root, 'meta.json'), {
+        'generator': PRETRAIN_VERSION, 'classes': list(SYNTH_CLASSES), 'palette': SYNTH_PALETTE,
+        'seed': p['seed'], 'params': p, 'sizes': {'image_size': S, 'train': len(names)},
+        'context_probability': P_CONTEXT_PRETRAIN})
+
+
 # ----------------------------------------------------------------------------------------------
 # Public entry points
 # ----------------------------------------------------------------------------------------------
@@ -538,9 +592,9 @@ def _read_meta(root: str) -> Optional[Dict]:
     return meta
 
 
-def _matches(root: str, p: Dict) -> bool:
+def _matches(root: str, p: Dict, version: str = GENERATOR_VERSION) -> bool:
     meta = _read_meta(root)
-    return meta is not None and meta.get('generator') == GENERATOR_VERSION and meta.get('params') == p
+    return meta is not None and meta.get('generator') == version and meta.get('params') == p
 
 
 @contextlib.contextmanager
@@ -565,7 +619,7 @@ def _is_nonempty_dir(root: str) -> bool:
     return bool(os.listdir(root))
 
 
-def _generate_unlocked(root: str, p: Dict, verbose: bool) -> None:
+def _generate_unlocked(root: str, p: Dict, verbose: bool, build=_build) -> None:
     def log(msg):
         if verbose:
             print(f'[synthetic] {msg}', flush=True)
@@ -582,7 +636,7 @@ def _generate_unlocked(root: str, p: Dict, verbose: bool) -> None:
         os.chmod(tmp, 0o777 & ~umask)
         t0 = time.time()
         log(f'generating into {root} (seed {p["seed"]}, {p["image_size"]}x{p["image_size"]})')
-        _build(tmp, p, log)
+        build(tmp, p, log)
         # The whole directory appears at once: readers never see a partial dataset.
         old = None
         if os.path.exists(root):
@@ -624,6 +678,10 @@ def generate_synthetic_dataset(data_root: str, *, seed: int = 0, image_size: int
     """
     p = _params(seed=seed, image_size=image_size, num_train=num_train, num_val=num_val,
                 num_web_per_class=num_web_per_class, num_ood=num_ood, void_border=void_border)
+    return _generate(data_root, p, _build, overwrite, verbose)
+
+
+def _generate(data_root, p: Dict, build, overwrite: bool, verbose: bool) -> str:
     root = os.path.abspath(os.fspath(data_root))
     with _locked(root):
         if _is_nonempty_dir(root):
@@ -632,7 +690,7 @@ def generate_synthetic_dataset(data_root: str, *, seed: int = 0, image_size: int
                                       'refusing to overwrite user data')
             if not overwrite:
                 raise FileExistsError(f'{root}: a synthetic dataset already exists; pass overwrite=True to replace it')
-        _generate_unlocked(root, p, verbose)
+        _generate_unlocked(root, p, verbose, build)
     return root
 
 
@@ -654,12 +712,15 @@ def ensure_synthetic_dataset(data_root: str, verbose: bool = True, **kwargs) -> 
         FileExistsError: ``data_root`` is non-empty and is not a generated dataset.
         ValueError: it holds a generated dataset with other parameters.
     """
-    p = _params(**kwargs)
+    return _ensure(data_root, _params(**kwargs), GENERATOR_VERSION, _build, 'generate_synthetic_dataset', verbose)
+
+
+def _ensure(data_root, p: Dict, version: str, build, generate_fn: str, verbose: bool) -> str:
     root = os.path.abspath(os.fspath(data_root))
-    if _matches(root, p):
+    if _matches(root, p, version):
         return root
     with _locked(root):
-        if _matches(root, p):
+        if _matches(root, p, version):
             return root
         if _is_nonempty_dir(root):
             meta = _read_meta(root)
@@ -667,10 +728,56 @@ def ensure_synthetic_dataset(data_root: str, verbose: bool = True, **kwargs) -> 
                 raise FileExistsError(f'{root}: exists, is not empty and holds no synthetic-dataset meta.json; '
                                       'refusing to overwrite user data')
             raise ValueError(f'{root}: holds a synthetic dataset generated with {meta.get("generator")} '
-                             f'{meta.get("params")}, requested {GENERATOR_VERSION} {p}; use '
-                             'generate_synthetic_dataset(..., overwrite=True) or another data_root')
-        _generate_unlocked(root, p, verbose)
+                             f'{meta.get("params")}, requested {version} {p}; use '
+                             f'{generate_fn}(..., overwrite=True) or another data_root')
+        _generate_unlocked(root, p, verbose, build)
     return root
+
+
+def _pretrain_params(seed: int = 0, image_size: int = 128, num_per_class: int = 200) -> Dict:
+    p = dict(seed=seed, image_size=image_size, num_per_class=num_per_class)
+    for k, v in p.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f'pretraining stand-in parameter {k} must be an int, got {v!r}')
+        p[k] = int(v)
+    if not 32 <= p['image_size'] <= 1024:
+        raise ValueError(f'image_size must lie in [32, 1024], got {p["image_size"]}')
+    if p['seed'] < 0 or p['num_per_class'] < 1:
+        raise ValueError(f'seed must be >= 0 and num_per_class >= 1, got {p["seed"]}, {p["num_per_class"]}')
+    return p
+
+
+def generate_pretrain_dataset(data_root: str, *, seed: int = 0, image_size: int = 128, num_per_class: int = 200,
+                              overwrite: bool = False, verbose: bool = True) -> str:
+    """Generate the pretraining stand-in (the embedded dataset's ImageNet) into ``data_root``, atomically.
+
+    One object per image, ``num_per_class`` images for each of the six classes, contexts drawn
+    independently of the class (:func:`render_pretrain`). VOC layout: ``JPEGImages/pre_<cls>_<i>.jpg``,
+    ``SegmentationClass/`` masks, ``ImageSets/Segmentation/train.txt`` and ``train_cls.txt``.
+
+    Args:
+        data_root: Target directory (same rules as :func:`generate_synthetic_dataset`).
+        seed: Dataset seed.
+        image_size: Side of the square images.
+        num_per_class: Images per class.
+        overwrite: Replace an existing generated dataset.
+        verbose: Print progress.
+
+    Returns:
+        str: The absolute ``data_root``.
+    """
+    p = _pretrain_params(seed, image_size, num_per_class)
+    return _generate(data_root, p, _build_pretrain, overwrite, verbose)
+
+
+def ensure_pretrain_dataset(data_root: str, verbose: bool = True, **kwargs) -> str:
+    """Return ``data_root``, generating the pretraining stand-in first if it is missing.
+
+    Same locking and errors as :func:`ensure_synthetic_dataset`; ``kwargs`` are the parameters of
+    :func:`generate_pretrain_dataset`.
+    """
+    return _ensure(data_root, _pretrain_params(**kwargs), PRETRAIN_VERSION, _build_pretrain,
+                   'generate_pretrain_dataset', verbose)
 
 
 # ----------------------------------------------------------------------------------------------

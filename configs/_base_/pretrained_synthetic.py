@@ -1,0 +1,4 @@
+# Backbone initialisation from the embedded dataset's ImageNet stand-in (configs/pretrain/cam_r18_synthetic-pretrain.py).
+# Absent file: a warning, and the model starts from random weights (mmwsss.utils.compat).
+pretrained_backbone = dict(
+    type='Pretrained', checkpoint='work_dirs/cam_r18_synthetic-pretrain/iter_4000.pth', prefix='backbone.')
