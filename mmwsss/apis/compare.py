@@ -109,6 +109,9 @@ def run_entry(entry: dict, work_root: str, data_root: Optional[str] = None, pyth
             log(f'[{entry["name"]}] step {k + 1}/{len(entry["steps"])}: reusing {creates}')
             continue
         ran = True
+        if creates and osp.isfile(creates):
+            # the step reruns: its old marker must not outlive a failed or killed run and pass for the new output
+            os.remove(creates)
         cmd = [_fill(c, ctx) for c in step['cmd']]
         log(f'[{entry["name"]}] step {k + 1}/{len(entry["steps"])}: {" ".join(cmd)}')
         start = time.time()

@@ -269,3 +269,21 @@ def test_suite_cfg_options_override_existing_settings(name):
                 key = item.split('=', 1)[0].split('.')[-1]
                 if key not in ('load_from', 'seed') and not key.isdigit():
                     assert key in node, (entry['name'], item)
+
+
+def test_rerun_step_drops_its_old_marker_before_running(tmp_path):
+    """A step that reruns (an earlier step ran) and then fails leaves no old marker that a rerun would reuse."""
+    flag = tmp_path / 'fail'
+    entry = _entry('weak', 60.0, bound=None)
+    entry['steps'][1]['cmd'] = ['{python}', '-c', "import os,sys; sys.exit(1) if os.path.exists(sys.argv[1]) else "
+                                "open(sys.argv[2], 'w').write('{{\"mIoU\": 60.0}}')", str(flag),
+                                '{work_dir}/metrics.json']
+    rows = run_suite([entry], str(tmp_path), log=lambda *_: None)
+    assert rows[0]['value'] == 60.0
+    (tmp_path / 'weak' / 'trained').unlink()  # step 1 must rerun, so step 2 reruns too
+    flag.write_text('x')
+    with pytest.raises(RuntimeError, match='step 2 failed'):
+        run_suite([entry], str(tmp_path), log=lambda *_: None)
+    assert not (tmp_path / 'weak' / 'metrics.json').exists()
+    flag.unlink()
+    assert run_suite([entry], str(tmp_path), log=lambda *_: None)[0]['value'] == 60.0
