@@ -3,8 +3,8 @@ from . import transforms  # noqa: F401
 from .voc import SyntheticPretrainDataset, SyntheticWSSSDataset, WSSSVOCDataset, read_cls_label_file
 from .voc_aug import convert_voc_aug, labels_from_mask, load_sbd_mat, write_cls_label_file
 
-__all__ = ['WSSSVOCDataset', 'SyntheticWSSSDataset', 'SyntheticPretrainDataset', 'read_cls_label_file', 'convert_voc_aug',
-           'labels_from_mask', 'load_sbd_mat', 'write_cls_label_file']
+__all__ = ['WSSSVOCDataset', 'SyntheticWSSSDataset', 'SyntheticPretrainDataset', 'read_cls_label_file',
+           'convert_voc_aug', 'labels_from_mask', 'load_sbd_mat', 'write_cls_label_file']
 from .ood import OoDImageDataset, WOoDMixDataset
 __all__ += ['OoDImageDataset', 'WOoDMixDataset']
 from .sec_cues import SECCueDataset, load_sec_cue_file, read_input_list, save_sec_cue_file, write_input_list

@@ -39,7 +39,7 @@ GENERATOR_VERSION = 'mmwsss-synthetic-1.0'
 CLASS_CONTEXT = {1: 'rails', 2: 'water', 3: 'sky'}
 #: P(context | its class present) and P(context | its class absent).
 P_CONTEXT_WITH, P_CONTEXT_WITHOUT = 0.95, 0.05
-# pretraining stand-in: every context equally likely with or without any class
+#: P(context) in the pretraining stand-in, the same with or without any class.
 P_CONTEXT_PRETRAIN = 0.35
 PRETRAIN_VERSION = 'mmwsss-synthetic-pretrain-1.0'
 #: Instances whose visible area is below this many pixels become void (255), see the docs.
