@@ -8,6 +8,7 @@ from mmwsss.apis.compare import compare_suite, load_suite, run_suite, write_repo
 
 from ..conftest import REPO
 
+EMBEDDED_SUITES = ['embedded_suite.py', 'embedded_main_suite.py', 'embedded_full_suite.py', 'embedded_ablation_suite.py']
 WRITE_METRIC = ("import json,sys; json.dump({{'mIoU': float(sys.argv[2])}}, open(sys.argv[1], 'w'))")
 
 
@@ -128,8 +129,7 @@ def _step_config(cmd):
     return cfg
 
 
-@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_main_suite.py', 'embedded_full_suite.py',
-                                  'embedded_ablation_suite.py', 'voc_suite.py'])
+@pytest.mark.parametrize('name', EMBEDDED_SUITES + ['voc_suite.py'])
 def test_suite_checkpoints_match_schedules(name):
     # a step that trains CONFIG and "creates" iter_N.pth must match the config's last iteration, or the suite
     # would retrain forever (never created) or reuse a half-trained model
@@ -151,8 +151,7 @@ def test_suite_checkpoints_match_schedules(name):
                 assert switch is None or 0 < switch < iters, (entry['name'], switch, iters)
 
 
-@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_main_suite.py', 'embedded_full_suite.py',
-                                  'embedded_ablation_suite.py'])
+@pytest.mark.parametrize('name', EMBEDDED_SUITES)
 def test_embedded_suites_load(name):
     suite = load_suite(osp.join(REPO, 'configs/comparison', name))
     names = [e['name'] for e in suite]
@@ -250,8 +249,7 @@ def test_parallel_failure_is_raised(tmp_path):
         run_suite([good, bad], str(tmp_path), log=lambda *_: None, jobs=2)
 
 
-@pytest.mark.parametrize('name', ['embedded_suite.py', 'embedded_main_suite.py', 'embedded_full_suite.py',
-                                  'embedded_ablation_suite.py', 'voc_suite.py'])
+@pytest.mark.parametrize('name', EMBEDDED_SUITES + ['voc_suite.py'])
 def test_suite_cfg_options_override_existing_settings(name):
     # a misspelt --cfg-options key would add a setting nobody reads (e.g. the stand-in checkpoint of stage 0)
     from mmengine.config import Config
@@ -262,11 +260,11 @@ def test_suite_cfg_options_override_existing_settings(name):
                 continue
             cfg = Config.fromfile(osp.join(REPO, cmd[2]))
             for item in cmd[cmd.index('--cfg-options') + 1:]:
+                *parents, key = item.split('=', 1)[0].split('.')
                 node = cfg
-                for part in item.split('=', 1)[0].split('.')[:-1]:
+                for part in parents:
                     node = node[int(part)] if isinstance(node, (list, tuple)) else node.get(part)
                     assert node is not None, (entry['name'], item)
-                key = item.split('=', 1)[0].split('.')[-1]
                 if key not in ('load_from', 'seed') and not key.isdigit():
                     assert key in node, (entry['name'], item)
 

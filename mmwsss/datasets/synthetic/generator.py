@@ -560,18 +560,22 @@ def _build_pretrain(root: str, p: Dict, log) -> None:
 # ----------------------------------------------------------------------------------------------
 # Public entry points
 # ----------------------------------------------------------------------------------------------
+def _int_params(p: Dict, what: str) -> Dict:
+    """``p`` with every value an int (bools refused) and ``image_size`` in [32, 1024]."""
+    for k, v in p.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f'{what} parameter {k} must be an int, got {v!r}')
+        p[k] = int(v)
+    if not 32 <= p['image_size'] <= 1024:
+        raise ValueError(f'image_size must lie in [32, 1024], got {p["image_size"]}')
+    return p
+
+
 def _params(**kw) -> Dict:
     unknown = set(kw) - set(_DEFAULTS)
     if unknown:
         raise TypeError(f'unknown synthetic dataset parameters: {sorted(unknown)}; known: {sorted(_DEFAULTS)}')
-    p = dict(_DEFAULTS)
-    p.update(kw)
-    for k, v in p.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f'synthetic dataset parameter {k} must be an int, got {v!r}')
-        p[k] = int(v)
-    if not 32 <= p['image_size'] <= 1024:
-        raise ValueError(f'image_size must lie in [32, 1024], got {p["image_size"]}')
+    p = _int_params(dict(_DEFAULTS, **kw), 'synthetic dataset')
     for k in ('seed', 'num_train', 'num_val', 'num_web_per_class', 'num_ood'):
         if p[k] < 0:
             raise ValueError(f'{k} must be >= 0, got {p[k]}')
@@ -735,13 +739,7 @@ def _ensure(data_root, p: Dict, version: str, build, generate_fn: str, verbose: 
 
 
 def _pretrain_params(seed: int = 0, image_size: int = 128, num_per_class: int = 200) -> Dict:
-    p = dict(seed=seed, image_size=image_size, num_per_class=num_per_class)
-    for k, v in p.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-            raise TypeError(f'pretraining stand-in parameter {k} must be an int, got {v!r}')
-        p[k] = int(v)
-    if not 32 <= p['image_size'] <= 1024:
-        raise ValueError(f'image_size must lie in [32, 1024], got {p["image_size"]}')
+    p = _int_params(dict(seed=seed, image_size=image_size, num_per_class=num_per_class), 'pretraining stand-in')
     if p['seed'] < 0 or p['num_per_class'] < 1:
         raise ValueError(f'seed must be >= 0 and num_per_class >= 1, got {p["seed"]}, {p["num_per_class"]}')
     return p
