@@ -9,8 +9,11 @@
 extends = 'embedded_full_suite.py'
 _backbone = 'R-18 1/4 width, OS 8'
 _schedule = '2k it, batch 8'
-_long_iters = 4000  # BESTIE and wsscoseg models (configs/_base_/schedules/synthetic_long.py); BESTIE's PAMs keep 2k
-_long_schedule = '4k it, batch 8'
+_long_iters = 4000  # BESTIE and wsscoseg initial models (configs/_base_/schedules/synthetic_long.py); BESTIE's PAMs
+_long_schedule = '4k it, batch 8'  # keep 2k
+_wss_final_iters = 8000  # wsscoseg final models (B5's final/initial ratio, see configs/wsscoseg/*_final.py)
+_wss_schedule = '8k it, batch 8'
+_fs_long = 'configs/fully_supervised/deeplabv3_r18-d8_synthetic-long.py'
 
 
 def _train_test(config, name=None, options=(), test_args=(), train_dir='{work_dir}', iters=2000):
@@ -42,6 +45,9 @@ _wss = 'configs/wsscoseg/wsscoseg_r18-d8_synthetic_%s.py'
 _bestie = 'configs/bestie/bestie_r18_synthetic-%s.py'
 _pam_ood = 'configs/bestie/pam_r18_synthetic_ood.py'
 suite = [
+    # the bound of the wsscoseg initial model (4k iterations)
+    _entry('fully_supervised_long', 'DeepLabV3 (fully supervised)', 'full masks', None,
+           _train_test(_fs_long, iters=_long_iters), schedule=_long_schedule),
     _entry('blpseg_blp', 'partial CE + BLP loss', 'scribbles', 'fully_supervised_upernet',
            _train_test(_blp % '_blp')),
     _entry('blpseg_blp_lam', 'BLP loss + LAM (no switch)', 'scribbles', 'fully_supervised_upernet',
@@ -68,8 +74,8 @@ suite = [
            _train_test(_wss % 'init', train_dir='{work_dir}/../wsscoseg/init', iters=_long_iters),
            schedule=_long_schedule),
     _entry('wsscoseg_no_global', 'wsscoseg final without the global branch', 'image labels + web images',
-           'fully_supervised_long', _train_test(_wss % 'final_no-global', iters=_long_iters),
-           needs=['wsscoseg'], schedule=_long_schedule),  # trains on the masks the wsscoseg entry estimates
+           'fully_supervised_8k', _train_test(_wss % 'final_no-global', iters=_wss_final_iters),
+           needs=['wsscoseg'], schedule=_wss_schedule),  # trains on the masks the wsscoseg entry estimates
     _bestie_entry('bestie_point_norefine', 'BESTIE without self-refinement', 'points',
                   _train_test(_bestie % 'point-norefine', iters=_long_iters)),
     _bestie_entry('bestie_cls_oodpam', 'BESTIE, PAM with OoD negatives', 'image labels + OoD images',
