@@ -63,3 +63,24 @@ def test_stand_in_initialisation_loads_the_pretrained_backbone(rel, tmp_path):
     got = model.backbone.state_dict()
     assert set(got) == set(want)
     assert all(torch.equal(got[k], want[k]) for k in want)
+
+
+@pytest.mark.parametrize('final', ['final', 'final_no-global'])
+def test_wsscoseg_final_trains_twice_its_initial_model(final):
+    """B5's schedule ratio on the embedded set: the final model trains 2x the initial model's iterations, its lr decay
+    spans them, and its bound trains as long (a ratio against a bound compares equal schedules)."""
+    def load(rel):
+        return Config.fromfile(osp.join(REPO, 'configs', rel))
+
+    init = load('wsscoseg/wsscoseg_r18-d8_synthetic_init.py')
+    cfg = load('wsscoseg/wsscoseg_r18-d8_synthetic_%s.py' % final)
+    bound = load('fully_supervised/deeplabv3_r18-d8_synthetic-8k.py')
+    iters = cfg.train_cfg.max_iters
+    assert iters == 2 * init.train_cfg.max_iters == bound.train_cfg.max_iters
+    for c in (cfg, bound):
+        assert max(s['end'] for s in c.param_scheduler) == c.train_cfg.max_iters
+        assert c.train_cfg.val_interval == c.train_cfg.max_iters
+    # the rest of the schedule is the initial model's
+    assert cfg.optim_wrapper == init.optim_wrapper
+    assert cfg.param_scheduler[0] == init.param_scheduler[0]  # warm-up
+    assert dict(cfg.param_scheduler[1], end=0) == dict(init.param_scheduler[1], end=0)  # poly decay but its end
