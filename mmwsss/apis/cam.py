@@ -11,6 +11,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from mmwsss.models.utils.image_input import image_to_input
+
 __all__ = [
     'load_model', 'image_to_input', 'compute_cam', 'make_cams', 'confusion_matrix', 'iou_from_confusion', 'eval_cams',
     'eval_label_dir', 'read_cls_labels', 'read_ids'
@@ -42,15 +44,6 @@ def load_model(config, checkpoint: Optional[str] = None, device: str = 'cpu'):
             raise FileNotFoundError(f'{checkpoint}: checkpoint not found')
         load_checkpoint(model, checkpoint, map_location='cpu')
     return model.to(device).eval()
-
-
-def image_to_input(model, image: np.ndarray) -> torch.Tensor:
-    """(H, W, 3) uint8 **RGB** image -> (1, 3, H, W) tensor normalised like the model's data preprocessor."""
-    from ..utils import normalize_like_preprocessor
-    device = next(model.parameters()).device
-    img = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
-    x = normalize_like_preprocessor(model.data_preprocessor, img, order='rgb', device=device)
-    return x[None]
 
 
 @torch.no_grad()

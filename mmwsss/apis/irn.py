@@ -1,11 +1,10 @@
 """IRN stage of the W-OoD pipeline: confident seeds, inter-pixel affinities, random walk, pseudo masks.
 
-Formulas from ``blpseg_wood.md`` B.7 (IRN, Ahn et al. 2019, as used by W-OoD). Pure torch/numpy; heavy deps
-(mmseg, CRF) are imported lazily inside the functions that need them.
+IRN (Ahn et al., CVPR 2019; jiwoon-ahn/irn ``step/``), as used by W-OoD. The path/affinity primitives live in
+:mod:`mmwsss.models.utils.irn_affinity`. Heavy deps (CRF) are imported lazily inside the functions that need them.
 """
 import os
 import os.path as osp
-from functools import lru_cache
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -13,113 +12,19 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from mmwsss.models.utils.irn_affinity import affinity_labels, edge_to_affinity, path_offsets, shift_map
+
 __all__ = [
     'path_offsets', 'edge_to_affinity', 'affinity_labels', 'transition_matrix', 'random_walk',
     'cams_to_ir_label', 'rw_to_sem_seg_label', 'make_ir_labels', 'make_sem_seg_labels', 'ir_label_stats'
 ]
 
 
-@lru_cache(maxsize=16)
-def path_offsets(radius: int) -> Tuple[Tuple[Tuple[int, int], Tuple[Tuple[int, int], ...]], ...]:
-    """Neighbour offsets within ``radius`` and the grid cells on the straight path to each.
-
-    Only one direction of each pair is listed (``dy > 0``, or ``dy == 0 and dx > 0``); the affinity is symmetric.
-    A neighbour is within the radius when ``dy^2 + dx^2 < radius^2``. The path holds the source (0, 0), the cells
-    the segment passes (rounded samples at every unit step of the longer axis) and the destination.
-
-    Args:
-        radius: search radius in grid cells (10 for IRN training, 5 for the random walk).
-
-    Returns:
-        tuple: ``((dy, dx), path)`` entries, ``path`` a tuple of (py, px) cells including both end points.
-    """
-    if radius < 2:
-        raise ValueError(f'path_offsets: radius must be >= 2, got {radius}')
-    out = []
-    for dy in range(0, radius):
-        for dx in range(-radius + 1, radius):
-            if dy == 0 and dx <= 0:
-                continue
-            if dy * dy + dx * dx >= radius * radius:
-                continue
-            steps = max(abs(dy), abs(dx))
-            cells = []
-            for t in range(steps + 1):
-                c = (int(np.floor(dy * t / steps + 0.5)), int(np.floor(dx * t / steps + 0.5)))
-                if not cells or cells[-1] != c:
-                    cells.append(c)
-            out.append(((dy, dx), tuple(cells)))
-    return tuple(out)
-
-
-def _shift(x: Tensor, dy: int, dx: int, fill: float) -> Tensor:
-    """``out[..., y, x] = x[..., y + dy, x + dx]``, ``fill`` outside."""
-    h, w = x.shape[-2:]
-    out = torch.full_like(x, fill)
-    ys, ye = max(0, -dy), min(h, h - dy)
-    xs, xe = max(0, -dx), min(w, w - dx)
-    if ys < ye and xs < xe:
-        out[..., ys:ye, xs:xe] = x[..., ys + dy:ye + dy, xs + dx:xe + dx]
-    return out
-
-
-def edge_to_affinity(edge: Tensor, radius: int) -> Tuple[Tensor, Tensor]:
-    """Affinity of every (pixel, neighbour) pair: ``aff = 1 - max(edge along the path)`` (B.7 step 2).
-
-    Args:
-        edge: (N, h, w) or (h, w) boundary probabilities in [0, 1].
-        radius: neighbourhood radius.
-
-    Returns:
-        tuple: ``aff`` (N, P, h, w) (pair (y, x) -> (y + dy, x + dx) of offset p, ordered as
-        :func:`path_offsets`) and ``valid`` (P, h, w) bool (destination inside the map).
-    """
-    squeeze = edge.dim() == 2
-    if squeeze:
-        edge = edge[None]
-    h, w = edge.shape[-2:]
-    affs, valids = [], []
-    ones = torch.ones(1, h, w, device=edge.device)
-    for (dy, dx), cells in path_offsets(radius):
-        m = None
-        for py, px in cells:
-            s = _shift(edge, py, px, 1.0)  # outside the map counts as a boundary
-            m = s if m is None else torch.maximum(m, s)
-        affs.append(1.0 - m)
-        valids.append(_shift(ones, dy, dx, 0.0)[0] > 0)
-    return torch.stack(affs, dim=1), torch.stack(valids, dim=0)
-
-
-def affinity_labels(label: Tensor, radius: int, ignore_index: int = 255) -> Tuple[Tensor, Tensor, Tensor]:
-    """Pair labels from a (reduced) IR label map (B.7 step 2).
-
-    bg-positive: both pixels 0; fg-positive: the same class > 0; negative: different classes; pairs with an
-    ``ignore_index`` pixel or a destination outside the map are in none of the three.
-
-    Args:
-        label: (N, h, w) integer map {0: bg, 1..C: class, 255: unsure}.
-        radius: neighbourhood radius.
-
-    Returns:
-        tuple: bool masks ``bg_pos``, ``fg_pos``, ``neg``, each (N, P, h, w).
-    """
-    label = label.long()
-    bg, fg, neg = [], [], []
-    for (dy, dx), _ in path_offsets(radius):
-        dst = _shift(label, dy, dx, ignore_index)
-        ok = (label != ignore_index) & (dst != ignore_index)
-        same = label == dst
-        bg.append(ok & same & (label == 0))
-        fg.append(ok & same & (label > 0))
-        neg.append(ok & ~same)
-    return torch.stack(bg, 1), torch.stack(fg, 1), torch.stack(neg, 1)
-
-
 def transition_matrix(edge: Tensor, radius: int = 5, beta: float = 10.0) -> Tensor:
     """Column-normalised random-walk transition matrix (sparse COO) from a boundary map.
 
     ``A_ij = aff_ij^beta`` for neighbours within ``radius`` (both directions), ``A_ii = 1``;
-    ``T = A / sum_i A_ij`` (column sums 1), as IRN's ``to_transition_matrix`` (B.7 step 3).
+    ``T = A / sum_i A_ij`` (column sums 1), as IRN's ``to_transition_matrix`` (``net/resnet50_irn.py``).
 
     Args:
         edge: (h, w) boundary probabilities.
@@ -139,7 +44,7 @@ def transition_matrix(edge: Tensor, radius: int = 5, beta: float = 10.0) -> Tens
     for p, ((dy, dx), _) in enumerate(path_offsets(radius)):
         v = valid[p]
         src = idx[v]
-        dst = _shift(idx[None], dy, dx, -1)[0][v]
+        dst = shift_map(idx[None], dy, dx, -1)[0][v]
         a = aff[p][v]
         rows += [src, dst]
         cols += [dst, src]
@@ -201,7 +106,7 @@ def cams_to_ir_label(high_res: np.ndarray,
                      crf: bool = True,
                      crf_preset: str = 'irn',
                      name: Optional[str] = None) -> np.ndarray:
-    """Confident foreground/background seeds from CAMs (B.7 step 1).
+    """Confident foreground/background seeds from CAMs (IRN ``step/cam_to_ir_label.py``).
 
     ``fg = keys[CRF(argmax([fg_thr, cams]))]``, ``bg`` likewise with ``bg_thr``; ``label = fg`` with
     ``fg == 0 -> 255`` (unsure) and ``fg + bg == 0 -> 0`` (confident background).
@@ -242,7 +147,7 @@ def cams_to_ir_label(high_res: np.ndarray,
 
 
 def rw_to_sem_seg_label(rw: Tensor, keys: np.ndarray, out_size: Tuple[int, int], bg_thr: float = 0.22) -> np.ndarray:
-    """Random-walk maps -> pseudo mask (B.7 step 3).
+    """Random-walk maps -> pseudo mask (IRN ``step/make_sem_seg_labels.py``).
 
     ``x4`` bilinear upsampling, crop to ``out_size``, division by the global max, a constant ``bg_thr``
     background channel, argmax, mapped through the class keys.
@@ -331,7 +236,7 @@ def make_sem_seg_labels(model,
         model: a trained :class:`mmwsss.models.segmentors.IRNet` (its ``predict_edge`` is used).
         ids: image ids.
         img_dir / cam_dir / out_dir: image folder, CAM ``.npy`` folder, output folder.
-        beta, exp_times, radius, np_power, bg_thr: B.7 step 3 values (10, 8, 5, 1.5, 0.22).
+        beta, exp_times, radius, np_power, bg_thr: IRN's ``run_sample.py`` values (10, 8, 5, 1.5, 0.22).
         palette: optional flat 768-int palette for the PNGs.
     """
     from mmengine.utils import ProgressBar

@@ -1,4 +1,4 @@
-"""Inter-pixel relation network (IRN): boundary + displacement heads on a frozen CAM backbone (blpseg_wood.md B.7)."""
+"""Inter-pixel relation network (IRN): boundary + displacement heads on a frozen CAM backbone (IRN, Ahn et al. 2019)."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -11,15 +11,15 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
-from mmwsss.apis.cam import image_to_input
-from mmwsss.apis.irn import _shift, affinity_labels, edge_to_affinity, path_offsets
+from mmwsss.models.utils.image_input import image_to_input
+from mmwsss.models.utils.irn_affinity import affinity_labels, edge_to_affinity, path_offsets, shift_map
 
 __all__ = ['IRNet', 'affinity_displacement_loss']
 
 
 def affinity_displacement_loss(edge_prob: Tensor, disp: Tensor, label: Tensor, radius: int = 10,
                                ignore_index: int = 255) -> Dict[str, Tensor]:
-    """IRN's AffinityDisplacementLoss (B.7 step 2), split into weighted terms that sum to the total.
+    """IRN's AffinityDisplacementLoss (``net/resnet50_irn.py``), split into weighted terms that sum to the total.
 
     ``aff = 1 - max(edge along path)``; ``pos = (mean_bg(-log aff) + mean_fg(-log aff)) / 2``;
     ``neg = mean(-log(1 + 1e-5 - aff))``; ``dp_fg = mean_fg |d_src - d_dst - (dst - src)|``,
@@ -47,7 +47,7 @@ def affinity_displacement_loss(edge_prob: Tensor, disp: Tensor, label: Tensor, r
 
     dp_fg_terms, dp_bg_terms = [], []
     for p, ((dy, dx), _) in enumerate(path_offsets(radius)):
-        diff = disp - _shift(disp, dy, dx, 0.0)  # d_src - d_dst
+        diff = disp - shift_map(disp, dy, dx, 0.0)  # d_src - d_dst
         target = disp.new_tensor([dy, dx]).view(1, 2, 1, 1)
         dp_fg_terms.append((diff - target).abs().mean(dim=1))
         dp_bg_terms.append(diff.abs().mean(dim=1))
@@ -169,7 +169,7 @@ class IRNet(BaseModel):
 
     @torch.no_grad()
     def predict_edge(self, image: np.ndarray, out_size: Optional[Tuple[int, int]] = None) -> Tensor:
-        """Boundary map of one RGB image, averaged with its flip (B.7 step 3).
+        """Boundary map of one RGB image, averaged with its flip (IRN ``step/make_sem_seg_labels.py``).
 
         Args:
             image: (H, W, 3) uint8 RGB.

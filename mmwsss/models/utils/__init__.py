@@ -2,3 +2,6 @@
 __all__ = []
 from .ckpt_convert import encoding_resnet_to_mmseg
 __all__ += ['encoding_resnet_to_mmseg']
+from .image_input import image_to_input
+from .irn_affinity import affinity_labels, edge_to_affinity, path_offsets, shift_map
+__all__ += ['image_to_input', 'path_offsets', 'shift_map', 'edge_to_affinity', 'affinity_labels']
