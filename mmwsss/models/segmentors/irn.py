@@ -11,8 +11,8 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
-from mmwsss.apis.cam import image_to_input
-from mmwsss.apis.irn import _shift, affinity_labels, edge_to_affinity, path_offsets
+from mmwsss.stages.cam import image_to_input
+from mmwsss.stages.irn import _shift, affinity_labels, edge_to_affinity, path_offsets
 
 __all__ = ['IRNet', 'affinity_displacement_loss']
 
