@@ -12,7 +12,7 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from mmwsss.apis.compare import compare_suite  # noqa: E402
+from mmwsss.comparison.runner import compare_suite  # noqa: E402
 
 DEFAULT_SUITE = osp.join(osp.dirname(osp.abspath(__file__)), '..', 'configs', 'comparison',
                          'embedded_main_suite.py')

@@ -18,7 +18,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from mmwsss.apis.visualize import (draw_instances, draw_points, overlay_heatmap,  # noqa: E402
+from mmwsss.visualization.drawing import (draw_instances, draw_points, overlay_heatmap,  # noqa: E402
                                    overlay_label_map, read_points, tile)
 from mmwsss.utils.io import atomic_write  # noqa: E402
 

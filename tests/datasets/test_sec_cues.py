@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from mmwsss.apis.sec_cues import (CueQuality, SaliencyClassifier, bg_cues_from_saliency, fg_cues_from_cams,
+from mmwsss.stages.sec_cues import (CueQuality, SaliencyClassifier, bg_cues_from_saliency, fg_cues_from_cams,
                                   merge_cues)
 from mmwsss.datasets.sec_cues import (SECCueDataset, cues_to_dense, dense_to_cues, load_sec_cue_file,
                                       read_input_list, save_sec_cue_file, write_input_list)
@@ -215,7 +215,7 @@ def test_generate_cues_end_to_end(tmp_path):
     from mmseg.registry import MODELS
 
     import mmwsss.models  # noqa: F401
-    from mmwsss.apis.sec_cues import CAMSaliency, ImageLabelSet, generate_sec_cues
+    from mmwsss.stages.sec_cues import CAMSaliency, ImageLabelSet, generate_sec_cues
     root, names, _ = _make_root(tmp_path, n=3, size=(40, 40))
     paths = [str(root / 'JPEGImages' / f'{n}.jpg') for n in names]
     ds = ImageLabelSet(paths, [[0], [1], [0, 2]], 3, (33, 33), [128.0] * 3, [64.0] * 3)

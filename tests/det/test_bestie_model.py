@@ -29,7 +29,7 @@ def _model(reg, sup='cls', refine=True):
 def _samples(sup, n=2, h=48, w=48):
     from mmdet.structures import DetDataSample
     from mmengine.structures import PixelData
-    from mmwsss.det.models.targets import generate_pseudo_targets
+    from mmwsss.det.datasets.transforms.bestie_targets import generate_pseudo_targets
     out = []
     for _ in range(n):
         sem = np.zeros((h, w), np.uint8)
@@ -162,7 +162,7 @@ def test_pred_instances_accepted_by_coco_and_voc_metrics(reg, tmp_path):
     prob = torch.zeros(3, h, w)
     for c in range(3):
         prob[c][torch.from_numpy(sem == c)] = 1.0
-    from mmwsss.det.models.targets import generate_oracle_targets
+    from mmwsss.det.datasets.transforms.bestie_targets import generate_oracle_targets
     t = generate_oracle_targets(inst, sem, 2, sigma=2)
     r = get_instances(prob, torch.from_numpy(t['center']), torch.from_numpy(t['offset']), nms_kernel=7, min_area=10)
     pred = to_pred_instances(r)
@@ -190,7 +190,7 @@ def test_pred_instances_accepted_by_coco_and_voc_metrics(reg, tmp_path):
 
 def test_export_coco_roundtrip():
     from pycocotools import mask as mu
-    from mmwsss.det.apis.export_coco import build_coco_dict, instances_to_coco_annotations
+    from mmwsss.det.stages.export_coco import build_coco_dict, instances_to_coco_annotations
     m = np.zeros((2, 10, 12), bool)
     m[0, 1:4, 2:6] = True
     m[1, 5:9, 0:3] = True

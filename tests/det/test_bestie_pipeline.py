@@ -130,7 +130,7 @@ def test_geometric_transforms_move_points(det):
 
 
 def test_point_files_roundtrip_and_errors(det, tmp_path):
-    from mmwsss.det.apis.peaks import read_points, write_points
+    from mmwsss.det.stages.peaks import read_points, write_points
     write_points(str(tmp_path / 'a.txt'), [(3, 4, 1, 0.91234), (5, 6, 0, 0.5)])
     assert (tmp_path / 'a.txt').read_text() == '3 4 1 0.912\n5 6 0 0.500\n'
     assert read_points(str(tmp_path / 'a.txt'), conf_thr=0.7).tolist() == [[3, 4, 1, pytest.approx(0.912)]]
@@ -143,7 +143,7 @@ def test_point_files_roundtrip_and_errors(det, tmp_path):
 
 
 def test_pam_and_peak_extraction(det):
-    from mmwsss.det.apis.peaks import extract_peaks, normalised_cams
+    from mmwsss.det.stages.peaks import extract_peaks, normalised_cams
     from mmwsss.det.models.pam import BestiePAMClassifier, BestieVGG16D1, peak_attention
     x = torch.tensor([[[[1.0, 2.0], [3.0, 10.0]]], [[[-1.0, 0.5], [0.6, 0.2]]]])
     y = peak_attention(x, 0.7)

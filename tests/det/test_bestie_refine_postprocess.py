@@ -6,7 +6,7 @@ import torch
 from mmwsss.det.models.postprocess import get_instances, masks_to_boxes
 from mmwsss.det.models.refine import (cluster_peaks, find_instance_center, get_instance_segmentation,
                                       refine_label_generation, refine_label_generation_with_point)
-from mmwsss.det.models.targets import gaussian_patch, render_gaussian
+from mmwsss.det.datasets.transforms.bestie_targets import gaussian_patch, render_gaussian
 
 H, W = 64, 96
 

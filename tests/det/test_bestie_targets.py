@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mmwsss.det.models.targets import (gaussian_patch, generate_oracle_targets, generate_pseudo_targets,
+from mmwsss.det.datasets.transforms.bestie_targets import (gaussian_patch, generate_oracle_targets, generate_pseudo_targets,
                                        render_gaussian)
 
 

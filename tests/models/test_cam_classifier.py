@@ -187,7 +187,7 @@ def _write_images(root, n=3, size=(30, 26)):
 
 
 def test_make_cams_resume_and_eval(tmp_path):
-    from mmwsss.apis.cam import compute_cam, eval_cams, make_cams
+    from mmwsss.stages.cam import compute_cam, eval_cams, make_cams
     model = _cam().eval()
     root = str(tmp_path)
     ids = _write_images(root)
@@ -233,7 +233,7 @@ def test_make_cams_resume_and_eval(tmp_path):
 
 
 def test_eval_label_dir_counts_255_as_background(tmp_path):
-    from mmwsss.apis.cam import eval_label_dir
+    from mmwsss.stages.cam import eval_label_dir
     os.makedirs(tmp_path / 'p')
     os.makedirs(tmp_path / 'g')
     gt = np.array([[0, 1], [1, 255]], np.uint8)
@@ -262,7 +262,7 @@ def test_cam_metric_sweeps_thresholds():
 def test_hand_fed_inputs_match_the_data_preprocessor():
     """CAM inputs (RGB arrays) and the W-OoD OoD stream (loaded BGR tensors) reach the model exactly as the ID
     training images do; a swapped channel order here once fed every CAM tool BGR images of an RGB model."""
-    from mmwsss.apis.cam import image_to_input
+    from mmwsss.stages.cam import image_to_input
     model = _wood()
     bgr = torch.randint(0, 256, (3, 32, 32), dtype=torch.uint8)
     ref = model.data_preprocessor(dict(inputs=[bgr], data_samples=None), False)['inputs']

@@ -69,7 +69,7 @@ def test_estimate_masks_tool_refuses_masks_of_another_checkpoint(tmp_path):
                                verbose=False)
     cfg = osp.join(ROOT, 'configs/wsscoseg/wsscoseg_r18-d8_synthetic_init.py')
     sys.path.insert(0, ROOT)
-    from mmwsss.apis.cam import load_model
+    from mmwsss.stages.cam import load_model
     torch.manual_seed(0)
     model = load_model(cfg)
     ck = []

@@ -45,7 +45,7 @@ def main():
     from PIL import Image
 
     import mmwsss.det  # noqa: F401
-    from mmwsss.apis.cam import read_ids
+    from mmwsss.stages.cam import read_ids
     from mmwsss.det.evaluation.voc_instance_ap import accumulate_ap, load_voc_instance_gt, match_image
     from mmwsss.det.models.postprocess import get_instances
     from mmwsss.utils import atomic_write

@@ -27,7 +27,7 @@ def main(argv=None):
     p.add_argument('--min-area', type=int, default=20)
     p.add_argument('--out', default=None, help='default: <points_dir>/cue_eval.json')
     args = p.parse_args(argv)
-    from mmwsss.det.apis.peaks import evaluate_points
+    from mmwsss.det.stages.peaks import evaluate_points
     from mmwsss.utils.io import atomic_write
     split = osp.join(args.data_root, args.split)
     if not osp.isfile(split):

@@ -40,7 +40,7 @@ def main():
 
     import mmwsss.det  # noqa: F401
     from mmdet.registry import DATASETS, MODELS
-    from mmwsss.det.apis.export_coco import export_pseudo_coco
+    from mmwsss.det.stages.export_coco import export_pseudo_coco
 
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))

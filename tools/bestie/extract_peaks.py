@@ -44,7 +44,7 @@ def main():
 
     import mmwsss.det  # noqa: F401  (registration)
     from mmdet.registry import MODELS
-    from mmwsss.det.apis.peaks import extract_peaks, normalised_cams, write_points
+    from mmwsss.det.stages.peaks import extract_peaks, normalised_cams, write_points
     from mmwsss.det.datasets.bestie_dataset import read_cls_labels
 
     cfg = Config.fromfile(args.config)

@@ -105,7 +105,7 @@ def main():
     import mmwsss.seg  # noqa: F401  (registers VGG16LargeFOV, CAMClassifier, ...)
     from mmseg.registry import MODELS
 
-    from mmwsss.apis.sec_cues import (CAMSaliency, ImageLabelSet, SaliencyClassifier, generate_sec_cues,
+    from mmwsss.stages.sec_cues import (CAMSaliency, ImageLabelSet, SaliencyClassifier, generate_sec_cues,
                                       train_multilabel)
     from mmwsss.datasets.sec_cues import save_sec_cue_file, write_input_list
     from mmwsss.datasets.voc import read_cls_label_file

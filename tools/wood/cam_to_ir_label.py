@@ -27,8 +27,8 @@ def main():
     p.add_argument('--no-crf', action='store_true')
     p.add_argument('--no-resume', action='store_true')
     args = p.parse_args()
-    from mmwsss.apis.cam import read_ids
-    from mmwsss.apis.irn import ir_label_stats, make_ir_labels
+    from mmwsss.stages.cam import read_ids
+    from mmwsss.stages.irn import ir_label_stats, make_ir_labels
     from mmwsss.utils import atomic_write
     ids = read_ids(osp.join(args.data_root, args.split))
     from mmwsss.utils import claim_output_dir, read_run_stamp

@@ -46,7 +46,7 @@ def main():
     import numpy as np
     from mmengine.config import Config
 
-    from mmwsss.apis.cam import eval_cams, load_model, make_cams, read_cls_labels, read_ids
+    from mmwsss.stages.cam import eval_cams, load_model, make_cams, read_cls_labels, read_ids
     from mmwsss.utils import atomic_write
     cfg = Config.fromfile(args.config)
     root = args.data_root or config_data_root(cfg)

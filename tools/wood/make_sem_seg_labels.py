@@ -38,8 +38,8 @@ def main():
     p.add_argument('--no-resume', action='store_true')
     p.add_argument('--device', default='cpu')
     args = p.parse_args()
-    from mmwsss.apis.cam import eval_label_dir, load_model, read_ids
-    from mmwsss.apis.irn import make_sem_seg_labels
+    from mmwsss.stages.cam import eval_label_dir, load_model, read_ids
+    from mmwsss.stages.irn import make_sem_seg_labels
     from mmwsss.utils import atomic_write
     from mmengine.config import Config
     cfg = Config.fromfile(args.config)

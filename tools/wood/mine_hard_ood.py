@@ -38,8 +38,8 @@ def main():
     import numpy as np
     from mmengine.config import Config
 
-    from mmwsss.apis.cam import load_model
-    from mmwsss.apis.ood_mining import score_images, select_hard
+    from mmwsss.stages.cam import load_model
+    from mmwsss.stages.ood_mining import score_images, select_hard
     from mmwsss.datasets.ood import list_ood_images
     from mmwsss.utils import atomic_write
     if args.num is not None and not args.out:

@@ -41,8 +41,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from mmwsss.apis.cam import read_ids
-    from mmwsss.apis.coseg import CosegParams, mask_quality, run_coseg
+    from mmwsss.stages.cam import read_ids
+    from mmwsss.stages.coseg import CosegParams, mask_quality, run_coseg
     root = args.data_root
     meta_path = osp.join(root, 'meta.json')
     palette = None
@@ -81,8 +81,8 @@ def main():
             kw['crf_preset'] = None
         prior_fn = None
         if args.cam_config:
-            from mmwsss.apis.cam import load_model
-            from mmwsss.apis.coseg import cam_prior
+            from mmwsss.stages.cam import load_model
+            from mmwsss.stages.coseg import cam_prior
             prior_fn = cam_prior(load_model(args.cam_config, args.cam_checkpoint))
         out_dir = args.out_dir or osp.join(root, 'web_labels_coseg')
         result = run_coseg(osp.join(root, args.img_dir), names, out_dir, num_classes, CosegParams(**kw),

@@ -39,8 +39,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from mmwsss.apis.cam import load_model, read_ids
-    from mmwsss.apis.mask_estimation import estimate_masks
+    from mmwsss.stages.cam import load_model, read_ids
+    from mmwsss.stages.mask_estimation import estimate_masks
     from mmwsss.datasets.voc import read_cls_label_file
     root = args.data_root
     model = load_model(args.config, args.checkpoint, args.device)

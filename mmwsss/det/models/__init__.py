@@ -6,14 +6,11 @@ from .pam import BestiePAMClassifier, BestieVGG16D1, peak_attention
 from .postprocess import get_instances, masks_to_boxes, to_pred_instances
 from .refine import (cluster_peaks, find_instance_center, get_instance_segmentation, group_pixels,
                      refine_label_generation, refine_label_generation_with_point)
-from .targets import (gaussian_patch, generate_oracle_targets, generate_pseudo_targets, points_by_class,
-                      render_gaussian)
 
 __all__ = [
     'BESTIE', 'BestieHead', 'BestieDualDecoderHead', 'PanopticASPP', 'PanopticDecoder', 'BestieDeepLabCELoss',
     'BestieWeightedL1Loss', 'BestieWeightedMSELoss', 'deeplab_ce_loss',
     'weighted_l1_loss', 'weighted_mse_loss', 'BestiePAMClassifier', 'BestieVGG16D1', 'peak_attention',
     'get_instances', 'masks_to_boxes', 'to_pred_instances', 'cluster_peaks', 'find_instance_center',
-    'get_instance_segmentation', 'group_pixels', 'refine_label_generation', 'refine_label_generation_with_point',
-    'gaussian_patch', 'generate_oracle_targets', 'generate_pseudo_targets', 'points_by_class', 'render_gaussian'
+    'get_instance_segmentation', 'group_pixels', 'refine_label_generation', 'refine_label_generation_with_point'
 ]

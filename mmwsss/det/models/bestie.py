@@ -12,7 +12,7 @@ from mmdet.registry import MODELS
 from .losses import deeplab_ce_loss, weighted_l1_loss, weighted_mse_loss
 from .postprocess import get_instances, to_pred_instances
 from .refine import refine_label_generation, refine_label_generation_with_point
-from .targets import points_by_class
+from ..datasets.transforms.bestie_targets import points_by_class
 
 __all__ = ['BestieHead', 'BESTIE']
 

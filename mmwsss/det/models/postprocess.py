@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from .refine import _components, get_instance_segmentation
-from .targets import MIN_MASK_SIZE
+from ..datasets.transforms.bestie_targets import MIN_MASK_SIZE
 
 __all__ = ['get_instances', 'masks_to_boxes', 'to_pred_instances']
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .targets import MIN_MASK_SIZE, gaussian_patch, render_gaussian
+from ..datasets.transforms.bestie_targets import MIN_MASK_SIZE, gaussian_patch, render_gaussian
 
 __all__ = [
     'find_instance_center', 'cluster_peaks', 'group_pixels', 'get_instance_segmentation',

@@ -7,7 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from mmseg.registry import METRICS
 
-from mmwsss.apis.cam import iou_from_confusion
+from ..functional import iou_from_confusion
 
 __all__ = ['CAMMetric']
 

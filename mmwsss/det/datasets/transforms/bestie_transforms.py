@@ -16,8 +16,8 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures import DetDataSample
 from PIL import Image
 
-from ...apis.peaks import read_points
-from ...models.targets import generate_oracle_targets, generate_pseudo_targets
+from ...stages.peaks import read_points
+from .bestie_targets import generate_oracle_targets, generate_pseudo_targets
 
 __all__ = [
     'LoadBestieAnnotations', 'BestiePhotoMetricDistortion', 'BestieResize', 'BestieRandomScale',

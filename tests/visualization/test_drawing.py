@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.apis.visualize import (draw_instances, draw_points, overlay_heatmap, overlay_label_map,
+from mmwsss.visualization.drawing import (draw_instances, draw_points, overlay_heatmap, overlay_label_map,
                                    read_points, tile)
 
 from ..conftest import REPO

@@ -9,7 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-from mmwsss.apis.mask_estimation import estimate_mask, estimate_masks, estimate_probs
+from mmwsss.stages.mask_estimation import estimate_mask, estimate_masks, estimate_probs
 
 
 class _Pre(nn.Module):

@@ -11,11 +11,12 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from mmwsss.models.utils.image_input import image_to_input
+from ..evaluation.functional import confusion_matrix, iou_from_confusion
+from ..models.utils.image_input import image_to_input
 
 __all__ = [
-    'load_model', 'image_to_input', 'compute_cam', 'make_cams', 'confusion_matrix', 'iou_from_confusion', 'eval_cams',
-    'eval_label_dir', 'read_cls_labels', 'read_ids'
+    'load_model', 'image_to_input', 'compute_cam', 'make_cams', 'eval_cams', 'eval_label_dir', 'read_cls_labels',
+    'read_ids'
 ]
 
 
@@ -132,25 +133,6 @@ def make_cams(model,
             written += 1
         bar.update()
     return written
-
-
-def confusion_matrix(pred: np.ndarray, gt: np.ndarray, num_classes: int, ignore_index: int = 255) -> np.ndarray:
-    """(num_classes, num_classes) int64 confusion (rows = GT, cols = prediction), GT ``ignore_index`` skipped."""
-    if pred.shape != gt.shape:
-        raise ValueError(f'confusion_matrix: prediction {pred.shape} and GT {gt.shape} differ in shape')
-    m = (gt != ignore_index) & (gt < num_classes)
-    p = pred[m].astype(np.int64)
-    p[(p < 0) | (p >= num_classes)] = 0  # IRN eval: predicted 255 (unsure) counts as background
-    return np.bincount(gt[m].astype(np.int64) * num_classes + p, minlength=num_classes**2).reshape(
-        num_classes, num_classes)
-
-
-def iou_from_confusion(conf: np.ndarray) -> np.ndarray:
-    """Per-class IoU = TP / (GT + Pred - TP); NaN for classes absent from both."""
-    tp = np.diag(conf).astype(np.float64)
-    denom = conf.sum(0) + conf.sum(1) - tp
-    with np.errstate(divide='ignore', invalid='ignore'):
-        return np.where(denom > 0, tp / np.maximum(denom, 1), np.nan)
 
 
 def _read_gt(path: str) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.apis.coseg import CosegParams, cosegment_class, group_by_class, kmeans, mask_quality, run_coseg
+from mmwsss.stages.coseg import CosegParams, cosegment_class, group_by_class, kmeans, mask_quality, run_coseg
 
 
 def _scene(seed, size=48):

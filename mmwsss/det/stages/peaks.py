@@ -123,7 +123,7 @@ def peak_quality(points: np.ndarray, sem_map: np.ndarray, min_area: int = 50) ->
         dict: integer counts ``points``, ``hits``, ``components``, ``comp_0``, ``comp_1``, ``comp_many``,
         ``fg_pixels``, ``accepted_pixels``; sum them over images.
     """
-    from mmwsss.det.models.targets import cue_components
+    from ..datasets.transforms.bestie_targets import cue_components
     h, w = sem_map.shape
     points = np.asarray(points).reshape(-1, 4)
     out = dict(points=len(points), hits=0, components=0, comp_0=0, comp_1=0, comp_many=0,

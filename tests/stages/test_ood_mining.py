@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 import mmwsss.seg  # noqa: F401  (registration)
-from mmwsss.apis.ood_mining import score_images, select_hard
+from mmwsss.stages.ood_mining import score_images, select_hard
 
 
 def test_select_hard_per_class_takes_turns():

@@ -4,7 +4,7 @@ import os.path as osp
 
 import pytest
 
-from mmwsss.apis.compare import compare_suite, load_suite, run_suite, write_report
+from mmwsss.comparison.runner import compare_suite, load_suite, run_suite, write_report
 
 from ..conftest import REPO
 
@@ -226,7 +226,7 @@ def test_parallel_jobs_same_rows_and_threads(tmp_path):
 
 def test_parallel_entries_sharing_a_stage_run_in_one_chain(tmp_path):
     """Entries that create the same path outside their work dirs are chained, the others are not."""
-    from mmwsss.apis.compare import _chains
+    from mmwsss.comparison.runner import _chains
     shared = dict(cmd=['{python}', '-c', 'pass'], creates='{work_dir}/../stage0/ckpt.pth')
     a, b, c = _entry('a', 1.0, bound=None), _entry('b', 2.0, bound=None), _entry('c', 3.0, bound=None)
     a['steps'].insert(0, dict(shared))

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from mmwsss.apis.irn import (affinity_labels, cams_to_ir_label, edge_to_affinity, path_offsets, random_walk,
+from mmwsss.stages.irn import (affinity_labels, cams_to_ir_label, edge_to_affinity, path_offsets, random_walk,
                              rw_to_sem_seg_label, transition_matrix)
 
 
@@ -177,7 +177,7 @@ def test_irnet_trains_heads_only_and_predicts_edges():
 
 
 def test_make_sem_seg_labels_writes_pngs_and_resumes(tmp_path):
-    from mmwsss.apis.irn import make_sem_seg_labels
+    from mmwsss.stages.irn import make_sem_seg_labels
     from mmwsss.utils import atomic_save_npy
     model = _tiny_irnet().eval()
     img_dir, cam_dir, out_dir = tmp_path / 'img', tmp_path / 'cam', tmp_path / 'out'
@@ -201,7 +201,7 @@ def test_make_sem_seg_labels_writes_pngs_and_resumes(tmp_path):
 
 
 def test_ir_label_stats_coverage_and_precision(tmp_path):
-    from mmwsss.apis.irn import ir_label_stats
+    from mmwsss.stages.irn import ir_label_stats
     lab = np.zeros((4, 5), np.uint8)
     lab[0, :] = 255  # 5 unsure
     lab[1, :2] = 2  # 2 fg, one right

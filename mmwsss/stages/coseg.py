@@ -353,7 +353,7 @@ def mask_quality(pred_dir: str, gt_dir: str, names: Sequence[str], num_classes: 
     """
     from PIL import Image
 
-    from .cam import confusion_matrix, iou_from_confusion
+    from ..evaluation.functional import confusion_matrix, iou_from_confusion
     conf = np.zeros((num_classes, num_classes), np.int64)
     per_image = {}
     for n in names:
