@@ -9,7 +9,7 @@ Run:  python benchmarks/bench_crf.py            (all parts, about 2-4 minutes on
 (b) SEC training case, batch 15, 21 classes, 41x41, 10 iterations: ms per batch of each backend;
 (c) full resolution 500x375, 21 classes, 10 iterations (sec_test preset): time and peak memory (RSS
     high-water delta, measured in a fresh subprocess per backend);
-(d) share of the CRF in a SEC training step of the embedded config (configs/sec/sec_r18-d8_synthetic.py:
+(d) share of the CRF in a SEC training step of the embedded config (configs/sec/sec_r18-d8_1xb8-2k_synthetic-128x128.py:
     batch 8, 128x128, 16x16 logits, 7 classes), forward + backward of its network on random input.
 
 "Network" probabilities are simulated (no trained model is involved): for scenes, a blurred, noisy one-hot
@@ -283,7 +283,7 @@ def part_d(reps=3):
         init_default_scope('mmseg')
         import mmwsss.seg  # noqa: F401  (registers SECSegmentor, SECHead, ...)
         cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                                       'configs/sec/sec_r18-d8_synthetic.py'))
+                                       'configs/sec/sec_r18-d8_1xb8-2k_synthetic-128x128.py'))
         bb = cfg.model.backbone
         if bb.get('type') == 'ResNetV1c' and 'base_channels' in bb:
             # keep the head consistent with the shared small backbone's last stage width

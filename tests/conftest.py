@@ -76,7 +76,7 @@ def free_port() -> int:
 
 
 def write_tiny_config(path, data_root, max_iters=4, ckpt_interval=2, batch_size=2,
-                      base='configs/fully_supervised/deeplabv3_r18-d8_synthetic.py'):
+                      base='configs/fully_supervised/deeplabv3_r18-d8_1xb8-2k_synthetic-112x112.py'):
     """A config inheriting a real one, shrunk to a few iterations on ``data_root``."""
     text = f'''
 _base_ = [{osp.join(REPO, base)!r}]

@@ -1,6 +1,7 @@
 """Every config parses, and every segmentation model in it builds and runs a forward pass on CPU."""
 import glob
 import os.path as osp
+import re
 import warnings
 
 import pytest
@@ -10,6 +11,27 @@ from mmengine.config import Config
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
                  if '_base_' not in p and 'comparison' not in p)
+
+
+# {algorithm}[-{variant}]_{backbone}[_{neck}]_{N}xb{B}-{schedule}_{dataset}[-{variant}]-{crop}.py; the schedule in
+# iterations (2k, 300it) or epochs (5e); detection configs have no fixed crop
+CONFIG_NAME = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*_[a-z0-9]+(-[a-z0-9]+)*(_fpn)?_\d+xb\d+-\d+(k|it|e)'
+                         r'_[a-z0-9]+(-[a-z0-9]+)*?(-\d+x\d+)?\.py$')
+ALIASES = {'blpseg/r101_voc.py': 'blpseg/blpseg_r101_2xb5-42k_voc12aug-scribble-384x384.py'}
+
+
+def test_config_names_follow_the_openmmlab_convention():
+    names = [osp.relpath(p, osp.join(REPO, 'configs')) for p in CONFIGS]
+    bad = [n for n in names if n not in ALIASES and not osp.basename(n).startswith('_')
+           and not CONFIG_NAME.match(osp.basename(n))]
+    assert not bad, bad
+    assert not CONFIG_NAME.match('blpseg_r18_synthetic_partial_ce.py')  # the rule can fail
+    for alias, target in ALIASES.items():  # an alias only inherits its full-named config
+        cfg = Config.fromfile(osp.join(REPO, 'configs', alias))
+        assert cfg.to_dict() == Config.fromfile(osp.join(REPO, 'configs', target)).to_dict()
+        with open(osp.join(REPO, 'configs', alias)) as f:
+            code = [ln for ln in f if ln.strip() and not ln.startswith('#')]
+        assert code == ["_base_ = ['./%s']\n" % osp.basename(target)]
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=[osp.relpath(p, osp.join(REPO, 'configs')) for p in CONFIGS])
@@ -36,7 +58,7 @@ def test_config_builds(path):
     assert out.shape[:2] == (1, num_classes)
 
 
-STAND_IN = ['configs/wood/cam_r18_synthetic.py', 'configs/fully_supervised/deeplabv3_r18-d8_synthetic_pretrained.py']
+STAND_IN = ['configs/wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py', 'configs/fully_supervised/deeplabv3-pretrained_r18-d8_1xb8-2k_synthetic-112x112.py']
 
 
 @pytest.mark.parametrize('rel', STAND_IN)
@@ -46,7 +68,7 @@ def test_stand_in_initialisation_loads_the_pretrained_backbone(rel, tmp_path):
     from mmseg.registry import MODELS
     import mmwsss.seg  # noqa: F401
     init_default_scope('mmseg')
-    donor_cfg = Config.fromfile(osp.join(REPO, 'configs/pretrain/cam_r18_synthetic-pretrain.py'))
+    donor_cfg = Config.fromfile(osp.join(REPO, 'configs/pretrain/cam_r18-d8_1xb8-4k_synthetic-pretrain-112x112.py'))
     assert donor_cfg.model.backbone.init_cfg is None  # the stand-in itself trains from scratch
     torch.manual_seed(1)
     donor = MODELS.build(donor_cfg.model)
@@ -54,7 +76,7 @@ def test_stand_in_initialisation_loads_the_pretrained_backbone(rel, tmp_path):
     torch.save({'state_dict': donor.state_dict()}, ckpt)
 
     cfg = Config.fromfile(osp.join(REPO, rel))
-    assert cfg.model.backbone.init_cfg.checkpoint == 'work_dirs/cam_r18_synthetic-pretrain/iter_4000.pth'
+    assert cfg.model.backbone.init_cfg.checkpoint == 'work_dirs/cam_r18-d8_1xb8-4k_synthetic-pretrain-112x112/iter_4000.pth'
     cfg.model.backbone.init_cfg.checkpoint = str(ckpt)
     torch.manual_seed(2)
     model = MODELS.build(cfg.model)
@@ -65,16 +87,16 @@ def test_stand_in_initialisation_loads_the_pretrained_backbone(rel, tmp_path):
     assert all(torch.equal(got[k], want[k]) for k in want)
 
 
-@pytest.mark.parametrize('final', ['final', 'final_no-global'])
+@pytest.mark.parametrize('final', ['final', 'final-no-global'])
 def test_wsscoseg_final_trains_twice_its_initial_model(final):
     """B5's schedule ratio on the embedded set: the final model trains 2x the initial model's iterations, its lr decay
     spans them, and its bound trains as long (a ratio against a bound compares equal schedules)."""
     def load(rel):
         return Config.fromfile(osp.join(REPO, 'configs', rel))
 
-    init = load('wsscoseg/wsscoseg_r18-d8_synthetic_init.py')
-    cfg = load('wsscoseg/wsscoseg_r18-d8_synthetic_%s.py' % final)
-    bound = load('fully_supervised/deeplabv3_r18-d8_synthetic-8k.py')
+    init = load('wsscoseg/wsscoseg-init_r18-d8_1xb8-4k_synthetic-web-112x112.py')
+    cfg = load('wsscoseg/wsscoseg-%s_r18-d8_1xb8-8k_synthetic-112x112.py' % final)
+    bound = load('fully_supervised/deeplabv3_r18-d8_1xb8-8k_synthetic-112x112.py')
     iters = cfg.train_cfg.max_iters
     assert iters == 2 * init.train_cfg.max_iters == bound.train_cfg.max_iters
     for c in (cfg, bound):

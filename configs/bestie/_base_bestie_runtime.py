@@ -12,6 +12,6 @@ log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 log_level = 'INFO'
 load_from = None
 resume = False
-# No default_hooks here: the shared schedules (e.g. _base_/schedules/synthetic_short.py) define them
+# No default_hooks here: the shared schedules (e.g. _base_/schedules/schedule_2k.py) define them
 # and mmengine forbids the same key in two bases; the Runner adds timer/param_scheduler/sampler_seed.
 randomness = dict(seed=3407)  # bestie.md §6

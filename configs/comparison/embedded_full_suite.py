@@ -13,26 +13,27 @@ _long_iters = 4000  # the BESTIE model (its PAM keeps the short schedule) and th
 _long_schedule = '4k it, batch 8'
 _wss_final_iters = 8000  # the wsscoseg final model: 2x its initial model's, as B5 (its config says why)
 _wss_schedule = '8k it, batch 8'
-_wss = 'configs/wsscoseg/wsscoseg_r18-d8_synthetic_%s.py'
-_fs_8k = 'configs/fully_supervised/deeplabv3_r18-d8_synthetic-8k.py'
-_pam = 'configs/bestie/pam_r18_synthetic.py'
-_cls = 'configs/bestie/bestie_r18_synthetic-cls.py'
-_sec = 'configs/sec/sec_r18-d8_synthetic.py'
+_wss = {v: 'configs/wsscoseg/wsscoseg-%s_r18-d8_1xb8-%s_synthetic%s-112x112.py' % (v, it, data)
+        for v, it, data in (('init', '4k', '-web'), ('final', '8k', ''), ('final-no-global', '8k', ''))}
+_fs_8k = 'configs/fully_supervised/deeplabv3_r18-d8_1xb8-8k_synthetic-112x112.py'
+_pam = 'configs/bestie/pam_r18-d8_1xb8-2k_synthetic-112x112.py'
+_cls = 'configs/bestie/bestie-cls_r18-d8_1xb8-4k_synthetic-112x112.py'
+_sec = 'configs/sec/sec_r18-d8_1xb8-2k_synthetic-128x128.py'
 _cam0 = '{work_dir}/../wood_cam_pretrain'  # stage 0, shared by the plain and the W-OoD pipelines
 # the ImageNet stand-in whose backbone initialises stage 0 (docs/synthetic_dataset.md, "Pretraining stand-in")
-_stand_in = '{work_dir}/../cam_r18_synthetic-pretrain'
-_irn = 'configs/wood/irn_r18_synthetic.py'
+_stand_in = '{work_dir}/../cam_r18-d8_1xb8-4k_synthetic-pretrain-112x112'
+_irn = 'configs/wood/irn_r18-d8_1xb8-300it_synthetic-112x112.py'
 
 
 def _cam_irn_pipeline(cls_config):
     """Image labels -> CAM classifier -> CAMs -> IR labels -> IRN -> pseudo masks -> segmentation model."""
     cls_ckpt = '{work_dir}/cls/iter_500.pth'
-    seg = 'configs/wood/deeplabv3_r18-d8_synthetic_pseudo.py'
+    seg = 'configs/wood/deeplabv3-pseudo_r18-d8_1xb8-2k_synthetic-112x112.py'
     return [
-        dict(cmd=['{python}', 'tools/train.py', 'configs/pretrain/cam_r18_synthetic-pretrain.py', '--work-dir',
+        dict(cmd=['{python}', 'tools/train.py', 'configs/pretrain/cam_r18-d8_1xb8-4k_synthetic-pretrain-112x112.py', '--work-dir',
                   _stand_in],
              creates=_stand_in + '/iter_4000.pth'),
-        dict(cmd=['{python}', 'tools/train.py', 'configs/wood/cam_r18_synthetic.py', '--work-dir', _cam0,
+        dict(cmd=['{python}', 'tools/train.py', 'configs/wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py', '--work-dir', _cam0,
                   '--cfg-options', 'model.backbone.init_cfg.checkpoint=' + _stand_in + '/iter_4000.pth'],
              creates=_cam0 + '/iter_2000.pth'),
         dict(cmd=['{python}', 'tools/train.py', cls_config, '--work-dir', '{work_dir}/cls', '--cfg-options',
@@ -82,15 +83,15 @@ suite = [
                 _test(_fs_8k, '{work_dir}/iter_%d.pth' % _wss_final_iters)]),
     dict(name='wsscoseg', method='wsscoseg', supervision='image labels + web images', backbone=_backbone,
          schedule=_wss_schedule + ' (+ 4k initial model)', metric='mIoU', bound='fully_supervised_8k',
-         steps=[dict(cmd=['{python}', 'tools/train.py', _wss % 'init', '--work-dir', '{work_dir}/init'],
+         steps=[dict(cmd=['{python}', 'tools/train.py', _wss['init'], '--work-dir', '{work_dir}/init'],
                      creates='{work_dir}/init/iter_%d.pth' % _long_iters),
-                dict(cmd=['{python}', 'tools/wsscoseg/estimate_masks.py', _wss % 'init',
+                dict(cmd=['{python}', 'tools/wsscoseg/estimate_masks.py', _wss['init'],
                           '{work_dir}/init/iter_%d.pth' % _long_iters, '--data-root', '{data_root}',
                           '--metrics-out', '{work_dir}/estimated_masks.json', '--no-resume'],
                      creates='{work_dir}/estimated_masks.json'),
-                dict(cmd=['{python}', 'tools/train.py', _wss % 'final', '--work-dir', '{work_dir}'],
+                dict(cmd=['{python}', 'tools/train.py', _wss['final'], '--work-dir', '{work_dir}'],
                      creates='{work_dir}/iter_%d.pth' % _wss_final_iters),
-                _test(_wss % 'final', '{work_dir}/iter_%d.pth' % _wss_final_iters)],
+                _test(_wss['final'], '{work_dir}/iter_%d.pth' % _wss_final_iters)],
          extra_metrics=dict(estimated=('{work_dir}/estimated_masks.json', 'miou', 100.0))),
     dict(name='bestie_cls', method='BESTIE', supervision='image labels', backbone=_backbone,
          schedule=_long_schedule, metric='voc_ins/mAP50', bound='bestie_oracle',
@@ -104,8 +105,8 @@ suite = [
                 _test(_cls, '{work_dir}/iter_%d.pth' % _long_iters)]),
     dict(name='cam_irn', method='CAM + IRN (plain classifier)', supervision='image labels',
          backbone=_backbone, schedule=_schedule + ' (+ 500 ft, 300 IRN)', metric='mIoU', bound='fully_supervised',
-         steps=_cam_irn_pipeline('configs/wood/cam_r18_synthetic_ft.py'), extra_metrics=_cam_irn_metrics),
+         steps=_cam_irn_pipeline('configs/wood/cam-ft_r18-d8_1xb8-500it_synthetic-112x112.py'), extra_metrics=_cam_irn_metrics),
     dict(name='wood', method='W-OoD + IRN', supervision='image labels + OoD images', backbone=_backbone,
          schedule=_schedule + ' (+ 500 ft, 300 IRN)', metric='mIoU', bound='fully_supervised',
-         steps=_cam_irn_pipeline('configs/wood/wood_r18_synthetic.py'), extra_metrics=_cam_irn_metrics),
+         steps=_cam_irn_pipeline('configs/wood/wood_r18-d8_1xb8-500it_synthetic-112x112.py'), extra_metrics=_cam_irn_metrics),
 ]

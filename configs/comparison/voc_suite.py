@@ -22,14 +22,14 @@ def _train_test(config, iters, test_args=()):
             _test(config, _ckpt(iters), test_args)]
 
 
-_fs = 'configs/fully_supervised/deeplabv3_r101-d8_voc12aug.py'
+_fs = 'configs/fully_supervised/deeplabv3_r101-d8_4xb4-40k_voc12aug-512x512.py'
 _blp = 'configs/blpseg/r101_voc.py'
 _sec = 'configs/sec/sec_vgg16-largefov_1xb15-8k_voc12aug-321x321.py'
-_cam = 'configs/wood/cam_r50_voc12aug.py'
-_wood = 'configs/wood/wood_r50_voc12aug.py'
-_irn = 'configs/wood/irn_r50_voc12aug.py'
-_seg = 'configs/wood/deeplab_r101-d8_voc12aug_pseudo.py'
-_bestie = 'configs/bestie/bestie_hrnet48_4xb4-50k_voc-%s.py'
+_cam = 'configs/wood/cam_r50-d16_1xb16-5e_voc12aug-512x512.py'
+_wood = 'configs/wood/wood_r50-d16_1xb16-5e_voc12aug-512x512.py'
+_irn = 'configs/wood/irn_r50-d16_1xb32-3e_voc12aug-512x512.py'
+_seg = 'configs/wood/deeplabv3-pseudo_r101-d8_1xb10-30k_voc12aug-321x321.py'
+_bestie = 'configs/bestie/bestie-%s_hrnet48_4xb4-50k_voc12aug-416x416.py'
 suite = [
     dict(name='fully_supervised', method='DeepLabV3 (fully supervised)', supervision='full masks',
          backbone='ResNetV1c-101, OS 8', schedule='40k it, batch 16', metric='mIoU', bound=None,

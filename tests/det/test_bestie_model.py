@@ -105,8 +105,8 @@ def test_embedded_configs_share_one_centre_weight_voc_keeps_the_spec():
     from mmengine.config import Config
     from ..conftest import REPO
     root = osp.join(REPO, 'configs', 'bestie')
-    embedded = sorted(glob.glob(osp.join(root, 'bestie_r18_synthetic-*.py')))
-    voc = sorted(glob.glob(osp.join(root, 'bestie_hrnet48_*voc-*.py')))
+    embedded = sorted(glob.glob(osp.join(root, 'bestie-*_r18-d8_*_synthetic-*.py')))
+    voc = sorted(glob.glob(osp.join(root, 'bestie-*_hrnet48_*_voc12aug-*.py')))
     assert len(embedded) == 6 and len(voc) == 2
     weights = {osp.basename(p): dict(Config.fromfile(p).model.loss_weights) for p in embedded}
     assert len({tuple(sorted(w.items())) for w in weights.values()}) == 1, weights
@@ -207,10 +207,10 @@ def test_oodpam_config_differs_from_the_image_label_config_only_in_its_peaks():
     import os.path as osp
     from mmengine.config import Config
     from ..conftest import REPO
-    cls, ood = (Config.fromfile(osp.join(REPO, 'configs', 'bestie', f'bestie_r18_synthetic-{n}.py')).to_dict()
+    cls, ood = (Config.fromfile(osp.join(REPO, 'configs', 'bestie', f'bestie-{n}_r18-d8_1xb8-4k_synthetic-112x112.py')).to_dict()
                 for n in ('cls', 'cls-oodpam'))
     assert ood['train_dataloader']['dataset']['data_prefix']['points_path'] == 'Peak_points_ood'
-    assert Config.fromfile(osp.join(REPO, 'configs', 'bestie', 'pam_r18_synthetic_ood.py')).peak_cfg.out_dir == \
+    assert Config.fromfile(osp.join(REPO, 'configs', 'bestie', 'pam-ood_r18-d8_1xb8-2k_synthetic-112x112.py')).peak_cfg.out_dir == \
         'Peak_points_ood'
     ood['train_dataloader']['dataset']['data_prefix']['points_path'] = 'Peak_points'
     assert ood == cls

@@ -179,13 +179,16 @@ def test_predict_and_tta_merge_logits():
     assert merged[0].pred_sem_seg.shape == (36, 40)
 
 
-@pytest.mark.parametrize('name', ['r101_voc', 'r101_context', 'blpseg_r18_synthetic', 'blpseg_r18_synthetic_partial_ce',
-                                  'blpseg_r18_synthetic_blp', 'blpseg_r18_synthetic_blp_lam'])
+@pytest.mark.parametrize('name', [
+    'r101_voc', 'blpseg_r101_2xb4-53k_pascal-context-scribble-384x384',
+    'blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112', 'partial-ce_r18-d8_1xb8-2k_synthetic-scribble-112x112',
+    'blpseg-blploss_r18-d8_1xb8-2k_synthetic-scribble-112x112',
+    'blpseg-blploss-lam_r18-d8_1xb8-2k_synthetic-scribble-112x112'])
 def test_configs(name):
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'blpseg', name + '.py'))
     m = cfg.model
     assert m.type == 'BLPSeg' and cfg.tta_model['merge'] == 'logit'
-    if name.startswith('r101'):
+    if '_r101' in name or name == 'r101_voc':
         assert m.backbone.depth == 101 and m.backbone.stem_channels == 128
         assert m.backbone.strides == (1, 2, 2, 2) and m.backbone.dilations == (1, 1, 1, 1)
         assert cfg.optim_wrapper.optimizer.type == 'AdamW'
@@ -197,17 +200,18 @@ def test_configs(name):
         assert cfg.optim_wrapper.optimizer.lr == 3e-5 and cfg.train_cfg.max_iters == 42320
         assert m.self_training_iter == 10000 and cfg.train_dataloader.batch_size == 5
         assert m.decode_head.num_classes == 21
-    if name == 'r101_context':
+    if name == 'blpseg_r101_2xb4-53k_pascal-context-scribble-384x384':
         assert m.self_training_iter == 20000 and m.decode_head.num_classes == 60
     if 'synthetic' in name:
-        fs = Config.fromfile(osp.join(REPO, 'configs', 'fully_supervised', 'deeplabv3_r18-d8_synthetic.py'))
+        fs = Config.fromfile(
+            osp.join(REPO, 'configs', 'fully_supervised', 'deeplabv3_r18-d8_1xb8-2k_synthetic-112x112.py'))
         assert m.backbone == fs.model.backbone  # the shared small backbone
         assert m.data_preprocessor == fs.model.data_preprocessor
         assert cfg.train_cfg == fs.train_cfg and cfg.optim_wrapper == fs.optim_wrapper  # the shared schedule
-        assert (m.lam is None) == name.endswith(('partial_ce', '_blp'))
-        assert (m.self_training_iter is None) == (name != 'blpseg_r18_synthetic')
-        assert (m.decode_head.loss_decode.gamma == 0.0) == name.endswith('partial_ce')
-        if name != 'blpseg_r18_synthetic':
+        assert (m.lam is None) == name.startswith(('partial-ce_', 'blpseg-blploss_'))
+        assert (m.self_training_iter is None) == (name != 'blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112')
+        assert (m.decode_head.loss_decode.gamma == 0.0) == name.startswith('partial-ce_')
+        if name != 'blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112':
             return
         model = MODELS.build(m)
         model.eval()

@@ -84,7 +84,7 @@ def test_dist_train_two_cpu_processes_then_test_tta(tmp_path, tiny_synthetic):
 def test_pam_with_ood_negatives_trains_and_extracts_peaks(tmp_path, tiny_synthetic):
     # the OoD PAM config trains on a ConcatDataset (train split + OoD images); extract_peaks finds the data
     # root through it and writes one point file per train image
-    cfg = osp.join(REPO, 'configs/bestie/pam_r18_synthetic_ood.py')
+    cfg = osp.join(REPO, 'configs/bestie/pam-ood_r18-d8_1xb8-2k_synthetic-112x112.py')
     work, peaks = str(tmp_path / 'pam'), str(tmp_path / 'peaks')
     env = dict(ENV, MMWSSS_DATA_ROOT=tiny_synthetic)
     for cmd in ([osp.join(REPO, 'tools/train.py'), cfg, '--work-dir', work, '--cfg-options',

@@ -67,7 +67,7 @@ def test_estimate_masks_tool_refuses_masks_of_another_checkpoint(tmp_path):
     root = str(tmp_path / 'syn')
     generate_synthetic_dataset(root, image_size=64, num_train=3, num_val=1, num_web_per_class=1, num_ood=1,
                                verbose=False)
-    cfg = osp.join(ROOT, 'configs/wsscoseg/wsscoseg_r18-d8_synthetic_init.py')
+    cfg = osp.join(ROOT, 'configs/wsscoseg/wsscoseg-init_r18-d8_1xb8-4k_synthetic-web-112x112.py')
     sys.path.insert(0, ROOT)
     from mmwsss.stages.cam import load_model
     torch.manual_seed(0)

@@ -24,7 +24,7 @@ import torch
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # noqa: E402
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-SMALL_MODEL_BASE = osp.join(ROOT, 'configs', '_base_', 'models', 'deeplabv3_r18-d8_small.py')
+SMALL_MODEL_BASE = osp.join(ROOT, 'configs', '_base_', 'models', 'deeplabv3_r18-d8.py')
 
 
 def small_resnet(width=None):
@@ -76,7 +76,7 @@ def parse_args():
     p.add_argument('--fg-conflict', choices=['drop', 'max'], default='drop')
     p.add_argument('--fg-checkpoint', default=None,
                    help='use a trained CAMClassifier checkpoint (mmengine .pth, e.g. from '
-                        'configs/wood/cam_r18_synthetic.py) instead of training the fg net')
+                        'configs/wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py) instead of training the fg net')
     p.add_argument('--bg-from-fg', action='store_true',
                    help='take the bg saliency from the fg CAM classifier instead of training a second net '
                         '(cheaper; SEC trains a separate one)')

@@ -2,8 +2,8 @@
 
 Example (embedded dataset)::
 
-    python tools/wood/make_cam.py configs/wood/cam_r18_synthetic.py work_dirs/cam_r18_synthetic/iter_2000.pth \
-        --out-dir work_dirs/cam_r18_synthetic/cams --eval
+    python tools/wood/make_cam.py configs/wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py work_dirs/cam_r18-d8_1xb8-2k_synthetic-112x112/iter_2000.pth \
+        --out-dir work_dirs/cam_r18-d8_1xb8-2k_synthetic-112x112/cams --eval
 """
 import argparse
 import json

@@ -2,7 +2,7 @@
 
 Example::
 
-    python tools/wood/make_sem_seg_labels.py configs/wood/irn_r18_synthetic.py work_dirs/wood/irn/iter_300.pth \
+    python tools/wood/make_sem_seg_labels.py configs/wood/irn_r18-d8_1xb8-300it_synthetic-112x112.py work_dirs/wood/irn/iter_300.pth \
         --data-root data/synthetic --cam-dir work_dirs/wood/cams --out-dir data/synthetic/pseudo_masks/wood --eval
 """
 import argparse

@@ -1,7 +1,7 @@
 """Mine hard OoD images: rank a pool of candidate images (no target class) by a trained classifier's scores and
 write the hardest ones as an ``ood_list.txt`` (docs/methods/wood.md, "Hard OoD mining").
 
-    python tools/wood/mine_hard_ood.py configs/wood/cam_r18_synthetic.py work_dirs/cam_r18_synthetic/iter_2000.pth \
+    python tools/wood/mine_hard_ood.py configs/wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py work_dirs/cam_r18-d8_1xb8-2k_synthetic-112x112/iter_2000.pth \
         --pool-root data/ood_pool/ood_images --pool-list data/ood_pool/ood_list.txt --num 150 \
         --out data/ood_pool/ood_list_hard.txt
 

@@ -4,8 +4,8 @@ The backbone is initialised from the CAM classifier checkpoint (keys ``backbone.
 
 Example::
 
-    python tools/wood/train_irn.py configs/wood/irn_r18_synthetic.py \
-        --cam-checkpoint work_dirs/wood_r18_synthetic/iter_500.pth --ir-label-dir work_dirs/wood/ir_label \
+    python tools/wood/train_irn.py configs/wood/irn_r18-d8_1xb8-300it_synthetic-112x112.py \
+        --cam-checkpoint work_dirs/wood_r18-d8_1xb8-500it_synthetic-112x112/iter_500.pth --ir-label-dir work_dirs/wood/ir_label \
         --work-dir work_dirs/wood/irn
 """
 import argparse

@@ -7,8 +7,8 @@ Examples:
     # embedded dataset -> data/synthetic/web_labels_coseg, scored against web_labels_gt
     python tools/wsscoseg/coseg.py data/synthetic --out-dir data/synthetic/web_labels_coseg
     # with a trained CAM classifier as the foreground prior
-    python tools/wsscoseg/coseg.py data/synthetic --cam-config configs/wood/cam_r18_synthetic.py \
-        --cam-checkpoint work_dirs/cam_r18_synthetic/iter_2000.pth
+    python tools/wsscoseg/coseg.py data/synthetic --cam-config configs/wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py \
+        --cam-checkpoint work_dirs/cam_r18-d8_1xb8-2k_synthetic-112x112/iter_2000.pth
     # only score a folder of masks you bring (e.g. the shipped web_labels)
     python tools/wsscoseg/coseg.py data/synthetic --eval-only data/synthetic/web_labels
 """

@@ -5,9 +5,9 @@ argmax -> ``<out-dir>/<id>.png`` (VOC palette, atomic, resumable). Prints the mI
 split has them. The final config trains on these masks by pointing ``seg_map_path`` at ``--out-dir``.
 
 Examples:
-    python tools/wsscoseg/estimate_masks.py configs/wsscoseg/wsscoseg_r18-d8_synthetic_init.py \
-        work_dirs/wsscoseg_r18-d8_synthetic_init/iter_4000.pth --data-root data/synthetic
-    python tools/wsscoseg/estimate_masks.py configs/wsscoseg/wsscoseg_r50-d8_4xb4-8k_web-320x320_init.py \
+    python tools/wsscoseg/estimate_masks.py configs/wsscoseg/wsscoseg-init_r18-d8_1xb8-4k_synthetic-web-112x112.py \
+        work_dirs/wsscoseg-init_r18-d8_1xb8-4k_synthetic-web-112x112/iter_4000.pth --data-root data/synthetic
+    python tools/wsscoseg/estimate_masks.py configs/wsscoseg/wsscoseg-init_r50-d8_4xb4-8k_web-320x320.py \
         work_dirs/init/iter_8000.pth --data-root data/VOCdevkit/VOC2012 \
         --ann-file ImageSets/Segmentation/train_aug.txt --cls-file ImageSets/Segmentation/train_aug_cls.txt \
         --gt-dir SegmentationClassAug

@@ -1,5 +1,0 @@
-# Ablation baseline: partial cross-entropy on the scribbles (BLPLoss with gamma=0 = per-image mean CE
-# over scribbled pixels), no LAM, no self-training. Same backbone/schedule/data as the full model.
-_base_ = ['./blpseg_r18_synthetic.py']
-model = dict(lam=None, self_training_iter=None,
-             decode_head=dict(loss_decode=dict(type='BLPLoss', gamma=0.0, loss_name='loss_pce')))

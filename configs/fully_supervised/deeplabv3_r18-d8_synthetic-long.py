@@ -1,6 +1,0 @@
-# The fully-supervised DeepLabV3 bound on the long embedded schedule (4k iterations, synthetic_long.py): the bound
-# of the methods whose embedded models train that long (wsscoseg), so that a ratio compares equal schedules.
-_base_ = [
-    '../_base_/models/deeplabv3_r18-d8_small.py', '../_base_/datasets/synthetic.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/synthetic_long.py'
-]
