@@ -41,7 +41,7 @@ C = 21
 
 # -------------------------------------------------------------------------------------------------- inputs
 def resize_corner_aligned(img: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Bilinear resize with align_corners=True (SEC's scipy.ndimage.zoom(order=1), sec_wsscoseg.md A7)."""
+    """Bilinear resize with align_corners=True (SEC's scipy.ndimage.zoom(order=1), SEC pylayers.py)."""
     t = torch.from_numpy(img).permute(2, 0, 1)[None].float()
     out = F.interpolate(t, size=(h, w), mode='bilinear', align_corners=True)
     return out[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()

@@ -89,7 +89,7 @@ def test_stand_in_initialisation_loads_the_pretrained_backbone(rel, tmp_path):
 
 @pytest.mark.parametrize('final', ['final', 'final-no-global'])
 def test_wsscoseg_final_trains_twice_its_initial_model(final):
-    """B5's schedule ratio on the embedded set: the final model trains 2x the initial model's iterations, its lr decay
+    """wsscoseg's schedule ratio (cores/config.py) on the embedded set: the final model trains 2x the initial model's iterations, its lr decay
     spans them, and its bound trains as long (a ratio against a bound compares equal schedules)."""
     def load(rel):
         return Config.fromfile(osp.join(REPO, 'configs', rel))

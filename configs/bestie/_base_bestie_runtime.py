@@ -14,4 +14,4 @@ load_from = None
 resume = False
 # No default_hooks here: the shared schedules (e.g. _base_/schedules/schedule_2k.py) define them
 # and mmengine forbids the same key in two bases; the Runner adds timer/param_scheduler/sampler_seed.
-randomness = dict(seed=3407)  # bestie.md §6
+randomness = dict(seed=3407)  # BESTIE scripts/run_image_labels.sh

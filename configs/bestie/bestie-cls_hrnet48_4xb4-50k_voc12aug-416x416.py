@@ -1,4 +1,4 @@
-# BESTIE on PASCAL VOC 2012 with image-level labels (bestie.md §6): HRNet-W48 (mmseg, stride-4
+# BESTIE on PASCAL VOC 2012 with image-level labels (BESTIE scripts/run_image_labels.sh): HRNet-W48 (mmseg, stride-4
 # single output), Adam 5e-5, warm-up 2k + poly 0.9 over 50k iterations, 4 GPUs × 4, crop 416.
 # Needs WSSS_maps/ and Peak_points/ (PAM, conf > 0.7) under data_root; ImageNet HRNet weights
 # (hrnet_w48-8ef0771d.pth remapped to mmseg keys, or open-mmlab://msra/hrnetv2_w48) via `pretrained`.

@@ -34,21 +34,21 @@ model = dict(
         norm_eval=False,
         style='pytorch',
         contract_dilation=True),
-    # BESTIE's ResNet option (bestie.md §2.2): Panoptic-DeepLab semantic and instance decoders (ASPP on
-    # res5, top-down over res4/res3/res2 to stride 4); narrow for the CPU budget (48-wide semantic, 32-wide
+    # BESTIE's ResNet option (BESTIE models/panoptic_deeplab.py): Panoptic-DeepLab semantic and instance decoders (ASPP
+    # on res5, top-down over res4/res3/res2 to stride 4); narrow for the CPU budget (48-wide semantic, 32-wide
     # instance decoder; the original's 256/128 sit on a 2048-channel res5, ours has 128)
     head=dict(type='BestieDualDecoderHead', in_channels=[16, 32, 64, 128], in_index=[0, 1, 2, 3],
               sem_channels=(48, 48), sem_project=(32, 16, 8), ins_channels=(32, 32), ins_project=(16, 8, 4),
               center_channels=32, offset_channels=8),
-    # centre weight 2, not the spec's 200: trained from scratch, the x200 centre loss on the few pixels that
+    # centre weight 2, not the original's 200: trained from scratch, the x200 centre loss on the few pixels that
     # carry instance targets (3 % after cropping with PAM peaks) swamps the shared backbone and costs the
     # semantic branch 15-30 mIoU (configs/bestie/README.md, 'Centre weight'); the VOC configs keep 200
     loss_weights=dict(seg=1.0, center=2.0, offset=0.01),
     top_k_percent=0.2,
     refine_cfg=dict(sigma=3, thr=0.3, nms_kernel=13, beta=3, min_area=20, max_inst=5),
     test_cfg=dict(thr=0.1, nms_kernel=13, beta=3, min_area=20, ignore=False, flip=False, clean=False))
-# Adam as BESTIE (§6); lr raised from 5e-5 (fine-tuning an ImageNet HRNet) to 1e-3 (from scratch),
-# the shared warm-up + poly schedule of the long (4k) schedule is kept.
+# Adam as BESTIE (BESTIE scripts/run_image_labels.sh); lr raised from 5e-5 (fine-tuning an ImageNet HRNet) to 1e-3 (from
+# scratch), the shared warm-up + poly schedule of the long (4k) schedule is kept.
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='Adam', lr=1e-3, weight_decay=0.0))
 # the shared schedule names mmseg's visualisation hook; this is an mmdet-scope model
 default_hooks = dict(visualization=dict(type='DetVisualizationHook'))

@@ -1,4 +1,5 @@
-# BESTIE on VOC with point labels (Center_points): same recipe, flip TTA at test (§6 table).
+# BESTIE on VOC with point labels (Center_points): same recipe, flip TTA at test (BESTIE scripts/run_image_labels.sh
+# table).
 _base_ = './bestie-cls_hrnet48_4xb4-50k_voc12aug-416x416.py'
 train_pipeline = [
     dict(type='LoadImageFromFile'),

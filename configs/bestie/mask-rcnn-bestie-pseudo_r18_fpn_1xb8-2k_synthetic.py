@@ -1,4 +1,4 @@
-# Mask R-CNN trained on BESTIE pseudo instance labels ("MRCNN refinement", bestie.md §7.1).
+# Mask R-CNN trained on BESTIE pseudo instance labels ("MRCNN refinement", BESTIE README.md, Mask R-CNN refinement).
 # 1) export: python tools/bestie/export_pseudo_coco.py configs/bestie/bestie-cls_r18-d8_1xb8-4k_synthetic-112x112.py \
 #        work_dirs/bestie-cls_r18-d8_1xb8-4k_synthetic-112x112/iter_4000.pth --out work_dirs/bestie-cls_r18-d8_1xb8-4k_synthetic-112x112/pseudo_train.json
 # 2) train:  python tools/train.py configs/bestie/mask-rcnn-bestie-pseudo_r18_fpn_1xb8-2k_synthetic.py \

@@ -54,14 +54,15 @@ test_cfg = None
 train_cfg = dict(val_interval=100000)
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='SGD', lr=0.01, momentum=0.9, nesterov=True,
                                     weight_decay=5e-4),
-                     # lr multipliers of §1.2: backbone w ×1 / b ×2, extra convs w ×10 / b ×20
+                     # lr multipliers of BESTIE PAM/models/classifier.py: backbone w ×1 / b ×2, extra convs w ×10 / b
+                     # ×20
                      paramwise_cfg=dict(
                          bias_lr_mult=2.0,
                          custom_keys={
                              'extra_conv': dict(lr_mult=10.0),
                              **{f'extra_conv{i}.bias': dict(lr_mult=20.0) for i in range(1, 5)}
                          }))
-# tools/bestie/extract_peaks.py settings (bestie.md §1.2; input size = the 128-px images)
+# tools/bestie/extract_peaks.py settings (BESTIE PAM/models/classifier.py; input size = the 128-px images)
 peak_cfg = dict(split='ImageSets/Segmentation/train.txt', cls_label_file='ImageSets/Segmentation/train_cls.txt',
                 input_size=(128, 128), kernel=15, topk=25, conf_thresh=0.1, out_dir='Peak_points')
 # the shared schedule names mmseg's visualisation hook; this is an mmdet-scope model

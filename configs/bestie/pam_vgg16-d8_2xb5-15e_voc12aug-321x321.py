@@ -1,5 +1,5 @@
-# PAM classifier on VOC train_aug (bestie.md §1.2): VGG16-D1 (stride 8) + 3×[conv3×3 → PAM] + 1×1 + GAP,
-# multilabel soft margin; SGD nesterov lr 1e-3, momentum 0.9, wd 5e-4, lr ×(1, 2, 10, 20) for
+# PAM classifier on VOC train_aug (BESTIE PAM/models/classifier.py): VGG16-D1 (stride 8) + 3×[conv3×3 → PAM] + 1×1 +
+# GAP, multilabel soft margin; SGD nesterov lr 1e-3, momentum 0.9, wd 5e-4, lr ×(1, 2, 10, 20) for
 # backbone w/b and extra w/b; 15 epochs (batch 10), lr ×0.1 at epochs 5 and 10; aug: resize 384²,
 # flip, colour jitter, crop 321. ImageNet VGG-16 (torchvision vgg16-397923af.pth) via `load_from`-free
 # init: set model.backbone.init_cfg=dict(type='Pretrained', checkpoint=PATH, prefix=None) after

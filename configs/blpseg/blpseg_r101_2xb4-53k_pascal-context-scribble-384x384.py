@@ -1,5 +1,5 @@
 # BLPSeg on PASCAL-Context scribbles: 60 classes incl. background, lr 2.4e-5, 2 GPUs x 4,
-# 53,040 iterations (85 epochs), self-training from 20k (blpseg_wood.md A.6).
+# 53,040 iterations (85 epochs), self-training from 20k (BLPSeg experiment/blpseg-voc/config.py).
 _base_ = [
     '../_base_/models/blpseg_r101.py', '../_base_/datasets/pascal_context_scribble.py',
     '../_base_/default_runtime.py'

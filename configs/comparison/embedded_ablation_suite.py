@@ -11,7 +11,7 @@ _backbone = 'R-18 1/4 width, OS 8'
 _schedule = '2k it, batch 8'
 _long_iters = 4000  # BESTIE and wsscoseg initial models (configs/_base_/schedules/schedule_4k.py); BESTIE's PAMs
 _long_schedule = '4k it, batch 8'  # keep 2k
-_wss_final_iters = 8000  # wsscoseg final models (B5's final/initial ratio, see configs/wsscoseg/wsscoseg-final_*.py)
+_wss_final_iters = 8000  # wsscoseg final models (wsscoseg's final/initial ratio, see configs/wsscoseg/wsscoseg-final_*.py)
 _wss_schedule = '8k it, batch 8'
 _fs_long = 'configs/fully_supervised/deeplabv3_r18-d8_1xb8-4k_synthetic-112x112.py'
 

@@ -1,8 +1,8 @@
 # The full comparison on the embedded dataset: the default suite plus the multi-stage pipelines
 # (SEC with its cues, wsscoseg's web -> estimated masks -> final chain, BESTIE from image labels).
 # `python tools/compare.py configs/comparison/embedded_full_suite.py --jobs 2` (about 2.5 h on 2 CPU cores, estimated
-# from the single runs: the BESTIE and wsscoseg initial models train 4k iterations since sessions 17 and 18, the
-# wsscoseg final model and its bound 8k since session 20).
+# from the single runs: the BESTIE and wsscoseg initial models train 4k iterations, the wsscoseg final model and
+# its bound 8k).
 # SEC trains on <data_root>/sec_cues (make them with tools/sec/make_cues.py, see configs/sec/README.md).
 # entries of this suite come after those of `extends` (relative to this file)
 extends = 'embedded_suite.py'
@@ -11,7 +11,7 @@ _backbone = 'R-18 1/4 width, OS 8'
 _schedule = '2k it, batch 8'
 _long_iters = 4000  # the BESTIE model (its PAM keeps the short schedule) and the wsscoseg initial model
 _long_schedule = '4k it, batch 8'
-_wss_final_iters = 8000  # the wsscoseg final model: 2x its initial model's, as B5 (its config says why)
+_wss_final_iters = 8000  # the wsscoseg final model: 2x its initial model's, as wsscoseg cores/config.py (its config says why)
 _wss_schedule = '8k it, batch 8'
 _wss = {v: 'configs/wsscoseg/wsscoseg-%s_r18-d8_1xb8-%s_synthetic%s-112x112.py' % (v, it, data)
         for v, it, data in (('init', '4k', '-web'), ('final', '8k', ''), ('final-no-global', '8k', ''))}
@@ -75,7 +75,7 @@ suite = [
          steps=[dict(cmd=['{python}', 'tools/train.py', _sec, '--work-dir', '{work_dir}'],
                      creates='{work_dir}/iter_2000.pth'),
                 _test(_sec, '{work_dir}/iter_2000.pth', ['--cfg-options', 'model.test_cfg.crf=sec_test'])]),
-    # the bound of the wsscoseg row, whose final model trains 8k iterations (B5's final/initial ratio)
+    # the bound of the wsscoseg row, whose final model trains 8k iterations (wsscoseg's final/initial ratio)
     dict(name='fully_supervised_8k', method='DeepLabV3 (fully supervised)', supervision='full masks',
          backbone=_backbone, schedule=_wss_schedule, metric='mIoU', bound=None,
          steps=[dict(cmd=['{python}', 'tools/train.py', _fs_8k, '--work-dir', '{work_dir}'],

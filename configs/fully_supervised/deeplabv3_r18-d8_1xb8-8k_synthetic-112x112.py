@@ -1,5 +1,5 @@
 # The fully-supervised DeepLabV3 bound at 8k iterations (the long schedule, schedule_4k.py, run twice as long):
-# the bound of the wsscoseg final model, which trains 8k iterations (B5's final/initial ratio, see its config), so
+# the bound of the wsscoseg final model, which trains 8k iterations (wsscoseg's final/initial ratio, see its config), so
 # that its ratio compares equal schedules.
 _base_ = ['./deeplabv3_r18-d8_1xb8-4k_synthetic-112x112.py']
 max_iters = 8000

@@ -4,7 +4,8 @@ _base_ = ['./cam_r18-d8_1xb8-2k_synthetic-112x112.py']
 ft_iters = 500
 load_from = 'work_dirs/cam_r18-d8_1xb8-2k_synthetic-112x112/iter_2000.pth'
 model = dict(
-    # W-OoD trains stage 3, 4 and the classifier (B.2); load_from replaces every weight, nothing to initialise
+    # W-OoD trains stage 3, 4 and the classifier (W-OoD net/resnet50_cam.py); load_from replaces every weight, nothing
+    # to initialise
     backbone=dict(frozen_stages=2, norm_eval=True, init_cfg=None),
     freeze_bn=True)
 optim_wrapper = dict(optimizer=dict(lr=0.01))

@@ -4,11 +4,11 @@
 # model's dilations (1, 1, 2, 4): at OS 16 a 128-px image gives an 8x8 CAM, too coarse for the embedded
 # objects, and the OS-8 backbone costs only 0.06 s per batch-8 step on 2 CPU cores.
 # Stage 0 of both the "plain" and the W-OoD pipelines (docs/methods/wood.md).
-# Initialisation: the backbone of the ImageNet stand-in (configs/pretrain/cam_r18-d8_1xb8-4k_synthetic-pretrain-112x112.py), since
-# W-OoD assumes an ImageNet classifier that knows the objects (configs/wood/README.md); with it, the original's
-# recipe: BatchNorm frozen (IRN's FixedBatchNorm), stem frozen, lr 0.01 (0.1 for the classifier). From scratch
-# (sessions 14-16: BN trained, lr 0.05) the classifier learned the context as the class (CAM max on the water
-# for 99 % of the boats). Without the stand-in's checkpoint it warns and starts from random weights.
+# Initialisation: the backbone of the ImageNet stand-in
+# (configs/pretrain/cam_r18-d8_1xb8-4k_synthetic-pretrain-112x112.py), since W-OoD assumes an ImageNet classifier
+# that knows the objects (configs/wood/README.md); with it, the original's recipe: BatchNorm frozen (IRN's
+# FixedBatchNorm), stem frozen, lr 0.01 (0.1 for the classifier). Trained from scratch (BN trained, lr 0.05) the
+# classifier learns the context as the class (CAM max on the water for 99 % of the boats). Without the stand-in's checkpoint it warns and starts from random weights.
 _base_ = [
     '../_base_/models/deeplabv3_r18-d8.py', '../_base_/datasets/synthetic.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k.py', '../_base_/pretrained_synthetic.py'

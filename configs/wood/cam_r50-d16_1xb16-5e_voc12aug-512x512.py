@@ -1,4 +1,4 @@
-# IRN-style CAM classifier on PASCAL VOC 2012 train_aug (blpseg_wood.md B.2, B.8): the "pre-trained
+# IRN-style CAM classifier on PASCAL VOC 2012 train_aug (W-OoD net/resnet50_cam.py; run_sample.py): the "pre-trained
 # in-distribution classifier" W-OoD starts from (sess/res50_cam_orig.pth in the original).
 # ResNet-50 (torchvision layout = mmseg ResNet v1b) with strides (1, 2, 2, 1): output stride 16, no
 # dilation; stem + stages 1-2 frozen (IRN detaches stage 2), BN frozen (FixedBatchNorm).
@@ -55,7 +55,8 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='CAMMetric', thresholds=(0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.2))
 test_evaluator = val_evaluator
-# IRN PolyOptimizer quirk (B.4): SGD's positional momentum receives weight_decay -> momentum 1e-4.
+# IRN PolyOptimizer quirk (W-OoD step/train_cam_clustering.py): SGD's positional momentum receives weight_decay ->
+# momentum 1e-4.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.1, momentum=1e-4, weight_decay=1e-4),

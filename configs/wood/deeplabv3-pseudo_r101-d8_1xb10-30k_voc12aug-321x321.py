@@ -1,4 +1,4 @@
-# Final segmentation model trained on W-OoD/IRN pseudo masks of VOC train_aug (blpseg_wood.md B.9):
+# Final segmentation model trained on W-OoD/IRN pseudo masks of VOC train_aug (W-OoD README.md):
 # ImageNet ResNet-101 at output stride 8 (the project's fully-supervised R-101 model), with the
 # recipe the W-OoD/AdvCAM author gave: batch 10, 30k iterations, lr 2.5e-4 (10x on the head),
 # random scales 0.5-2.0, crop 321. mmseg has no DeepLab-v2 ASPP (a sum of four dilated 3x3 convs

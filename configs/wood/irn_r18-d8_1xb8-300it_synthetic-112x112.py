@@ -1,6 +1,6 @@
 # IRN (boundary + displacement heads) on the embedded dataset: frozen stage-wise features of the CAM
 # classifier backbone, trained on IR labels (confident seeds). Run through tools/wood/train_irn.py,
-# which sets the backbone checkpoint and the IR label folder (blpseg_wood.md B.7).
+# which sets the backbone checkpoint and the IR label folder (IRN, as run by W-OoD run_sample_pseudo_gt.py).
 _base_ = [
     '../_base_/models/deeplabv3_r18-d8.py', '../_base_/datasets/synthetic.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k.py'
@@ -52,9 +52,7 @@ default_hooks = dict(checkpoint=dict(interval=irn_iters), visualization=dict(typ
 # Random walk (tools/wood/make_sem_seg_labels.py reads this; CLI flags override). IRN's 2^8 steps of radius 5 are
 # set for VOC's ~125-cell stride-4 grids; the embedded images give 32-cell grids, 4x smaller, and the walk's reach
 # grows with the square root of the number of steps, so the same relative reach takes 16x fewer steps: exp_times 4.
-# (Chosen from the scale argument before measuring; measured afterwards on the W-OoD CAMs, before the session-16
-# input fix: pseudo-mask mIoU 27.85 with exp_times 8, 36.33 with 4 - see docs/methods/wood.md.)
-# bg_thr 0.5 instead of the spec's 0.22 (session 19): the walk's background score is a CAM threshold, and the
+# bg_thr 0.5 instead of IRN's 0.22: the walk's background score is a CAM threshold, and the
 # embedded CAMs from the ImageNet stand-in peak at a background threshold of 0.50 in make_cam.py's sweep (plain
 # pipeline; VOC CAMs near 0.16). Plain pseudo masks at 0.22 / 0.35 / 0.50 / 0.60: 42.29 / 49.81 / 54.33 / 56.05 mIoU;
 # W-OoD at 0.22 / 0.50 / 0.60: 45.07 / 57.17 / 57.72. The value is the CAM sweep's, not the best of this list.

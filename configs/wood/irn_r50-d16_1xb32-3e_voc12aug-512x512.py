@@ -1,5 +1,5 @@
-# IRN on VOC train_aug IR labels (blpseg_wood.md B.7): frozen ResNet-50 (the W-OoD classifier's
-# backbone, set by tools/wood/train_irn.py --cam-checkpoint), crop 512, batch 32, 3 epochs (990 it),
+# IRN on VOC train_aug IR labels (IRN, as run by W-OoD run_sample_pseudo_gt.py): frozen ResNet-50 (the W-OoD
+# classifier's backbone, set by tools/wood/train_irn.py --cam-checkpoint), crop 512, batch 32, 3 epochs (990 it),
 # rescale U[0.5, 1.5], flip, lr 0.1 (edge) / 1.0 (displacement), wd 1e-4, poly 0.9, radius 10.
 _base_ = ['../_base_/datasets/voc12aug.py', '../_base_/default_runtime.py']
 crop_size = (512, 512)
@@ -43,5 +43,5 @@ train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters)
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=max_iters),
     visualization=dict(type='SegVisualizationHook', draw=False))
-# Random walk of B.7 step 3 (read by tools/wood/make_sem_seg_labels.py; CLI flags override)
+# Random walk of IRN step/make_sem_seg_labels.py (read by tools/wood/make_sem_seg_labels.py; CLI flags override)
 random_walk = dict(beta=10.0, exp_times=8, radius=5, np_power=1.5, bg_thr=0.22)

@@ -1,6 +1,6 @@
 # W-OoD on the embedded dataset with a mined hard OoD set instead of the 150 shipped OoD images: the 150 images of
 # a 900-image candidate pool that the stage-0 classifier scores highest, 25 per class in turn (the paper ranks its
-# candidates by the classifier's prediction score, blpseg_wood.md B.1). Make the pool and the list first:
+# candidates by the classifier's prediction score, W-OoD run_sample.py). Make the pool and the list first:
 #   python tools/dataset_converters/make_synthetic.py data/ood_pool --num-train 0 --num-val 0 \
 #       --num-web-per-class 0 --num-ood 900
 #   python tools/wood/mine_hard_ood.py configs/wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py work_dirs/cam_r18-d8_1xb8-2k_synthetic-112x112/iter_2000.pth \

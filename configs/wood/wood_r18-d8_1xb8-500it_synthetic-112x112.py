@@ -1,5 +1,5 @@
 # W-OoD fine-tuning on the embedded dataset: ID + hard OoD images (rails/water/sky without objects) in
-# every batch; L = L_cls + 0.007 L_M + 0.25 L_ood (blpseg_wood.md B.4). Same schedule as
+# every batch; L = L_cls + 0.007 L_M + 0.25 L_ood (W-OoD step/train_cam_clustering.py). Same schedule as
 # cam-ft_r18-d8_1xb8-500it_synthetic-112x112.py. K = 15 OoD prototypes for the 150 embedded OoD images keeps the pull weight
 # C / K = 6 / 15 = 0.4 of VOC (20 / 50).
 _base_ = ['./cam-ft_r18-d8_1xb8-500it_synthetic-112x112.py']

@@ -1,4 +1,4 @@
-# W-OoD fine-tuning on VOC train_aug + the OpenImages hard OoD set (blpseg_wood.md B.3, B.4, B.8):
+# W-OoD fine-tuning on VOC train_aug + the OpenImages hard OoD set (W-OoD step/train_cam_clustering.py; run_sample.py):
 # 5 epochs, ID batch 16 + OoD batch 16, lambda 0.007 (top 20 % push), mu 0.25, K = 50 k-means OoD
 # prototypes (10 Lloyd iterations, first-K init), one-step OoD hardening 0.07. The last checkpoint is
 # used (the original picks the best of 17 GT-scored checkpoints on VOC train: not weakly supervised).

@@ -1,7 +1,7 @@
-# wsscoseg Initial Mask Generator, PASCAL VOC setting (sec_wsscoseg.md B3, B5, B10): ResNet-50 (Caffe layout, frozen
-# BN statistics) output stride 8 + WSSCosegHead, trained only on the web images + co-segmentation masks
-# (<data_root>/web_images, web_labels, web_train_list.txt), 320 crops, batch 16 (4 GPUs x 4), SGD lr 1.6e-3
-# constant, 8k iterations ("epoch" = 200 iterations), every epoch evaluated on VOC12 val and the best kept.
+# wsscoseg Initial Mask Generator, PASCAL VOC setting (wsscoseg cores/symbols/init_fcn_resnet50.py; cores/config.py):
+# ResNet-50 (Caffe layout, frozen BN statistics) output stride 8 + WSSCosegHead, trained only on the web images +
+# co-segmentation masks (<data_root>/web_images, web_labels, web_train_list.txt), 320 crops, batch 16 (4 GPUs x 4), SGD
+# lr 1.6e-3 constant, 8k iterations ("epoch" = 200 iterations), every epoch evaluated on VOC12 val and the best kept.
 # Optional fine-tuning (README): resume the best checkpoint with optimizer.lr=1.6e-4.
 _base_ = ['../_base_/datasets/voc12aug.py', '../_base_/default_runtime.py']
 num_classes = 21
@@ -9,9 +9,10 @@ crop_size = (320, 320)
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
-    # detectron2 Caffe ResNet-50 weights: BGR, mean only (the original: RGB mean 123/117/104, no std; B5/B10)
+    # detectron2 Caffe ResNet-50 weights: BGR, mean only (the original: RGB mean 123/117/104, no std; wsscoseg
+    # cores/config.py)
     mean=[103.53, 116.28, 123.675], std=[1.0, 1.0, 1.0], bgr_to_rgb=False,
-    size=crop_size, pad_val=0, seg_pad_val=255)  # pad = mean colour (image) / 255 (label), B5 step 3
+    size=crop_size, pad_val=0, seg_pad_val=255)  # pad = mean colour (image) / 255 (label), wsscoseg cores/config.py
 model = dict(
     type='WSSCosegSegmentor',
     data_preprocessor=data_preprocessor,
@@ -29,13 +30,13 @@ model = dict(
 train_pipeline = [
     dict(type='LoadWSSSImage'),
     dict(type='LoadWSSSAnnotations'),
-    # s ~ U(0.7, 1.3) around the original size (VOC/web images are ~500 px on the long side), B5
+    # s ~ U(0.7, 1.3) around the original size (VOC/web images are ~500 px on the long side), wsscoseg cores/config.py
     dict(type='RandomResize', scale=(500, 500), ratio_range=(0.7, 1.3), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackWSSSInputs'),
 ]
-test_pipeline = [  # original resolution (B7)
+test_pipeline = [  # original resolution (wsscoseg eval_seg_model.py)
     dict(type='LoadWSSSImage'),
     dict(type='LoadWSSSAnnotations'),
     dict(type='PackWSSSInputs'),

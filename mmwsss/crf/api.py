@@ -35,7 +35,8 @@ class DenseCRFParams:
         bilateral_srgb: its colour std in grey levels.
         iterations: mean-field iterations.
         scale_factor: the spatial stds are divided by it (SEC trains its CRF on the 41x41 grid of a
-            321x321 image: scale 12, sec_wsscoseg.md A7); the colour std is not scaled.
+            321x321 image: scale 12, SEC pylayers/pylayers.py, CRFLayer and ConstrainLossLayer); the colour std is not
+            scaled.
         min_prob: probabilities are clipped to ``[min_prob, 1]`` before ``-log`` (pydensecrf's
             ``unary_from_softmax(clip=...)``; no renormalisation). ``None``: no clip beyond the smallest
             positive float32, i.e. ``-log p`` as SEC's training CRF (-logits, up to a per-pixel constant).
@@ -89,22 +90,24 @@ class DenseCRFParams:
 #: Named presets; provenance in docs/crf.md.
 CRF_PRESETS: Dict[str, DenseCRFParams] = {
     # SEC training CRF on the 41x41 grid: w1=10, theta_alpha=80/12, theta_beta=13, w2=3, theta_gamma=3/12,
-    # 10 iterations, unary = -logits == -log softmax (sec_wsscoseg.md A7).
+    # 10 iterations, unary = -logits == -log softmax (SEC pylayers/pylayers.py, CRFLayer and ConstrainLossLayer).
     'sec_train': DenseCRFParams(3.0, 3.0, 10.0, 80.0, 13.0, 10, 12.0, None),
-    # SEC test: full resolution, probabilities clipped at 1e-5 (no renormalisation), unary -log p (A10).
+    # SEC test: full resolution, probabilities clipped at 1e-5 (no renormalisation), unary -log p (SEC deploy/demo.py).
     'sec_test': DenseCRFParams(3.0, 3.0, 10.0, 80.0, 13.0, 10, 1.0, 1e-5),
-    # wsscoseg --crf: gaussian sxy 2 w 3; bilateral sxy 55 srgb 3 w 4; 10 iterations (B7). Clip: our choice.
+    # wsscoseg --crf: gaussian sxy 2 w 3; bilateral sxy 55 srgb 3 w 4; 10 iterations (wsscoseg eval_seg_model.py). Clip:
+    # our choice.
     'wsscoseg': DenseCRFParams(3.0, 2.0, 4.0, 55.0, 3.0, 10, 1.0, 1e-8),
     # BLPSeg optional test CRF: unary_from_softmax (clip 1e-5), gaussian 3/3, bilateral 32/13/10, 1 iteration
-    # (blpseg_wood.md A.7).
+    # (BLPSeg experiment/blpseg-voc/test.py).
     'blpseg': DenseCRFParams(3.0, 3.0, 10.0, 32.0, 13.0, 1, 1.0, 1e-5),
     # IRN confident-region CRF (W-OoD): unary_from_labels(gt_prob=0.7, zero_unsure=False), gaussian 3/3,
-    # bilateral 50/5/10, 10 iterations (blpseg_wood.md B.7). Use crf_refine_labels for label input.
+    # bilateral 50/5/10, 10 iterations (IRN, as run by W-OoD run_sample_pseudo_gt.py). Use crf_refine_labels for label
+    # input.
     'irn': DenseCRFParams(3.0, 3.0, 10.0, 50.0, 5.0, 10, 1.0, 1e-5, None, 0.7),
-    # DeepLab-v2 test CRF of the W-OoD final model (blpseg_wood.md B.9): pos 3/1, bi 4/67/3, 10 iterations.
+    # DeepLab-v2 test CRF of the W-OoD final model (W-OoD README.md): pos 3/1, bi 4/67/3, 10 iterations.
     'deeplab_v2': DenseCRFParams(3.0, 1.0, 4.0, 67.0, 3.0, 10, 1.0, 1e-5),
 }
-# BESTIE's (unused in the original) utils/crf.py has IRN's values (bestie.md section 7).
+# BESTIE's (unused in the original) utils/crf.py has IRN's values (BESTIE utils/utils.py, get_ins_map).
 CRF_PRESETS['bestie'] = CRF_PRESETS['irn']
 
 

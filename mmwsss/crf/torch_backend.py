@@ -1,7 +1,7 @@
 """Batched mean-field inference of the fully-connected CRF in plain PyTorch (CPU or GPU).
 
 Model (Krähenbühl & Koltun 2011; pydensecrf ``DenseCRF::inference`` with Potts compatibility,
-DIAG_KERNEL features and NORMALIZE_SYMMETRIC; spec sec_wsscoseg.md A7):
+DIAG_KERNEL features and NORMALIZE_SYMMETRIC; SEC pylayers/pylayers.py, CRFLayer):
 
     Q^0     = softmax_c(-U)
     Q^{t+1} = softmax_c(-U + sum_m w_m * D_m K_m D_m Q^t)

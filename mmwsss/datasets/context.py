@@ -3,7 +3,7 @@
 BLPSeg evaluates on all 60 classes, background included, unlike mmseg's
 ``PascalContextDataset59`` (``reduce_zero_label``). Ground truth comes from the 459-class
 ``trainval/<id>.mat`` ``LabelMap``; :func:`convert_context60` maps it with a lookup table (the original
-remaps in place, one id at a time, which chains some classes: blpseg_wood.md A.1.2; we do not).
+remaps in place, one id at a time, which chains some classes: BLPSeg lib/datasets/ContextDataset.py; we do not).
 """
 import os
 import os.path as osp
@@ -20,7 +20,7 @@ from .voc_aug import read_split, voc_palette
 __all__ = ['CONTEXT60_CLASSES', 'WSSSContext60Dataset', 'read_context_labels', 'context60_lut',
            'convert_context60']
 
-# index order of BLPSeg's scribble tags (blpseg_wood.md A.1.2): VOC's 20, then 39 Context classes
+# index order of BLPSeg's scribble tags (BLPSeg lib/datasets/ContextDataset.py): VOC's 20, then 39 Context classes
 CONTEXT60_CLASSES = (
     'background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
     'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train',

@@ -1,4 +1,4 @@
-"""Out-of-distribution image datasets for W-OoD (blpseg_wood.md B.1)."""
+"""Out-of-distribution image datasets for W-OoD (W-OoD run_sample.py)."""
 import copy
 import os.path as osp
 from typing import Callable, List, Optional, Sequence, Union
@@ -122,7 +122,8 @@ class OoDImageDataset(BaseDataset):
 
 @DATASETS.register_module()
 class WOoDMixDataset:
-    """Pairs each in-distribution sample with one random OoD image (ID and OoD batches of the same size, B.4).
+    """Pairs each in-distribution sample with one random OoD image (ID and OoD batches of the same size, W-OoD
+    train_cam_clustering.py).
 
     ``__getitem__(i)`` returns the ID sample's dict (``inputs``, ``data_samples``) plus ``ood_inputs``: the
     ``inputs`` tensor of a random OoD sample (its own pipeline). The OoD index is drawn from a permutation that is

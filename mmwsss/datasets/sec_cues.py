@@ -1,6 +1,6 @@
 """SEC localization cues: the original file format and a dataset that serves them.
 
-Format (sec_wsscoseg.md A9.1): ``localization_cues.pickle.gz`` is a gzipped (Python 2) pickle of a
+Format (SEC training/localization_cues): ``localization_cues.pickle.gz`` is a gzipped (Python 2) pickle of a
 dict keyed by the integer id of ``input_list.txt`` (``"<name>.jpg <id>"`` per line):
 
 - ``'<id>_labels'``: int64 array of the present foreground classes, 1-based (0 = background never listed);

@@ -1,5 +1,5 @@
 """wsscoseg web data: flat ``web_images/<cls>_<number>.jpg`` + ``web_labels/<cls>_<number>.png`` listed in
-``web_train_list.txt`` (sec_wsscoseg.md B2; docs/dataset_layout.md)."""
+``web_train_list.txt`` (wsscoseg README.md; docs/dataset_layout.md)."""
 import os.path as osp
 import re
 from typing import Dict, List, Optional

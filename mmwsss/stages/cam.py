@@ -1,4 +1,4 @@
-"""Offline CAM generation and evaluation (blpseg_wood.md B.5).
+"""Offline CAM generation and evaluation (W-OoD step/make_cam.py).
 
 ``make_cams`` writes one ``<id>.npy`` per image holding ``{'keys', 'cam', 'high_res'}``: the 0-based foreground
 classes of the image, the stride-4 CAMs (K, ceil(H/4), ceil(W/4)) and the full-size CAMs (K, H, W), each class map
@@ -148,7 +148,7 @@ def eval_cams(cam_dir: str,
               num_classes: int,
               thresholds: Iterable[float] = tuple(np.round(np.arange(0.05, 0.55, 0.05), 2)),
               key: str = 'high_res') -> Dict[str, object]:
-    """CAM seed mIoU over a sweep of background thresholds (B.5).
+    """CAM seed mIoU over a sweep of background thresholds (W-OoD step/make_cam.py).
 
     Args:
         cam_dir: folder of ``<id>.npy`` CAM dicts.
@@ -199,7 +199,7 @@ def eval_cams(cam_dir: str,
 
 
 def eval_label_dir(pred_dir: str, gt_dir: str, ids: Sequence[str], num_classes: int) -> Tuple[float, np.ndarray]:
-    """mIoU of PNG label maps (pseudo masks) against GT; predicted 255 counts as background (B.7 step 4).
+    """mIoU of PNG label maps (pseudo masks) against GT; predicted 255 counts as background (IRN step/eval_sem_seg.py).
 
     Returns:
         tuple: mIoU and the per-class IoU array.

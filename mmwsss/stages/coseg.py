@@ -1,5 +1,5 @@
-"""Co-segmentation of web images grouped by class (the wsscoseg step the original never shipped, sec_wsscoseg.md B1
-step 2, Part C.3).
+"""Co-segmentation of web images grouped by class (the wsscoseg step the original never shipped, README.md
+step 2).
 
 The original used Chen et al.'s object discovery code and shipped the masks. This is our own, documented in
 docs/methods/wsscoseg.md: for the images of one class,

@@ -1,9 +1,10 @@
-"""wsscoseg mask estimation for the target (VOC train) images with image-level labels (sec_wsscoseg.md B6).
+"""wsscoseg mask estimation for the target (VOC train) images with image-level labels (wsscoseg est_voc_train_masks.py).
 
 For each image: at every scale in {0.7, 1.0, 1.3}, bilinear resize, normalise, zero-pad (= mean colour) bottom/right
 to a multiple of 8, softmax of the Initial Mask Generator's logits, x8 bilinear upsampling, crop, bilinear resize to
 H x W; **sum** the probabilities over scales; multiply by [1, y_1..y_C] (background kept, absent classes zeroed,
-no renormalisation); argmax -> palette PNG in the VOC layout. No CRF, no ignore region (B6).
+no renormalisation); argmax -> palette PNG in the VOC layout. No CRF, no ignore region (wsscoseg
+est_voc_train_masks.py).
 """
 import os
 import os.path as osp
@@ -29,7 +30,7 @@ def _lowres_probs(model, x: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def estimate_probs(model, image: np.ndarray, scales: Sequence[float] = (0.7, 1.0, 1.3),
                    size_divisor: int = 8) -> np.ndarray:
-    """Summed multi-scale class probabilities of one image (B6 steps 1-7 + sum).
+    """Summed multi-scale class probabilities of one image (wsscoseg est_voc_train_masks.py + sum).
 
     Args:
         model: a :class:`WSSCosegSegmentor` (any mmseg ``EncoderDecoder`` works through ``encode_decode``).
@@ -52,7 +53,7 @@ def estimate_probs(model, image: np.ndarray, scales: Sequence[float] = (0.7, 1.0
         im = image if (h, w) == (H, W) else cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
         x = image_to_input(model, im)
         ph, pw = (-h) % size_divisor, (-w) % size_divisor
-        if ph or pw:  # zeros after normalisation = the mean colour (B6 step 3)
+        if ph or pw:  # zeros after normalisation = the mean colour (wsscoseg est_voc_train_masks.py)
             x = F.pad(x, (0, pw, 0, ph), value=0.0)
         probs = _lowres_probs(model, x)
         if probs.shape[-2:] != x.shape[-2:]:
@@ -65,7 +66,7 @@ def estimate_probs(model, image: np.ndarray, scales: Sequence[float] = (0.7, 1.0
 
 
 def estimate_mask(probs: np.ndarray, fg_labels: Sequence[int]) -> np.ndarray:
-    """Label filtering + argmax (B6): background kept, classes not in the image zeroed.
+    """Label filtering + argmax (wsscoseg est_voc_train_masks.py): background kept, classes not in the image zeroed.
 
     Args:
         probs: (C, H, W) (summed) probabilities.

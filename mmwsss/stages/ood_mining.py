@@ -2,7 +2,7 @@
 
 The W-OoD paper builds its hard OoD set from images rejected as containing no class of the dataset, ranked by the
 in-distribution classifier's prediction score (likely false positives such as rails for "train" or water for
-"boat"), then pruned by hand (blpseg_wood.md B.1). :func:`score_images` scores a candidate pool with a
+"boat"), then pruned by hand (W-OoD run_sample.py). :func:`score_images` scores a candidate pool with a
 :class:`~mmwsss.models.segmentors.CAMClassifier` and :func:`select_hard` picks the hardest ones.
 """
 from typing import List, Sequence

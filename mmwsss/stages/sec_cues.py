@@ -1,14 +1,14 @@
-"""SEC localization-cue generation (sec_wsscoseg.md A9), which the original never released.
+"""SEC localization-cue generation (SEC training/localization_cues), which the original never released.
 
 Two classifiers are trained from image-level labels only:
 
 - foreground: a CAM classifier (``CAMClassifier``: backbone + GAP + bias-free 1x1); cue of a
-  *present* class c = {CAM_c > 0.2 * max CAM_c} on the output-stride-8 grid (A9.2);
+  *present* class c = {CAM_c > 0.2 * max CAM_c} on the output-stride-8 grid (SEC weak-localization/foreground);
 - background: a plain multi-label classifier whose saliency is max_channels |d(sum of scores)/d(feature)|
-  at the stride-8 feature, 3x3 median filtered; background cue = the lowest 10% (A9.3).
+  at the stride-8 feature, 3x3 median filtered; background cue = the lowest 10% (SEC weak-localization/background).
 
-Merge rule (A9.4 is unpublished; our choice, docs/methods/sec.md): foreground beats background; a
-pixel claimed by several foreground classes is dropped (``fg_conflict='drop'``) or given to the class
+Merge rule (SEC training/localization_cues is unpublished; our choice, docs/methods/sec.md): foreground beats
+background; a pixel claimed by several foreground classes is dropped (``fg_conflict='drop'``) or given to the class
 with the highest max-normalised CAM (``'max'``).
 """
 import os.path as osp
@@ -30,7 +30,7 @@ __all__ = [
 
 
 def fg_cues_from_cams(cams: np.ndarray, fg_labels: Iterable[int], thr: float = 0.2) -> np.ndarray:
-    """Foreground cues: CAM_c > thr * max CAM_c, only for the present classes (A9.2).
+    """Foreground cues: CAM_c > thr * max CAM_c, only for the present classes (SEC weak-localization/foreground).
 
     Args:
         cams: (C_fg, h, w) class activation maps (foreground classes only).
@@ -53,7 +53,7 @@ def fg_cues_from_cams(cams: np.ndarray, fg_labels: Iterable[int], thr: float = 0
 
 
 def bg_cues_from_saliency(saliency: np.ndarray, frac: float = 0.1) -> np.ndarray:
-    """Background cues: positions below the value at index floor(frac * n) of the ascending saliency (A9.3).
+    """Background cues: positions below the value at index floor(frac * n) of the ascending saliency (SEC background).
 
     Args:
         saliency: (h, w) saliency.
@@ -158,7 +158,7 @@ class CueQuality:
 
 
 class SaliencyClassifier(nn.Module):
-    """Background-cue classifier: backbone + GAP + linear, saliency by gradient (A9.3).
+    """Background-cue classifier: backbone + GAP + linear, saliency by gradient (SEC weak-localization/background).
 
     SEC's network is a plain VGG-16 classifier (fc6/fc7 1024); here any mmseg backbone with the
     global-average-pooled last feature and one linear layer, and the gradient is taken at the
@@ -180,7 +180,7 @@ class SaliencyClassifier(nn.Module):
         self.backbone = MODELS.build(backbone)
         self.saliency_index = saliency_index
         self.fc = nn.Linear(in_channels, num_fg)
-        nn.init.normal_(self.fc.weight, 0, 0.005)  # A9.3: new layers N(0, 0.005)
+        nn.init.normal_(self.fc.weight, 0, 0.005)  # SEC weak-localization/background: new layers N(0, 0.005)
         nn.init.zeros_(self.fc.bias)
 
     def init_weights(self):
@@ -203,8 +203,8 @@ class SaliencyClassifier(nn.Module):
 class CAMSaliency(nn.Module):
     """Background saliency from the foreground ``CAMClassifier`` itself (no second network).
 
-    Not SEC's setup (A9.3 trains a separate classifier); a cheaper option (``make_cues.py --bg-from-fg``).
-    The CAM classifier's backbone must also return the stride-8 feature at ``saliency_index``.
+    Not SEC's setup (SEC weak-localization/background trains a separate classifier); a cheaper option (``make_cues.py
+    --bg-from-fg``). The CAM classifier's backbone must also return the stride-8 feature at ``saliency_index``.
     """
 
     def __init__(self, cam_model, saliency_index: int = 0):
@@ -224,7 +224,7 @@ class CAMSaliency(nn.Module):
 
 
 def gradient_saliency(feats_fn, logits_fn, x: Tensor, saliency_index: int) -> np.ndarray:
-    """Gradient saliency (A9.3): max over channels of |d(sum of all class scores) / d feat|, 3x3 median.
+    """Gradient saliency (SEC background): max over channels of |d(sum of all class scores) / d feat|, 3x3 median.
 
     Each image's scores depend only on that image (BN in eval mode), so a batch gives per-image gradients.
 
@@ -247,7 +247,8 @@ def gradient_saliency(feats_fn, logits_fn, x: Tensor, saliency_index: int) -> np
 
 
 class ImageLabelSet(torch.utils.data.Dataset):
-    """Images warped to a fixed size with their image-level labels (SEC's classifier input, A3/A9.2).
+    """Images warped to a fixed size with their image-level labels (SEC's classifier input, SEC train.prototxt;
+    foreground).
 
     Args:
         img_paths: Image files.
@@ -292,7 +293,7 @@ class ImageLabelSet(torch.utils.data.Dataset):
 def train_multilabel(logits_fn, params, dataset: ImageLabelSet, iters: int, batch_size: int, lr: float,
                      step: int, momentum: float = 0.9, weight_decay: float = 5e-4, seed: int = 0,
                      log_every: int = 50, logger=print) -> List[float]:
-    """Train a multi-label classifier with SGD and a step lr (x0.1 every ``step`` iterations), A9.2.
+    """Train a multi-label classifier with SGD and a step lr (x0.1 every ``step`` iterations), SEC foreground.
 
     Args:
         logits_fn: (N, 3, H, W) -> (N, C_fg) logits (model in train mode).
@@ -326,7 +327,7 @@ def train_multilabel(logits_fn, params, dataset: ImageLabelSet, iters: int, batc
 
 
 def cam_of(cam_model, x: Tensor) -> np.ndarray:
-    """(N, 3, H, W) -> (N, C_fg, h, w) CAMs (without ReLU, A9.2) of a ``CAMClassifier``."""
+    """(N, 3, H, W) -> (N, C_fg, h, w) CAMs (without ReLU, SEC weak-localization/foreground) of a ``CAMClassifier``."""
     with torch.no_grad():
         return cam_model.classifier(cam_model.extract_feat(x)).cpu().numpy()
 

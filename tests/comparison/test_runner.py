@@ -162,7 +162,7 @@ def test_embedded_suites_load(name):
     assert {e['bound'] for e in suite if e.get('bound')} <= set(names)
     # a row trains its final model on the schedule of its bound (multi-stage rows add their extra stages in
     # brackets), and its label names the length of its last training step; BESTIE's instance rows and the
-    # wsscoseg initial model use the long schedule, the wsscoseg final models twice that (B5's ratio)
+    # wsscoseg initial model use the long schedule, the wsscoseg final models twice that (wsscoseg's ratio)
     by_name = {e['name']: e for e in suite}
     for e in suite:
         if e.get('bound'):

@@ -106,7 +106,8 @@ def test_presets_values():
 
 
 def test_sec_train_logits_and_softmax_give_same_q():
-    # sec_wsscoseg.md A7: -logits and -log softmax(logits) differ by a per-pixel constant -> identical Q.
+    # SEC pylayers/pylayers.py, CRFLayer and ConstrainLossLayer: -logits and -log softmax(logits) differ by a per-pixel
+    # constant -> identical Q.
     imgs, _ = blob_batch(2, 20, 24, 5, seed=8)
     logits = torch.randn(2, 5, 20, 24) * 3
     a = dense_crf(None, imgs, 'sec_train', 'torch', unary=-logits, torch_method='exact')

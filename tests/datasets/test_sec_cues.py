@@ -1,4 +1,4 @@
-"""SEC cue format, dataset, alignment through resize/flip, and cue generation rules (sec_wsscoseg.md A9)."""
+"""SEC cue format, dataset, alignment through resize/flip, and cue generation rules (SEC training/localization_cues)."""
 import gzip
 import pickle
 

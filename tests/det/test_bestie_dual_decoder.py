@@ -1,4 +1,4 @@
-"""BESTIE's Panoptic-DeepLab dual decoder (bestie.md §2.2): shapes, decoupled branches, training in BESTIE."""
+"""BESTIE's Panoptic-DeepLab dual decoder (BESTIE panoptic_deeplab.py): shapes, decoupled branches, training in BESTIE."""
 import pytest
 import torch
 

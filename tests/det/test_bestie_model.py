@@ -65,7 +65,7 @@ def test_loss_and_backward(reg, sup, refine):
 
 
 def test_refined_terms_average_with_pseudo_terms(reg, monkeypatch):
-    """With refinement on, centre/offset losses are ½(pseudo + refined) (bestie.md §5)."""
+    """With refinement on, centre/offset losses are ½(pseudo + refined) (BESTIE utils/loss.py)."""
     torch.manual_seed(0)
     m = _model(reg, 'cls', True)
     data = m.data_preprocessor(dict(inputs=[torch.zeros(3, 48, 48, dtype=torch.uint8)] * 2,
@@ -99,7 +99,7 @@ def test_centre_weight_scales_only_the_centre_term(reg):
 
 def test_embedded_configs_share_one_centre_weight_voc_keeps_the_spec():
     """Every embedded BESTIE row (oracle, points, image labels, OoD PAM, ablations) trains with the same loss weights,
-    so their mAPs compare; the VOC configs keep the spec's 1 / 200 / 0.01."""
+    so their mAPs compare; the VOC configs keep the original's 1 / 200 / 0.01."""
     import glob
     import os.path as osp
     from mmengine.config import Config

@@ -1,4 +1,4 @@
-"""BESTIE data side: dataset, transforms, point files, PAM peaks (bestie.md §1.2, §3, §6)."""
+"""BESTIE data side: dataset, transforms, point files, PAM peaks (BESTIE classifier.py; utils.py; run_image_labels.sh)."""
 import numpy as np
 import pytest
 import torch

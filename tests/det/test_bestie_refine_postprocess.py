@@ -1,4 +1,4 @@
-"""Self-refinement and post-processing on synthetic centre/offset maps (bestie.md §4, §7)."""
+"""Self-refinement and post-processing on synthetic centre/offset maps (BESTIE utils/utils.py)."""
 import numpy as np
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Semantic knowledge transfer targets (bestie.md §3) on hand-built maps."""
+"""Semantic knowledge transfer targets (BESTIE utils/utils.py, pseudo_label_generation) on hand-built maps."""
 import numpy as np
 import pytest
 

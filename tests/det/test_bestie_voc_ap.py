@@ -1,4 +1,4 @@
-"""VOC instance AP (chainercv rules, bestie.md §8) on hand-made predictions with known AP."""
+"""VOC instance AP (chainercv rules, BESTIE main.py) on hand-made predictions with known AP."""
 import numpy as np
 import pytest
 from PIL import Image

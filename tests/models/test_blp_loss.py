@@ -1,4 +1,4 @@
-"""BLP loss, annotation-head CE and self-training labels (blpseg_wood.md A.4, A.5)."""
+"""BLP loss, annotation-head CE and self-training labels (BLPSeg lib/net/blpseg.py; lib/net/loss.py)."""
 import numpy as np
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""BLPSeg head + segmentor (blpseg_wood.md A.2-A.7): shapes, losses, gradient routing, switch, TTA, configs."""
+"""BLPSeg head + segmentor (BLPSeg blpseg.py; test.py): shapes, losses, gradient routing, switch, TTA, configs."""
 import os.path as osp
 
 import pytest
@@ -68,7 +68,7 @@ def test_head_shapes(dilated):
     assert seg.shape == (2, C, 16, 12) and scrib.shape == (2, C + 1, 16, 12)
     head = model.decode_head
     assert isinstance(head, BLPHead) and head.pool_scales == (1, 2, 3, 6)
-    # three 1x1 convs, no bias on the first two (A.2.3)
+    # three 1x1 convs, no bias on the first two (BLPSeg lib/net/blpseg.py)
     convs = [m for m in head.conv_seg if isinstance(m, torch.nn.Conv2d)]
     assert [c.bias is None for c in convs] == [True, True, False]
     assert convs[-1].out_channels == C and head.scribble_head[-1].out_channels == C + 1
@@ -83,7 +83,7 @@ def test_loss_keys_and_gradient_routing():
     losses = model.loss(inputs, _samples())
     assert set(losses) == {'loss_scrib', 'loss_blp', 'acc_scrib', 'pseudo_ratio'}
     assert all(torch.isfinite(v) for v in losses.values())
-    # scribble loss trains only the scribble head (detached decoder features, A.2.3)
+    # scribble loss trains only the scribble head (detached decoder features, BLPSeg lib/net/blpseg.py)
     model.zero_grad()
     losses['loss_scrib'].backward(retain_graph=True)
     assert model.decode_head.scribble_head[0].weight.grad.abs().sum() > 0

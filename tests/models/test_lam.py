@@ -1,4 +1,4 @@
-"""LAM (blpseg_wood.md A.3): the linear-memory attention version equals the dense reference."""
+"""LAM (BLPSeg lib/net/blpseg.py, local_aggregation): the linear-memory attention version equals the dense reference."""
 import math
 
 import pytest

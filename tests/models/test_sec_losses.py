@@ -1,4 +1,4 @@
-"""SEC losses (sec_wsscoseg.md A4-A7) against hand-computed values on tiny inputs."""
+"""SEC losses (SEC pylayers/pylayers.py) against hand-computed values on tiny inputs."""
 import math
 
 import numpy as np
@@ -46,7 +46,8 @@ def test_gwrp_hand_value_and_limits():
 
 
 def test_gwrp_spec_weight_mass():
-    # sec_wsscoseg.md A6: with n = 1681, d = 0.996 gives Z ~ 249.7, top 10.3% carry 50% of the weight
+    # SEC pylayers/pylayers.py, ExpandLossLayer: with n = 1681, d = 0.996 gives Z ~ 249.7, top 10.3% carry 50% of the
+    # weight
     n = 1681
     w = 0.996**np.arange(n)
     assert w.sum() == pytest.approx(249.7, abs=0.1)
@@ -283,7 +284,7 @@ def test_sec_segmentor_predict_upsamples_to_original_and_flips():
     assert torch.allclose(probs.sum(0), torch.ones(50, 40), atol=1e-5)
     with torch.no_grad():
         logits = model.decode_head(model.extract_feat(x))[0]
-    # corner-aligned: the corners of the upsampled map equal the corner cells' softmax (A10)
+    # corner-aligned: the corners of the upsampled map equal the corner cells' softmax (SEC deploy/demo.py)
     assert torch.allclose(probs[:, 0, 0], logits.softmax(0)[:, 0, 0], atol=1e-5)
     s2 = SegDataSample(metainfo=dict(img_shape=(33, 33), ori_shape=(50, 40), img_path='x.jpg', flip=True,
                                      flip_direction='horizontal'))

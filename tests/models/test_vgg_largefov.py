@@ -1,4 +1,4 @@
-"""VGG16LargeFOV: the spec's sizes (sec_wsscoseg.md A2, A9.2)."""
+"""VGG16LargeFOV: the original's sizes (SEC training/train.prototxt; weak-localization/foreground)."""
 import pytest
 import torch
 

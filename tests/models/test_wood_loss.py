@@ -1,4 +1,4 @@
-"""W-OoD losses: the numbers of blpseg_wood.md B.4 and its Addendum."""
+"""W-OoD losses: the numbers of W-OoD step/train_cam_clustering.py, run on fixed inputs."""
 import pytest
 import torch
 import torch.nn.functional as F

@@ -50,7 +50,7 @@ def test_head_architecture_and_feat_res_ce():
     assert lab.shape == (2, 4, 4) and lab[0, 0, 0] == 255 and lab[0, 1, 3] == 2 and lab[0, 1, 1] == 0
     loss = head.loss_by_feat(logits, samples)
     valid = lab != 255
-    manual = F.cross_entropy(logits.permute(0, 2, 3, 1)[valid], lab[valid])  # mean over valid pixels (B4)
+    manual = F.cross_entropy(logits.permute(0, 2, 3, 1)[valid], lab[valid])  # mean over valid pixels (wsscoseg final_fcn_resnet50.py)
     assert loss['loss_ce'].item() == pytest.approx(manual.item(), rel=1e-5)
     head.train()
     out = head.forward([torch.randn(2, 8, 5, 5)])
@@ -82,7 +82,7 @@ def test_global_branch_copy_stride_and_merge():
     m = _model().eval()
     gb = m.global_branch
     for name, p in m.backbone.layer3.state_dict().items():
-        assert torch.equal(p, gb.layers[0].state_dict()[name]), name  # copied weights (B3)
+        assert torch.equal(p, gb.layers[0].state_dict()[name]), name  # copied weights (wsscoseg final_fcn_resnet50.py)
     assert gb.layers[0][0].conv1.stride == (2, 2) and gb.layers[1][0].conv1.dilation == (1, 1)
     assert m.backbone.layer3[0].conv1.stride == (1, 1)  # the segmentation branch stays dilated
     with torch.no_grad():

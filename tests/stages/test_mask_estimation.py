@@ -1,4 +1,4 @@
-"""Mask estimation (B6): multi-scale summed probabilities, label filtering, PNG files, resume, mIoU."""
+"""Mask estimation (wsscoseg est_voc_train_masks.py): multi-scale summed probabilities, label filtering, PNG files, resume, mIoU."""
 import os
 import os.path as osp
 

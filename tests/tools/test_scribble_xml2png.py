@@ -1,4 +1,4 @@
-"""PASCAL-Scribble XML -> PNG converter (blpseg_wood.md A.1.1): DDA strokes, tags, errors, resume."""
+"""PASCAL-Scribble XML -> PNG converter (BLPSeg experiment/blpseg-voc/train.py): DDA strokes, tags, errors, resume."""
 import importlib.util
 import os.path as osp
 
@@ -23,7 +23,7 @@ def _xml(polys, h=20, w=30, name='x.jpg'):
 
 
 def _loop_reference(size, polygons):
-    """Literal per-pixel transcription of the A.1.1 drawing rule (independent of the vectorised code)."""
+    """Literal per-pixel transcription of the BLPSeg train.py drawing rule (independent of the vectorised code)."""
     h, w = size
     lab = np.full(size, 255, np.uint8)
     for cls, pts in polygons:

@@ -22,7 +22,8 @@ def main(argv=None):
     p.add_argument('--points-dir', default='Peak_points', help='relative to the data root (or absolute)')
     p.add_argument('--seg-dir', default='SegmentationClass', help='GT class maps, relative to the data root')
     p.add_argument('--split', default='ImageSets/Segmentation/train.txt')
-    # the loader's defaults: PAM peaks keep conf > 0.7 (bestie.md §1.2); embedded configs use min area 20
+    # the loader's defaults: PAM peaks keep conf > 0.7 (BESTIE PAM/models/classifier.py); embedded configs use min area
+    # 20
     p.add_argument('--conf-thr', type=float, default=0.7, help='negative: keep every cue')
     p.add_argument('--min-area', type=int, default=20)
     p.add_argument('--out', default=None, help='default: <points_dir>/cue_eval.json')

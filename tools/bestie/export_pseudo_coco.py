@@ -1,4 +1,4 @@
-"""Run a trained BESTIE model on the training images and write COCO pseudo instance labels (§7.1).
+"""Run a trained BESTIE model on the training images and write COCO pseudo instance labels (BESTIE README.md).
 
 Usage:
     python tools/bestie/export_pseudo_coco.py CONFIG CHECKPOINT --out PSEUDO.json [--score-thr 0.1]

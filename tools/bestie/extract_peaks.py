@@ -1,4 +1,4 @@
-"""Extract PAM peaks into BESTIE point files (bestie.md §1.2): ``<out_dir>/<id>.txt`` lines ``x y cls conf``.
+"""Extract PAM peaks into BESTIE point files (BESTIE classifier.py): ``<out_dir>/<id>.txt`` lines ``x y cls conf``.
 
 Usage:
     python tools/bestie/extract_peaks.py CONFIG CHECKPOINT [--data-root DIR] [--out-dir DIR] [--no-resume]

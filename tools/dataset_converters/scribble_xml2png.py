@@ -1,6 +1,6 @@
 """Convert PASCAL-Scribble ``.xml`` annotations (VOC 2012 or PASCAL-Context) to label PNGs.
 
-Drawing follows BLPSeg's converter (spec ``blpseg_wood.md`` A.1.1, A.1.2):
+Drawing follows BLPSeg's converter (BLPSeg experiment/blpseg-voc/train.py; lib/datasets/ContextDataset.py):
 
 * canvas of the XML ``<size>`` filled with 255 (= not annotated);
 * every ``<polygon>`` is a polyline of ``<point><X/><Y/></point>``; coordinates are integers clipped
@@ -94,7 +94,7 @@ def parse_scribble_xml(path: str, tags: Dict[str, int]) -> Tuple[Tuple[int, int]
 
 
 def draw_scribbles(size: Tuple[int, int], polygons: List[Tuple[int, np.ndarray]]) -> np.ndarray:
-    """Rasterise polylines with BLPSeg's 1-pixel DDA (A.1.1).
+    """Rasterise polylines with BLPSeg's 1-pixel DDA (BLPSeg experiment/blpseg-voc/train.py).
 
     Args:
         size: ``(h, w)``.

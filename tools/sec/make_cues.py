@@ -1,4 +1,4 @@
-"""Generate SEC localization cues (sec_wsscoseg.md A9) from image-level labels.
+"""Generate SEC localization cues (SEC training/localization_cues) from image-level labels.
 
 Trains the foreground CAM classifier and the background gradient-saliency classifier, makes the
 cues, writes ``localization_cues.pickle.gz`` + ``input_list.txt`` in the original SEC format and
@@ -46,7 +46,8 @@ PRESETS = {
         fg_backbone='small', bg_backbone='small', saliency_index=0,
         size=128, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True,
         iters=600, step=400, lr=0.05, batch_size=16, freeze_bn=False),
-    # SEC: VGG-16 nets at 321x321 with Caffe BGR mean; solver of training/solver.prototxt with stepsize 4000 (A9.2)
+    # SEC: VGG-16 nets at 321x321 with Caffe BGR mean; solver of training/solver.prototxt with stepsize 4000 (SEC
+    # weak-localization/foreground)
     'voc': dict(
         fg_backbone=dict(type='VGG16LargeFOV', arch='cam', fc7_relu=True, out_indices=(2, 5)), fg_channels=1024,
         bg_backbone=dict(type='VGG16LargeFOV', arch='cam', with_fc=False, out_indices=(2, 4)), bg_channels=512,
@@ -71,8 +72,8 @@ def parse_args():
     p.add_argument('--step', type=int, default=None, help='lr x0.1 every STEP iterations')
     p.add_argument('--lr', type=float, default=None)
     p.add_argument('--batch-size', type=int, default=None)
-    p.add_argument('--fg-thr', type=float, default=0.2, help='fg cue: CAM > thr * max (A9.2)')
-    p.add_argument('--bg-frac', type=float, default=0.1, help='bg cue: lowest fraction of saliency (A9.3)')
+    p.add_argument('--fg-thr', type=float, default=0.2, help='fg cue: CAM > thr * max (as SEC)')
+    p.add_argument('--bg-frac', type=float, default=0.1, help='bg cue: lowest fraction of saliency (as SEC)')
     p.add_argument('--fg-conflict', choices=['drop', 'max'], default='drop')
     p.add_argument('--fg-checkpoint', default=None,
                    help='use a trained CAMClassifier checkpoint (mmengine .pth, e.g. from '

@@ -1,4 +1,4 @@
-"""Confident fg/bg seeds (IR labels) from CAMs with dense CRF (blpseg_wood.md B.7 step 1).
+"""Confident fg/bg seeds (IR labels) from CAMs with dense CRF (IRN step/cam_to_ir_label.py).
 
 Example::
 

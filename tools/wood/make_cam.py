@@ -14,7 +14,7 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description='Make CAMs (blpseg_wood.md B.5) and evaluate them')
+    p = argparse.ArgumentParser(description='Make CAMs (W-OoD step/make_cam.py) and evaluate them')
     p.add_argument('config')
     p.add_argument('checkpoint')
     p.add_argument('--out-dir', required=True, help='folder for <id>.npy')

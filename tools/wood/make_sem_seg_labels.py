@@ -1,4 +1,4 @@
-"""Random-walk pseudo masks from CAMs and a trained IRN, written as PNG in the VOC layout (B.7 step 3-4).
+"""Random-walk pseudo masks from CAMs and a trained IRN, written as PNG in the VOC layout (IRN make_sem_seg_labels.py).
 
 Example::
 
@@ -27,7 +27,7 @@ def main():
     p.add_argument('--img-dir', default='JPEGImages')
     p.add_argument('--img-suffix', default='.jpg')
     p.add_argument('--gt-dir', default='SegmentationClass')
-    # defaults: the config's `random_walk` dict, else the spec's VOC values (B.7 step 3)
+    # defaults: the config's `random_walk` dict, else IRN's VOC values (IRN step/make_sem_seg_labels.py)
     p.add_argument('--beta', type=float, default=None, help='default 10')
     p.add_argument('--exp-times', type=int, default=None, help='default 8 (2^8 walk steps)')
     p.add_argument('--radius', type=int, default=None, help='default 5')

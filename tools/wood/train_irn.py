@@ -1,4 +1,4 @@
-"""Train the IRN boundary/displacement heads on IR labels (blpseg_wood.md B.7 step 2).
+"""Train the IRN boundary/displacement heads on IR labels (IRN step/train_irn.py).
 
 The backbone is initialised from the CAM classifier checkpoint (keys ``backbone.*``) and frozen.
 

@@ -1,4 +1,4 @@
-"""Estimate the target images' masks with the Initial Mask Generator (sec_wsscoseg.md B6).
+"""Estimate the target images' masks with the Initial Mask Generator (wsscoseg est_voc_train_masks.py).
 
 Multi-scale {0.7, 1.0, 1.3}, summed probabilities, absent classes zeroed by the image-level labels (background kept),
 argmax -> ``<out-dir>/<id>.png`` (VOC palette, atomic, resumable). Prints the mIoU against the GT masks when the

@@ -1,4 +1,4 @@
-# PASCAL-Context with PASCAL-Scribble scribbles (blpseg_wood.md A.1.2): 60 classes = background + 59,
+# PASCAL-Context with PASCAL-Scribble scribbles (BLPSeg lib/datasets/ContextDataset.py): 60 classes = background + 59,
 # mIoU over all 60 (background included), unlike mmseg's PascalContextDataset59.
 # Layout (docs/dataset_layout.md): <data_root>/JPEGImages, SegmentationClass/<id>.png (the 459-id
 # LabelMap mapped to 0..59 with a lookup table), Scribbles/<id>.png from

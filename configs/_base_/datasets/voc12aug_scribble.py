@@ -1,7 +1,8 @@
-# PASCAL VOC 2012 train_aug (10,582 images) with PASCAL-Scribble scribbles (blpseg_wood.md A.1.1).
+# PASCAL VOC 2012 train_aug (10,582 images) with PASCAL-Scribble scribbles (BLPSeg experiment/blpseg-voc/train.py).
 # Scribbles: <data_root>/Scribbles/<id>.png from tools/dataset_converters/scribble_xml2png.py --dataset voc
 # (1-px strokes; 0..20 class, 255 not annotated -> remapped to 21 = "not annotated" on loading;
-# 255 then only marks crop padding). Image-level labels come from the whole scribble (A.1.1).
+# 255 then only marks crop padding). Image-level labels come from the whole scribble (BLPSeg
+# experiment/blpseg-voc/train.py).
 dataset_type = 'WSSSVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 crop_size = (384, 384)
@@ -11,7 +12,7 @@ train_pipeline = [
     dict(type='LoadWSSSAnnotations', with_seg=False, extra_maps=('gt_scribble', ),
          scribble_unlabeled_to=num_classes, img_labels_from='scribble'),
     dict(type='RandomFlip', prob=0.5),
-    # A.1.3 RandomScale(0.75, 1.25) of the image: VOC images have a 500-px long side, so
+    # BLPSeg lib/datasets/transform.py RandomScale(0.75, 1.25) of the image: VOC images have a 500-px long side, so
     # scale=(500, 500) + keep_ratio makes the ratio the scale factor. Image bicubic, maps nearest.
     dict(type='RandomResize', scale=(500, 500), ratio_range=(0.75, 1.25), keep_ratio=True,
          interpolation='bicubic'),
@@ -23,7 +24,8 @@ test_pipeline = [
     dict(type='LoadWSSSAnnotations'),
     dict(type='PackWSSSInputs'),
 ]
-# A.7: scales 0.5/0.75/1/1.25 (bicubic) x horizontal flip; BLPSeg configs merge by averaging logits.
+# BLPSeg experiment/blpseg-voc/test.py: scales 0.5/0.75/1/1.25 (bicubic) x horizontal flip; BLPSeg configs merge by
+# averaging logits.
 img_ratios = [0.5, 0.75, 1.0, 1.25]
 tta_pipeline = [
     dict(type='LoadWSSSImage'),

@@ -1,5 +1,5 @@
-# PASCAL VOC 2012 for BESTIE (bestie.md §1.5, §6): train_aug ids with WSSS_maps + Peak_points /
-# Center_points; val = the 1,449 official val ids with SegmentationObject/SegmentationClass GT.
+# PASCAL VOC 2012 for BESTIE (BESTIE README.md; scripts/run_image_labels.sh): train_aug ids with WSSS_maps + Peak_points
+# / Center_points; val = the 1,449 official val ids with SegmentationObject/SegmentationClass GT.
 dataset_type = 'BestieVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 num_classes = 20
@@ -24,7 +24,7 @@ test_pipeline = [
     dict(type='PackBestieInputs'),
 ]
 train_dataloader = dict(
-    batch_size=4,  # × 4 GPUs = 16 (§6)
+    batch_size=4,  # × 4 GPUs = 16 (BESTIE scripts/run_image_labels.sh)
     num_workers=4,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),

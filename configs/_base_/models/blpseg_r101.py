@@ -1,11 +1,11 @@
-# BLPSeg network (blpseg_wood.md A.2): ResNet-101 with the deep stem 64-64-128 (mmseg ResNetV1c with
+# BLPSeg network (BLPSeg lib/net/blpseg.py): ResNet-101 with the deep stem 64-64-128 (mmseg ResNetV1c with
 # stem_channels=128: conv 3->64 s2, conv 64->64, conv 64->128), output stride 32 (no dilation),
 # UPerNet-style PPM (1/2/3/6) + FPN decoder (256 ch, stride 4), 3-layer MLP heads, LAM on the
 # stride-4 logits, BLP loss + annotation-probability CE, self-training switch (set per dataset).
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],  # ImageNet mean/std on RGB (A.1.3 ImageNorm)
+    mean=[123.675, 116.28, 103.53],  # ImageNet mean/std on RGB (BLPSeg lib/datasets/transform.py ImageNorm)
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
     pad_val=0,  # padding after normalisation = the mean colour, as the original RandomCrop

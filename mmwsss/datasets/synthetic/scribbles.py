@@ -1,7 +1,7 @@
 """Human-like scribbles for BLPSeg's label-preference setting.
 
 A person scribbling a region draws a smooth stroke through its thick middle part and rarely reaches
-corners or thin parts (``blpseg_wood.md`` Part A: the "label preference" BLPSeg corrects). We
+corners or thin parts (the "label preference" that BLPSeg, Wang et al. TIP 2023, corrects). We
 imitate that: a stroke is a smoothed, momentum-driven walk that greedily climbs the distance
 transform of the region (so it runs near the medial ridge of the thick part) and stops where the
 region gets thin. The choices (thresholds, lengths, miss rate) are in ``docs/synthetic_dataset.md``.

@@ -31,7 +31,7 @@ class LoadSECCues(BaseTransform):
 
     ``gt_cues`` is an (H, W, C) uint8 0/1 field at the loaded image's size and is appended to
     ``seg_fields``, so ``Resize(scale=(321, 321), keep_ratio=False)`` warps it (nearest) and
-    ``RandomFlip`` flips it together with the image (sec_wsscoseg.md A13). ``PackWSSSInputs`` then
+    ``RandomFlip`` flips it together with the image (SEC pylayers/pylayers.py). ``PackWSSSInputs`` then
     packs it as ``data_sample.gt_cues`` (C, H, W). Also sets ``gt_img_labels`` ((C,) float32, background
     = 1) from ``img_labels`` when a previous transform has not.
 

@@ -1,4 +1,4 @@
-"""VOC instance-segmentation AP as chainercv's ``eval_instance_segmentation_voc`` (``bestie.md`` §8).
+"""VOC instance-segmentation AP as chainercv's ``eval_instance_segmentation_voc`` (BESTIE main.py).
 
 Matching per image and class: predictions sorted by score, each matched to the GT of maximal mask
 IoU; TP iff IoU >= thr and that GT is not taken yet (no fallback to the second-best GT). AP per

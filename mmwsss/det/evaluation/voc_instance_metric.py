@@ -1,4 +1,4 @@
-"""VOC instance mAP metric (``bestie.md`` §8) for mmdet-scope evaluators."""
+"""VOC instance mAP metric (BESTIE main.py, chainercv eval_instance_segmentation_voc) for mmdet-scope evaluators."""
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 

@@ -1,4 +1,4 @@
-"""BESTIE instance model (``bestie.md`` §2, §4, §5, §7) in the mmdet scope."""
+"""BESTIE instance model (BESTIE models/; utils/utils.py; utils/loss.py) in the mmdet scope."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -19,7 +19,7 @@ __all__ = ['BestieHead', 'BESTIE']
 
 @MODELS.register_module()
 class BestieHead(BaseModule):
-    """Semantic, class-wise centre and offset branches on a stride-4 feature (bestie.md §2.1).
+    """Semantic, class-wise centre and offset branches on a stride-4 feature (BESTIE models/hrnet.py).
 
     The selected backbone levels are resized (bilinear) to the first selected level and
     concatenated (HRNet with ``multiscale_output=False`` gives a single level; ResNet levels are
@@ -32,7 +32,7 @@ class BestieHead(BaseModule):
         head_channels: Hidden channels of each branch (256).
         fuse_channels: If set, a 1×1 conv + ReLU first reduces the concatenated levels to this width
             (cheap multi-level fusion for the small configs; ``None`` = the original single-level head).
-        init_std: Std of the normal init of every conv (0.001, §2.1).
+        init_std: Std of the normal init of every conv (0.001, BESTIE models/hrnet.py).
     """
 
     def __init__(self, in_channels: Sequence[int], in_index: Sequence[int], num_classes: int,
@@ -105,10 +105,11 @@ class BESTIE(BaseDetector):
         num_classes: C foreground classes.
         sup: ``'cls'`` (image labels + PAM peaks), ``'point'`` (GT points) or ``'full'``
             (oracle instance targets; refinement off).
-        refine: Enable online self-refinement (§4).
-        refine_iter: Refinement is active from this training iteration on (0 = always, §6).
+        refine: Enable online self-refinement (BESTIE utils/utils.py, refine_label_generation).
+        refine_iter: Refinement is active from this training iteration on (0 = always, BESTIE
+            scripts/run_image_labels.sh).
         refine_cfg: ``sigma, thr, nms_kernel, beta, min_area, max_inst`` (6, 0.3, 41, 3, 50, 5).
-        loss_weights: ``seg, center, offset`` (1, 200, 0.01, §5).
+        loss_weights: ``seg, center, offset`` (1, 200, 0.01, BESTIE utils/loss.py).
         top_k_percent: Hard-pixel fraction of the semantic CE (0.2).
         test_cfg: ``thr`` (0.1), ``nms_kernel`` (41), ``beta`` (3), ``min_area`` (50),
             ``ignore`` (False), ``flip`` (False), ``clean`` (False: use ``gt_img_labels`` to zero
@@ -155,7 +156,7 @@ class BESTIE(BaseDetector):
         return feats if isinstance(feats, (list, tuple)) else [feats]
 
     def _forward(self, batch_inputs: torch.Tensor, batch_data_samples=None):
-        """Raw outputs upsampled (bilinear) to the input size: seg, center, offset (§2.1)."""
+        """Raw outputs upsampled (bilinear) to the input size: seg, center, offset (BESTIE models/hrnet.py)."""
         outs = self.head(self.extract_feat(batch_inputs))
         size = batch_inputs.shape[2:]
         return tuple(F.interpolate(o, size=size, mode='bilinear', align_corners=False) for o in outs)
@@ -168,7 +169,7 @@ class BESTIE(BaseDetector):
             return 0
 
     def loss(self, batch_inputs: torch.Tensor, batch_data_samples: List) -> Dict[str, torch.Tensor]:
-        """Pseudo-label + refined-label losses (bestie.md §5 "Total")."""
+        """Pseudo-label + refined-label losses (BESTIE utils/loss.py "Total")."""
         seg, center, offset = self._forward(batch_inputs)
         shape = batch_inputs.shape[2:]
         dev = batch_inputs.device
@@ -197,7 +198,7 @@ class BESTIE(BaseDetector):
             lc_r = lw['center'] * weighted_mse_loss(center, r['center'], r['weight'])
             lo_r = lw['offset'] * weighted_l1_loss(offset, r['offset'], r['weight'])
             losses.update(loss_center=0.5 * (lc_p + lc_r), loss_offset=0.5 * (lo_p + lo_r))
-        else:  # point: refined offsets only, the centre term keeps the GT-point Gaussians (§5)
+        else:  # point: refined offsets only, the centre term keeps the GT-point Gaussians (BESTIE utils/loss.py)
             pts = [points_by_class(s.gt_points.cpu().numpy(), self.num_classes) for s in batch_data_samples]
             r = refine_label_generation_with_point(offset, pts, labels, wsss)
             lo_r = lw['offset'] * weighted_l1_loss(offset, r['offset'], r['weight'])
@@ -228,10 +229,11 @@ class BESTIE(BaseDetector):
             prob = torch.softmax(up(feats_out[0]), 0)
             ctr = up(feats_out[1])
             off = up(feats_out[2])
-            if cfg['flip']:  # prob and centres flip-averaged, offsets from the plain pass only (§7 step 3)
+            if cfg['flip']:  # prob and centres flip-averaged, offsets from the plain pass only (BESTIE utils.py)
                 prob = 0.5 * (prob + torch.softmax(up(f_out[0], True), 0))
                 ctr = 0.5 * (ctr + up(f_out[1], True))
-            # offsets are in input pixels; rescale them to the output grid (the original skips this, §7)
+            # offsets are in input pixels; rescale them to the output grid (the original skips this, BESTIE
+            # utils/utils.py, get_ins_map)
             off = torch.stack([off[0] * (out_h / img_h), off[1] * (out_w / img_w)])
             img_labels = None
             if cfg['clean'] and hasattr(s, 'gt_img_labels'):

@@ -1,4 +1,4 @@
-"""Panoptic-DeepLab dual decoder: BESTIE's ResNet option (``bestie.md`` §2.2).
+"""Panoptic-DeepLab dual decoder: BESTIE's ResNet option (BESTIE models/panoptic_deeplab.py).
 
 The semantic branch and the instance (centre + offset) branches get decoders of their own on a shared
 backbone, so the ×200 centre loss reaches the semantic prediction only through the backbone.
@@ -13,7 +13,8 @@ from mmdet.registry import MODELS
 
 __all__ = ['PanopticASPP', 'PanopticDecoder', 'BestieDualDecoderHead']
 
-# Panoptic-DeepLab sets every BN momentum to 0.01 (§2.2; PyTorch's convention, new-stat weight).
+# Panoptic-DeepLab sets every BN momentum to 0.01 (BESTIE models/panoptic_deeplab.py; PyTorch's convention, new-stat
+# weight).
 _BN_MOMENTUM = 0.01
 
 
@@ -91,7 +92,7 @@ class PanopticDecoder(nn.Module):
 
 @MODELS.register_module()
 class BestieDualDecoderHead(BaseModule):
-    """BESTIE's ResNet head: a semantic decoder and an instance decoder (``bestie.md`` §2.2).
+    """BESTIE's ResNet head: a semantic decoder and an instance decoder (BESTIE models/panoptic_deeplab.py).
 
     Semantic head: 5×5 dw-sep (``decoder_channels``) + 1×1 → C+1. Instance heads on the instance
     decoder: centre 5×5 dw-sep → ``center_channels`` + 1×1 → C (class-wise), offset 5×5 dw-sep →
@@ -108,7 +109,7 @@ class BestieDualDecoderHead(BaseModule):
         center_channels: Hidden width of the centre head (128).
         offset_channels: Hidden width of the offset head (32).
         rates: ASPP atrous rates ((3, 6, 9)).
-        init_std: Std of the normal init of every decoder conv (0.001, §2.2).
+        init_std: Std of the normal init of every decoder conv (0.001, BESTIE models/panoptic_deeplab.py).
     """
 
     def __init__(self, in_channels: Sequence[int], in_index: Sequence[int], num_classes: int,

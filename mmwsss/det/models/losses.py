@@ -1,4 +1,4 @@
-"""BESTIE losses (``bestie.md`` §5): top-k hard-pixel CE, pixel-normalised weighted MSE / L1."""
+"""BESTIE losses (BESTIE utils/loss.py): top-k hard-pixel CE, pixel-normalised weighted MSE / L1."""
 from typing import Optional
 
 import torch
@@ -35,7 +35,7 @@ def deeplab_ce_loss(logits: torch.Tensor, target: torch.Tensor, ignore_index: in
 
 
 def _weighted(diff: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    # denominator = number of pixels with w > 0, not channels (bestie.md §5); empty → 0 with grad
+    # denominator = number of pixels with w > 0, not channels (BESTIE utils/loss.py); empty → 0 with grad
     w = weight.expand_as(diff) if weight.shape[1] == 1 else weight
     n = (weight > 0).sum()
     total = (diff * w).sum()

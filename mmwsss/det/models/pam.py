@@ -1,4 +1,4 @@
-"""PAM classifier: VGG-16 (output stride 8) + Peak Attention Module, α = 0.7 (``bestie.md`` §1.2)."""
+"""PAM classifier: VGG-16 (output stride 8) + Peak Attention Module, α = 0.7 (BESTIE PAM/models/classifier.py)."""
 from typing import Dict, List, Optional, Union
 
 import torch
@@ -15,7 +15,7 @@ def peak_attention(x: torch.Tensor, alpha: float = 0.7) -> torch.Tensor:
 
     Args:
         x: (B, C, H, W).
-        alpha: Fixed controller value (the released code's single scalar, §1.2).
+        alpha: Fixed controller value (the released code's single scalar, BESTIE PAM/models/classifier.py).
 
     Returns:
         torch.Tensor: (B, C, H, W).
@@ -43,7 +43,7 @@ class BestieVGG16D1(BaseModule):
         for v in cfg:
             if v == 'M':
                 layers.append(nn.MaxPool2d(2, 2))
-            elif v == 'P':  # stride-1 pool replaces pool4; conv5 dilated (§1.2)
+            elif v == 'P':  # stride-1 pool replaces pool4; conv5 dilated (BESTIE PAM/models/classifier.py)
                 layers.append(nn.MaxPool2d(3, 1, 1))
                 dil = 2
             else:
@@ -65,7 +65,7 @@ class BestieVGG16D1(BaseModule):
 
 @MODELS.register_module()
 class BestiePAMClassifier(BaseModel):
-    """Multi-label classifier with three [conv3×3 → PAM] blocks, a 1×1 classifier and GAP (§1.2).
+    """Multi-label classifier with three [conv3×3 → PAM] blocks, a 1×1 classifier and GAP (BESTIE classifier.py).
 
     Args:
         backbone: Backbone config (default :class:`BestieVGG16D1`; any backbone returning a tuple
@@ -108,7 +108,7 @@ class BestiePAMClassifier(BaseModel):
         return self.extra_conv4(x)
 
     def cam(self, inputs: torch.Tensor) -> torch.Tensor:
-        """CAM = ReLU(score map) (§1.2 peak extraction step 2)."""
+        """CAM = ReLU(score map) (BESTIE PAM/models/classifier.py peak extraction step 2)."""
         return F.relu(self.score_map(inputs))
 
     def _labels(self, data_samples) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""BESTIE inference post-processing: dense outputs → instances (``bestie.md`` §7)."""
+"""BESTIE inference post-processing: dense outputs → instances (BESTIE utils/utils.py, get_ins_map)."""
 from typing import Dict, Optional
 
 import numpy as np
@@ -20,7 +20,7 @@ def get_instances(seg_prob: torch.Tensor,
                   min_area: int = MIN_MASK_SIZE,
                   ignore: bool = False,
                   img_labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
-    """Instances per predicted class and connected component (bestie.md §7 step 5).
+    """Instances per predicted class and connected component (BESTIE utils/utils.py, get_ins_map).
 
     Args:
         seg_prob: (C+1, H, W) softmax probabilities (background first).
@@ -60,7 +60,7 @@ def get_instances(seg_prob: torch.Tensor,
                 flat = int(hs.argmax())
                 s_c = float(heat[flat // w, flat % w])
                 s_p = float(prob[c + 1][s].mean())
-                if s_c >= 1.0:  # clustered-centre flag (§4.1 step 2) → use the class score
+                if s_c >= 1.0:  # clustered-centre flag (BESTIE utils/utils.py) → use the class score
                     s_c = s_p
                 masks.append(s)
                 labels.append(c)

@@ -1,4 +1,4 @@
-"""BESTIE instance grouping primitives and online self-refinement (``bestie.md`` §4).
+"""BESTIE instance grouping primitives and online self-refinement (BESTIE utils/utils.py, refine_label_generation).
 
 Everything here runs on detached tensors; connected components use OpenCV on the CPU.
 """
@@ -16,12 +16,12 @@ __all__ = [
     'refine_label_generation', 'refine_label_generation_with_point'
 ]
 
-MAX_NUM_INST = 5  # bestie.md §4.2 c (MAXIMUM_NUM_INST)
-CLUSTER_MIN_DIST = 100  # bestie.md §4.1: a clustered point is added only if > 100 px from every NMS centre
+MAX_NUM_INST = 5  # BESTIE utils/utils.py, refine_label_generation c (MAXIMUM_NUM_INST)
+CLUSTER_MIN_DIST = 100  # BESTIE utils/utils.py: a clustered point is added only if > 100 px from every NMS centre
 
 
 def find_instance_center(heat: torch.Tensor, thr: float = 0.1, nms_kernel: int = 41) -> torch.Tensor:
-    """Max-pool NMS on a centre heat map (bestie.md §4.1, Panoptic-DeepLab style).
+    """Max-pool NMS on a centre heat map (BESTIE utils/utils.py, Panoptic-DeepLab style).
 
     A pixel is a centre iff its value is > ``thr`` and equals the max of its k×k window.
 
@@ -42,7 +42,7 @@ def find_instance_center(heat: torch.Tensor, thr: float = 0.1, nms_kernel: int =
 
 
 def cluster_peaks(offsets: torch.Tensor, fg: torch.Tensor, thresh: float = 2.5, beta: int = 3) -> List[Tuple[int, int]]:
-    """"Center clustering": blobs of pixels whose offset vector is shorter than ``thresh`` (§4.1).
+    """"Center clustering": blobs of pixels whose offset vector is shorter than ``thresh`` (BESTIE utils/utils.py).
 
     Pixels predicting "I am the centre" form a disc of radius ≈2.5 px (area ≈ 21); 4-connected blobs
     with ``21-beta < area < 21+beta`` are returned as extra centres (their truncated centroid).
@@ -70,7 +70,7 @@ def cluster_peaks(offsets: torch.Tensor, fg: torch.Tensor, thresh: float = 2.5, 
 
 
 def group_pixels(centers: torch.Tensor, offsets: torch.Tensor, fg: torch.Tensor) -> torch.Tensor:
-    """Assign each foreground pixel to the centre nearest to where its offset points (§4.1 step 4).
+    """Assign each foreground pixel to the centre nearest to where its offset points (BESTIE utils/utils.py).
 
     Args:
         centers: (K, 2) ``(y, x)``, K >= 1.
@@ -94,7 +94,7 @@ def group_pixels(centers: torch.Tensor, offsets: torch.Tensor, fg: torch.Tensor)
 def get_instance_segmentation(fg: torch.Tensor, heat: torch.Tensor, offsets: torch.Tensor, thr: float,
                               nms_kernel: int, ignore: bool, beta: int = 3
                               ) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Split one foreground region into instances (bestie.md §4.1).
+    """Split one foreground region into instances (BESTIE utils/utils.py).
 
     Args:
         fg: (H, W) bool region (one connected component of one class).
@@ -154,7 +154,7 @@ def refine_label_generation(seg_logits: torch.Tensor,
                             beta: int = 3,
                             min_area: int = MIN_MASK_SIZE,
                             max_inst: int = MAX_NUM_INST) -> Dict[str, torch.Tensor]:
-    """Refined instance labels from the model's own predictions, image-label setting (§4.2).
+    """Refined instance labels from the model's own predictions, image-label setting (BESTIE utils.py).
 
     Args:
         seg_logits: (B, C+1, H, W).
@@ -162,7 +162,7 @@ def refine_label_generation(seg_logits: torch.Tensor,
         offsets: (B, 2, H, W).
         img_labels: (B, C) multi-hot over foreground classes.
         wsss: (B, H, W) long semantic (WSSS) map after augmentation.
-        sigma, thr, nms_kernel, beta, min_area, max_inst: see bestie.md §4.
+        sigma, thr, nms_kernel, beta, min_area, max_inst: see BESTIE utils/utils.py, refine_label_generation.
 
     Returns:
         dict: ``center`` (B, C, H, W), ``offset`` (B, 2, H, W), ``weight`` (B, 1, H, W) (soft
@@ -170,7 +170,7 @@ def refine_label_generation(seg_logits: torch.Tensor,
     """
     b, c_num, h, w = center.shape
     prob = torch.softmax(seg_logits.detach().float(), dim=1).cpu()
-    prob[:, 1:] *= img_labels.detach().float().cpu()[:, :, None, None]  # "cleaning" (§4.2 step 1)
+    prob[:, 1:] *= img_labels.detach().float().cpu()[:, :, None, None]  # "cleaning" (BESTIE utils.py)
     center_c = center.detach().float().cpu()
     off_c = offsets.detach().float().cpu()
     wsss_np = wsss.detach().cpu().numpy()
@@ -214,7 +214,7 @@ def refine_label_generation(seg_logits: torch.Tensor,
 def refine_label_generation_with_point(offsets: torch.Tensor, points: Sequence[Sequence[np.ndarray]],
                                        img_labels: torch.Tensor, wsss: torch.Tensor
                                        ) -> Dict[str, torch.Tensor]:
-    """Refined offsets in the point setting (§4.3): group each class region to its GT points.
+    """Refined offsets in the point setting (BESTIE utils.py): group each class region to its GT points.
 
     Args:
         offsets: (B, 2, H, W) predicted offsets.
@@ -235,7 +235,7 @@ def refine_label_generation_with_point(offsets: torch.Tensor, points: Sequence[S
     for i in range(b):
         for c in torch.nonzero(img_labels[i] > 0).flatten().tolist():
             pts = np.asarray(points[i][c]).reshape(-1, 2)
-            # unlike the original we keep points on row/column 0 (they are real points, §10)
+            # unlike the original we keep points on row/column 0 (they are real points, BESTIE README.md)
             pts = pts[(pts[:, 0] >= 0) & (pts[:, 0] < h) & (pts[:, 1] >= 0) & (pts[:, 1] < w)]
             fg = wsss_c[i] == c + 1
             if len(pts) == 0 or not bool(fg.any()):

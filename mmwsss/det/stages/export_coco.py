@@ -1,4 +1,4 @@
-"""Export BESTIE predictions on the training images as COCO instance pseudo labels (§7.1).
+"""Export BESTIE predictions on the training images as COCO instance pseudo labels (BESTIE README.md).
 
 The json is a standard COCO ``instances`` file (RLE masks, category ids 1..C) that mmdet's
 ``CocoDataset`` reads, so a stock Mask R-CNN config can train on it ("MRCNN refinement").

@@ -1,4 +1,4 @@
-"""PAM peak extraction and BESTIE point files (``bestie.md`` §1.2, §1.3, §9)."""
+"""PAM peak extraction and BESTIE point files (BESTIE PAM/models/classifier.py; utils/LoadData.py)."""
 import os
 from typing import List, Optional, Sequence, Tuple
 
@@ -13,7 +13,7 @@ __all__ = ['extract_peaks', 'normalised_cams', 'write_points', 'read_points', 'p
 
 def normalised_cams(cam: torch.Tensor, out_size: Tuple[int, int], img_labels: Sequence[int],
                     cam_flip: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """CAM post-processing for peak extraction (§1.2 steps 2-3).
+    """CAM post-processing for peak extraction (BESTIE PAM/models/classifier.py).
 
     Args:
         cam: (C, h, w) ReLU'd class maps of the image.
@@ -40,7 +40,7 @@ def normalised_cams(cam: torch.Tensor, out_size: Tuple[int, int], img_labels: Se
 
 def extract_peaks(cams: torch.Tensor, img_labels: Sequence[int], kernel: int = 15, topk: int = 25,
                   conf_thresh: float = 0.1) -> List[Tuple[int, int, int, float]]:
-    """Max-pool NMS peaks of normalised CAMs (§1.2 step 4).
+    """Max-pool NMS peaks of normalised CAMs (BESTIE PAM/models/classifier.py).
 
     Args:
         cams: (C, H, W) from :func:`normalised_cams`.
@@ -77,7 +77,7 @@ def read_points(path: str, conf_thr: Optional[float] = None, num_classes: Option
 
     Args:
         path: ``Peak_points/<id>.txt`` or ``Center_points/<id>.txt``.
-        conf_thr: Keep only points with conf > this (0.7 for PAM peaks, §1.2).
+        conf_thr: Keep only points with conf > this (0.7 for PAM peaks, BESTIE PAM/models/classifier.py).
         num_classes: Validate 0 <= cls < num_classes.
 
     Returns:
@@ -110,8 +110,9 @@ def peak_quality(points: np.ndarray, sem_map: np.ndarray, min_area: int = 50) ->
     """How well instance cues serve the knowledge transfer of one image, against its GT class map.
 
     A cue is a hit when it lies on a pixel of its own class. Each class component of ``sem_map`` with at
-    least ``min_area`` pixels counts its cues as the pseudo-target rule does (§3: exactly one cue = one
-    instance, 0 or >= 2 = rejected, weight 0), and the foreground pixels of the accepted components are the
+    least ``min_area`` pixels counts its cues as the pseudo-target rule does (BESTIE utils/utils.py,
+    pseudo_label_generation: exactly one cue = one instance, 0 or >= 2 = rejected, weight 0), and the foreground pixels
+        of the accepted components are the
     share of the image that gets instance targets.
 
     Args:

@@ -1,4 +1,4 @@
-"""Hook computing W-OoD's fixed class and OoD prototypes before fine-tuning (blpseg_wood.md B.3)."""
+"""Hook computing W-OoD's fixed class and OoD prototypes before fine-tuning (W-OoD train_cam_clustering.py)."""
 from typing import Iterable, Optional, Tuple
 
 import torch

@@ -1,4 +1,4 @@
-"""CAM seed metric: mIoU over a sweep of background thresholds (blpseg_wood.md B.5)."""
+"""CAM seed metric: mIoU over a sweep of background thresholds (W-OoD step/make_cam.py)."""
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np

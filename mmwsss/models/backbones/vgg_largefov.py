@@ -1,4 +1,4 @@
-"""VGG-16 DeepLab-LargeFOV backbone used by SEC (sec_wsscoseg.md A2) and its CAM variant (A9.2).
+"""VGG-16 DeepLab-LargeFOV backbone used by SEC (SEC train.prototxt) and its CAM variant (SEC foreground).
 
 Layer names follow the Caffe prototxt (``conv1_1`` ... ``conv5_3``, ``fc6``, ``fc7``) so converted
 ``vgg16_20M`` weights load by name.
@@ -20,12 +20,12 @@ _BLOCKS = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))
 class VGG16LargeFOV(BaseModule):
     """VGG-16 DeepLab-LargeFOV, output stride 8 (321x321 -> 41x41).
 
-    ``arch='largefov'`` (SEC segmentation net, A2): pool1-3 max k3 s2 p1, pool4 max k3 s1 p1,
+    ``arch='largefov'`` (SEC segmentation net, SEC training/train.prototxt): pool1-3 max k3 s2 p1, pool4 max k3 s1 p1,
     conv5 dilation 2, pool5 max k3 s1 p1 + pool5a avg k3 s1 p1, fc6 3x3 dilation 12 (1024) + ReLU +
     dropout, fc7 1x1 (1024) + ReLU + dropout.
 
-    ``arch='cam'`` (SEC foreground localisation net, A9.2): pool1-3 max k2 s2 (Caffe ceil mode),
-    pool4/pool5 removed, conv5 undilated, fc6 3x3 (1024) + ReLU + dropout, fc7 3x3 (1024)
+    ``arch='cam'`` (SEC foreground localisation net, SEC weak-localization/foreground): pool1-3 max k2 s2 (Caffe ceil
+    mode), pool4/pool5 removed, conv5 undilated, fc6 3x3 (1024) + ReLU + dropout, fc7 3x3 (1024)
     (+ ReLU when ``fc7_relu``; the deploy prototxt has none, SEC-MX adds one).
 
     Stages (indices for ``out_indices``): 0 conv1+pool1, 1 conv2+pool2, 2 conv3+pool3 (stride 8),
@@ -95,7 +95,7 @@ class VGG16LargeFOV(BaseModule):
 
     def _pools(self, block: int) -> List[Tuple[str, nn.Module]]:
         if self.arch == 'cam':
-            # Caffe pools in ceil mode: 321 -> 161 -> 81 -> 41 (A9.2); pool4/pool5 removed
+            # Caffe pools in ceil mode: 321 -> 161 -> 81 -> 41 (SEC weak-localization/foreground); pool4/pool5 removed
             return [(f'pool{block}', nn.MaxPool2d(2, 2, ceil_mode=True))] if block <= 3 else []
         if block <= 3:
             return [(f'pool{block}', nn.MaxPool2d(3, 2, padding=1))]

@@ -1,7 +1,7 @@
-"""BLPSeg decoder and heads, spec ``blpseg_wood.md`` A.2.2 (UPerNet-style PPM + FPN) and A.2.3 (MLP heads).
+"""BLPSeg decoder and heads: BLPSeg lib/net/operators/PPM.py (UPerNet-style PPM + FPN), lib/net/blpseg.py (MLPs).
 
-Differences from mmseg's ``UPerHead`` that the original has and this head keeps (A.2.2): the PPM
-branches have no ReLU and are upsampled with ``align_corners=True``; the PPM fusion is a 1x1 conv
+Differences from mmseg's ``UPerHead`` that the original has and this head keeps (BLPSeg lib/net/operators/PPM.py): the
+PPM branches have no ReLU and are upsampled with ``align_corners=True``; the PPM fusion is a 1x1 conv
 followed by ``Dropout2d(0.1)``; there is no final dropout/``conv_seg`` but a 3-layer 1x1 MLP
 (``seg_head``) and a second MLP with C + 1 outputs (``scribble_head``) on the *detached* decoder
 features.
@@ -19,7 +19,7 @@ __all__ = ['BLPHead', 'mlp_head']
 
 
 def mlp_head(channels: int, out_channels: int) -> nn.Sequential:
-    """Three 1x1 convs: ``C_in -> C_in`` (no bias) ReLU ``-> C_in`` (no bias) ReLU ``-> out`` (bias) (A.2.3).
+    """Three 1x1 convs: ``C_in -> C_in`` (no bias) ReLU ``-> C_in`` (no bias) ReLU ``-> out`` (bias) (BLPSeg blpseg.py).
 
     Args:
         channels: Input and hidden channels.
@@ -76,7 +76,7 @@ class BLPHead(BaseDecodeHead):
         self.pool_scales = tuple(pool_scales)
         cfg = dict(conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg)
         top = self.in_channels[-1]
-        # A.2.2 PPM: pool -> 1x1 conv (no bias) -> BN, no ReLU.
+        # BLPSeg lib/net/operators/PPM.py PPM: pool -> 1x1 conv (no bias) -> BN, no ReLU.
         self.ppm = nn.ModuleList(
             nn.Sequential(nn.AdaptiveAvgPool2d(s), ConvModule(top, channels, 1, act_cfg=None, **cfg))
             for s in self.pool_scales)
@@ -96,7 +96,7 @@ class BLPHead(BaseDecodeHead):
         self.loss_scribble = MODELS.build(loss_scribble)
 
     def init_weights(self) -> None:
-        """A.2.3: kaiming normal (fan_out, relu) for every conv, BN weight 1 / bias 0, default biases."""
+        """BLPSeg blpseg.py: kaiming normal (fan_out, relu) for every conv, BN weight 1 / bias 0, default biases."""
         super().init_weights()
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
@@ -121,7 +121,7 @@ class BLPHead(BaseDecodeHead):
         feats = self._transform_inputs(inputs)
         laterals = [conv(feats[i]) for i, conv in enumerate(self.lateral_convs)]
         laterals.append(self._ppm(feats[-1]))
-        for i in range(len(laterals) - 1, 0, -1):  # top-down, align_corners=False (A.2.2)
+        for i in range(len(laterals) - 1, 0, -1):  # top-down, align_corners=False (BLPSeg lib/net/operators/PPM.py)
             laterals[i - 1] = laterals[i - 1] + resize(
                 laterals[i], size=laterals[i - 1].shape[2:], mode='bilinear', align_corners=self.align_corners)
         outs = [self.fpn_convs[i](laterals[i]) for i in range(len(laterals) - 1)] + [laterals[-1]]
@@ -134,7 +134,7 @@ class BLPHead(BaseDecodeHead):
         return self.cls_seg(self.decode(inputs))
 
     def forward_train(self, inputs: List[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Segmentation logits and annotation-probability logits (on detached features, A.2.3).
+        """Segmentation logits and annotation-probability logits (on detached features, BLPSeg lib/net/blpseg.py).
 
         Returns:
             ``(seg (N, C, H/4, W/4), scribble (N, C+1, H/4, W/4))``.

@@ -1,5 +1,5 @@
 """SEC head: fc8-SEC classifier (optionally after a few convs) and the three SEC losses on the
-low-resolution logits (sec_wsscoseg.md A2, A5-A8, A13)."""
+low-resolution logits (SEC training/train.prototxt; pylayers/pylayers.py; training/solver.prototxt)."""
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -63,7 +63,7 @@ class SECHead(BaseDecodeHead):
         num_convs: Convs before the classifier.
         kernel_size: Kernel of those convs.
         dilation: Dilation of those convs.
-        min_prob: Floor of SEC's softmax (A4).
+        min_prob: Floor of SEC's softmax (SEC pylayers/pylayers.py, SoftmaxLayer).
         **kwargs: :class:`BaseDecodeHead` arguments (in_channels, channels, num_classes, ...).
     """
 
@@ -107,7 +107,7 @@ class SECHead(BaseDecodeHead):
 
     def loss_by_feat(self, seg_logits: Tensor, batch_data_samples, images: Optional[Tensor] = None
                      ) -> Dict[str, Tensor]:
-        """SEC losses on the low-resolution logits (no upsampling, A13).
+        """SEC losses on the low-resolution logits (no upsampling, SEC pylayers/pylayers.py).
 
         Args:
             seg_logits: (N, C, h, w) logits.

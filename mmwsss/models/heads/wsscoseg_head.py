@@ -1,5 +1,5 @@
 """wsscoseg segmentation head: the Initial Mask Generator's head, shared by the final model's
-segmentation branch (sec_wsscoseg.md B3, B10)."""
+segmentation branch (wsscoseg cores/symbols/final_fcn_resnet50.py; cores/config.py)."""
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -14,7 +14,8 @@ __all__ = ['WSSCosegHead', 'labels_at_feat_res']
 
 
 def labels_at_feat_res(data_samples: Sequence, size: Sequence[int]) -> Tensor:
-    """Nearest-neighbour downsampling of the crop's label map to the logits grid (B4/B5 step 5).
+    """Nearest-neighbour downsampling of the crop's label map to the logits grid (wsscoseg final_fcn_resnet50.py;
+    config.py).
 
     The original resizes the 320x320 crop label to 40x40 with nearest neighbour (source index
     ``floor(i * 320 / 40)``), which is what ``F.interpolate(mode='nearest')`` does.
@@ -41,9 +42,9 @@ def labels_at_feat_res(data_samples: Sequence, size: Sequence[int]) -> Tensor:
 class WSSCosegHead(BaseDecodeHead):
     """``new_conv1`` (3x3, dilation 12, ReLU, Dropout 0.5) -> ``fc`` (1x1, ReLU) -> ``score`` (1x1).
 
-    No normalisation layers; new layers are initialised N(0, 0.01) with zero bias (B3). For the ResNet-50
-    setting ``in_channels=2048, channels=512, dilation=12``; the small embedded configs use narrower
-    widths and a dilation scaled to their smaller feature grid. With ``norm_cfg`` (a
+    No normalisation layers; new layers are initialised N(0, 0.01) with zero bias (wsscoseg
+    cores/symbols/final_fcn_resnet50.py). For the ResNet-50 setting ``in_channels=2048, channels=512, dilation=12``; the
+    small embedded configs use narrower widths and a dilation scaled to their smaller feature grid. With ``norm_cfg`` (a
     :class:`BaseDecodeHead` argument, ``None`` = the original) ``new_conv1`` and ``fc`` become conv-norm-ReLU
     blocks with mmcv's default (Kaiming) init: the N(0, 0.01) stack without normalisation assumes an
     ImageNet backbone and hardly passes a gradient to one trained from scratch.
@@ -52,7 +53,8 @@ class WSSCosegHead(BaseDecodeHead):
         dilation: Dilation (= padding) of the first 3x3 conv.
         fc_channels: Width of the 1x1 ``fc`` conv (default: ``channels``).
         loss_at_feat_res: Compute the loss on the output-stride-8 logits against nearest-downsampled
-            labels, as the original (B4); ``False`` upsamples the logits to the label size (mmseg default).
+            labels, as the original (wsscoseg cores/symbols/final_fcn_resnet50.py); ``False`` upsamples the logits to
+            the label size (mmseg default).
         **kwargs: :class:`BaseDecodeHead` arguments. ``dropout_ratio`` (default 0.5) is the dropout after
             ``new_conv1``; there is no dropout before the classifier.
     """
@@ -88,7 +90,7 @@ class WSSCosegHead(BaseDecodeHead):
             self.fc = ConvModule(self.channels, fc_channels, 1, norm_cfg=self.norm_cfg, act_cfg=None)
             init = (self.conv_seg, )
         for m in init:
-            nn.init.normal_(m.weight, 0, 0.01)  # MXNet Normal() = N(0, 0.01), B3
+            nn.init.normal_(m.weight, 0, 0.01)  # MXNet Normal() = N(0, 0.01), wsscoseg final_fcn_resnet50.py
             nn.init.zeros_(m.bias)
 
     def forward(self, inputs: List[Tensor]) -> Tensor:

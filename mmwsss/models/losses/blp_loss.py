@@ -1,15 +1,16 @@
-"""BLPSeg losses and self-training labels, spec ``blpseg_wood.md`` A.4 and A.5.
+"""BLPSeg losses and self-training labels (BLPSeg lib/net/blpseg.py and lib/net/loss.py).
 
 * :func:`blp_loss` / :class:`BLPLoss`: the Balanced-Label-Preference loss of the segmentation branch,
   a per-pixel weighted cross-entropy on labelled pixels with the detached weight
   ``w = (1 - q_c p_c)^gamma`` (``q`` = annotation probability, ``p`` = segmentation probability of the
-  labelled class c) and a per-image normalisation by the sum of the weights (A.5).
+  labelled class c) and a per-image normalisation by the sum of the weights (BLPSeg lib/net/loss.py, BLPLoss).
 * :func:`annotation_ce_loss` / :class:`AnnotationProbabilityLoss`: cross-entropy of the scribble
-  (annotation-probability) head over C + 1 classes, the "not annotated" class weighted 0.02 (A.4).
-* :func:`blp_pseudo_labels`: the self-training targets used after the switch iteration (A.5).
+  (annotation-probability) head over C + 1 classes, the "not annotated" class weighted 0.02 (BLPSeg lib/net/blpseg.py).
+* :func:`blp_pseudo_labels`: the self-training targets used after the switch iteration (BLPSeg lib/net/loss.py,
+BLPLoss).
 
-Label convention of the scribble map (A.1.1): ``0..C-1`` annotated class, ``C`` = not annotated,
-``255`` = ignore (crop padding).
+Label convention of the scribble map (BLPSeg experiment/blpseg-voc/train.py): ``0..C-1`` annotated class, ``C`` = not
+annotated, ``255`` = ignore (crop padding).
 """
 from typing import Optional
 
@@ -34,7 +35,7 @@ def blp_loss(seg_logits: torch.Tensor,
              target: torch.Tensor,
              gamma: float = 2.0,
              eps: float = 1e-7) -> torch.Tensor:
-    """BLP loss (A.5): ``mean_n [ sum_x w (-log p_y) / (sum_x w + eps) ]``, ``w = (1 - q_y p_y)^gamma``.
+    """BLP loss (BLPSeg loss.py): ``mean_n [ sum_x w (-log p_y) / (sum_x w + eps) ]``, ``w = (1 - q_y p_y)^gamma``.
 
     Pixels whose target is outside ``[0, C)`` (the "not annotated" class ``C`` and ``255``) have zero
     weight. ``w`` is detached. With ``gamma = 0`` (or ``scrib_logits=None`` and ``gamma = 0``) this is the
@@ -64,7 +65,7 @@ def blp_loss(seg_logits: torch.Tensor,
     with torch.no_grad():
         p = log_p.exp()
         if scrib_logits is not None:
-            # q: softmax over the C + 1 channels, then the labelled class's channel (A.5).
+            # q: softmax over the C + 1 channels, then the labelled class's channel (BLPSeg lib/net/loss.py, BLPLoss).
             q = F.softmax(scrib_logits.detach().float(), dim=1).gather(1, index).squeeze(1)
         else:
             q = torch.zeros_like(p)
@@ -77,7 +78,7 @@ def annotation_ce_loss(scrib_logits: torch.Tensor,
                        target: torch.Tensor,
                        unlabeled_weight: float = 0.02,
                        ignore_index: int = 255) -> torch.Tensor:
-    """Cross-entropy of the annotation-probability head (A.4).
+    """Cross-entropy of the annotation-probability head (BLPSeg lib/net/blpseg.py).
 
     Class weights ``[1] * C + [unlabeled_weight]``; mean reduction divides by the sum of the class
     weights of the non-ignored pixels (PyTorch ``F.cross_entropy`` semantics, as in the original).
@@ -111,7 +112,7 @@ def blp_pseudo_labels(seg_logits: torch.Tensor,
                       img_labels: Optional[torch.Tensor],
                       threshold: float = 0.9,
                       ignore_index: int = 255) -> torch.Tensor:
-    """Self-training targets after the switch iteration (A.5).
+    """Self-training targets after the switch iteration (BLPSeg lib/net/loss.py, BLPLoss).
 
     ``P = softmax(seg) * img_labels`` (not renormalised), ``y = argmax P`` where ``max P >= threshold``
     else ``ignore_index``; scribbled pixels (``< C``) keep their scribble label, padding (``ignore_index``)
@@ -145,7 +146,7 @@ def blp_pseudo_labels(seg_logits: torch.Tensor,
 
 
 def scribble_img_labels(scribble: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Multi-hot image labels from scribbles, background always on (A.1.1).
+    """Multi-hot image labels from scribbles, background always on (BLPSeg experiment/blpseg-voc/train.py).
 
     Args:
         scribble: (N, H, W) scribble labels.
@@ -168,7 +169,7 @@ __all__ += ['scribble_img_labels']
 
 @MODELS.register_module()
 class BLPLoss(nn.Module):
-    """Registered BLP loss (A.5); see :func:`blp_loss`.
+    """Registered BLP loss (BLPSeg lib/net/loss.py, BLPLoss); see :func:`blp_loss`.
 
     Args:
         gamma: Focusing exponent (2). ``gamma=0`` gives per-image-normalised partial cross-entropy
@@ -200,7 +201,7 @@ class BLPLoss(nn.Module):
 
 @MODELS.register_module()
 class AnnotationProbabilityLoss(nn.Module):
-    """Registered scribble-head cross-entropy (A.4); see :func:`annotation_ce_loss`.
+    """Registered scribble-head cross-entropy (BLPSeg lib/net/blpseg.py); see :func:`annotation_ce_loss`.
 
     Args:
         unlabeled_weight: Class weight of the "not annotated" class (0.02).

@@ -1,6 +1,6 @@
 """SEC losses: seeding, expansion (global weighted rank pooling) and constrain-to-boundary.
 
-Formulas follow ``sec_wsscoseg.md`` A4-A7 (Kolesnikov & Lampert, ECCV 2016). All three losses
+Formulas follow SEC pylayers/pylayers.py (Kolesnikov & Lampert, ECCV 2016). All three losses
 work on the *low-resolution* logits of the segmentation network (41x41 for a 321x321 input);
 nothing is upsampled. The pure functions (``sec_softmax``, ``gwrp``, ``sec_seed_loss``,
 ``sec_expand_loss``, ``sec_constrain_loss``) need only torch; the registered ``nn.Module``
@@ -25,7 +25,7 @@ POOLINGS = ('gwrp', 'max', 'avg')
 
 
 def sec_softmax(logits: Tensor, min_prob: float = 1e-4) -> Tensor:
-    """SEC's softmax with a probability floor (sec_wsscoseg.md A4).
+    """SEC's softmax with a probability floor (SEC pylayers/pylayers.py, SoftmaxLayer).
 
     f = (softmax(z) + min_prob) / sum_c (softmax(z) + min_prob); every f >= min_prob / (1 + C*min_prob),
     so every log in the losses stays finite. Differentiable end to end.
@@ -42,7 +42,7 @@ def sec_softmax(logits: Tensor, min_prob: float = 1e-4) -> Tensor:
 
 
 def gwrp(probs: Tensor, decay: Union[float, Tensor]) -> Tensor:
-    """Global weighted rank pooling (sec_wsscoseg.md A6).
+    """Global weighted rank pooling (SEC pylayers/pylayers.py, ExpandLossLayer).
 
     Values of each map are sorted in descending order; the j-th largest gets weight d^(j-1),
     normalised by Z(d) = sum_j d^(j-1). d = 0 is global max pooling, d = 1 global average pooling.
@@ -71,7 +71,7 @@ def gwrp(probs: Tensor, decay: Union[float, Tensor]) -> Tensor:
 
 
 def sec_seed_loss(probs: Tensor, cues: Tensor) -> Tensor:
-    """Seeding loss (sec_wsscoseg.md A5), one normaliser per image, then the batch mean.
+    """Seeding loss (SEC pylayers/pylayers.py, SeedLossLayer), one normaliser per image, then the batch mean.
 
     L = -(1 / sum_c |S_c|) * sum_c sum_{u in S_c} log f_{u,c}. Images without a single cue
     contribute 0 (the original would give NaN); the batch mean still divides by N.
@@ -107,7 +107,7 @@ def sec_expand_loss(probs: Tensor,
                     d_fg: float = 0.996,
                     d_bg: float = 0.999,
                     pooling: str = 'gwrp') -> Tensor:
-    """Expansion loss with GWRP (sec_wsscoseg.md A6).
+    """Expansion loss with GWRP (SEC pylayers/pylayers.py, ExpandLossLayer).
 
     L = -mean_{c in T} log G_c(f; d_fg) - mean_{c in A} log(1 - max_u f_{u,c}) - log G_bg(f; d_bg),
     each of the three terms averaged over the images where its class set is non-empty (an empty
@@ -156,7 +156,7 @@ def sec_expand_loss(probs: Tensor,
 
 
 def sec_constrain_loss(probs: Tensor, target: Tensor) -> Tensor:
-    """Constrain-to-boundary loss KL(Q || f), averaged over pixels and batch (sec_wsscoseg.md A7).
+    """Constrain-to-boundary loss KL(Q || f), averaged over pixels and batch (SEC pylayers.py).
 
     Args:
         probs: (N, C, H, W) SEC-softmax probabilities f.
@@ -177,7 +177,7 @@ def crf_target(logits: Tensor,
                crf_fn: Optional[Callable] = None,
                params='sec_train',
                min_prob: float = 1e-4) -> Tensor:
-    """CRF marginal Q used as the constant target of the constrain loss (sec_wsscoseg.md A7).
+    """CRF marginal Q used as the constant target of the constrain loss (SEC pylayers.py).
 
     The unary energy is -logit, as in SEC's CRF layer (identical Q to -log softmax, and finite for any
     logit). Q is floored at ``min_prob`` and renormalised as in SEC. Computed without grad.
@@ -275,7 +275,7 @@ class SECExpandLoss(nn.Module):
 
 @MODELS.register_module()
 class SECConstrainLoss(nn.Module):
-    """Constrain-to-boundary loss with the training-time dense CRF (sec_wsscoseg.md A7).
+    """Constrain-to-boundary loss with the training-time dense CRF (SEC pylayers.py).
 
     Args:
         crf_params: Preset name for ``mmwsss.crf.dense_crf`` (``'sec_train'``: 10 iterations,

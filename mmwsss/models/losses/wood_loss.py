@@ -1,6 +1,6 @@
 """W-OoD losses: the feature metric loss L_M and the OoD "BCE to zero" loss.
 
-Formulas follow ``blpseg_wood.md`` B.4 and its Addendum (checked against the original code).
+Formulas follow W-OoD step/train_cam_clustering.py (checked by running the original code on fixed inputs).
 """
 from typing import Callable, Optional, Sequence, Tuple
 
@@ -35,7 +35,7 @@ def wood_metric_loss(feats: Tensor,
                      ood_protos: Tensor,
                      topk_ratio: float = 0.2,
                      pull_weight: Optional[float] = None) -> Tuple[Tensor, dict]:
-    """Metric loss ``L_M = L_fg * (C / K) - L_push`` (blpseg_wood.md B.4 (2)).
+    """Metric loss ``L_M = L_fg * (C / K) - L_push`` (W-OoD step/train_cam_clustering.py (2)).
 
     ``L_fg`` pulls each in-distribution feature towards the prototypes of its classes, ``L_push`` pushes it away
     from the OoD prototypes, but only for the ``topk_ratio`` fraction of (sample, OoD-prototype) pairs with the
@@ -48,7 +48,7 @@ def wood_metric_loss(feats: Tensor,
         class_protos: (C, D) fixed class prototypes ``mu_c``.
         ood_protos: (K, D) fixed OoD prototypes ``nu_k``.
         topk_ratio: fraction of closest pairs that are pushed (``ood_dist_topk`` = 0.2).
-        pull_weight: weight of the pull term; ``None`` uses ``C / K`` (0.4 for VOC: 20 / 50, see Addendum).
+        pull_weight: weight of the pull term; ``None`` uses ``C / K`` (0.4 for VOC: 20 / 50, as the original).
 
     Returns:
         tuple: the scalar loss and a dict of detached diagnostics (``pull``, ``push``, ``tau``).
@@ -65,7 +65,7 @@ def wood_metric_loss(feats: Tensor,
     if pull_weight is None:
         pull_weight = num_cls / num_ood
     d_cls = _pairwise_l2(feats, class_protos.to(feats.dtype))  # (B, C)
-    # Mean over the full B x C matrix; absent classes contribute zeros (B.4).
+    # Mean over the full B x C matrix; absent classes contribute zeros (W-OoD step/train_cam_clustering.py).
     pull = (labels.to(feats.dtype) * d_cls).mean()
 
     d_ood = _pairwise_l2(feats, ood_protos.to(feats.dtype))  # (B, K)
@@ -85,7 +85,7 @@ def wood_metric_loss(feats: Tensor,
 
 
 def wood_ood_loss(logits: Tensor, exclude_classes: Sequence[int] = ()) -> Tensor:
-    """OoD loss: multi-label soft margin of every foreground logit towards 0 (B.4 (3)).
+    """OoD loss: multi-label soft margin of every foreground logit towards 0 (W-OoD step/train_cam_clustering.py (3)).
 
     ``L = (1/B) sum_i m_i (1/C) sum_c softplus(logit_ic)``; ``m_i = 0`` when the image's top class is in
     ``exclude_classes`` (the original hard-codes VOC "bottle"; here a config option, empty by default).
@@ -112,8 +112,8 @@ def harden_ood_inputs(logit_fn: Callable[[Tensor], Tensor], inputs: Tensor, step
     """One "adversarial climb" step that makes OoD images look more like their top false-positive class.
 
     ``o' = clamp(o + step * g / max|g|, min(o), max(o))`` with ``g = d/do sum_i max_c logit_c(o_i)``; the max and the
-    clamp bounds are global over the batch (B.4 (3)). Only the input gradient is taken (``torch.autograd.grad``),
-    so no parameter gradients are left behind.
+    clamp bounds are global over the batch (W-OoD step/train_cam_clustering.py (3)). Only the input gradient is taken
+    (``torch.autograd.grad``), so no parameter gradients are left behind.
 
     Args:
         logit_fn: maps (B, 3, H, W) normalised images to (B, C) logits.

@@ -1,11 +1,11 @@
-"""BLPSeg Local Aggregation Module (LAM), spec ``blpseg_wood.md`` A.2.3 and A.3.
+"""BLPSeg Local Aggregation Module (LAM): BLPSeg lib/net/blpseg.py, local_aggregation.
 
 LAM re-mixes the stride-4 segmentation logits of every image with an attention whose keys are a
 learned 4x4/stride-4 patch embedding of the (normalised) input image and whose bias is a fixed
 Gaussian of the grid distance (sigma = 6 cells):
 
-    W[a, b]   = exp(f_a . f_b - |p_a - p_b|^2 / 2 sigma^2) / sum_a' exp(...)      (A.3 closed form)
-    out[c, b] = sum_a s[c, a] W[a, b]
+    W[a, b]   = exp(f_a . f_b - |p_a - p_b|^2 / 2 sigma^2) / sum_a' exp(...)      (BLPSeg lib/net/blpseg.py,
+    local_aggregation closed form) out[c, b] = sum_a s[c, a] W[a, b]
 
 Two implementations are kept:
 
@@ -64,13 +64,14 @@ def _check_inputs(logits: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
     if logits.shape[0] != feats.shape[0]:
         raise ValueError(f'LAM: batch sizes differ: logits {logits.shape[0]}, features {feats.shape[0]}')
     if feats.shape[2:] != logits.shape[2:]:
-        # The original resizes the embedding to the logit grid when the two disagree (A.3).
+        # The original resizes the embedding to the logit grid when the two disagree (BLPSeg lib/net/blpseg.py,
+        # local_aggregation).
         feats = F.interpolate(feats, size=logits.shape[2:], mode='bilinear', align_corners=False)
     return feats
 
 
 def lam_dense(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0, eps: float = 1e-7) -> torch.Tensor:
-    """Dense (quadratic-memory) LAM, written like the original for use as a test reference (A.3).
+    """Dense (quadratic-memory) LAM, written like the original for use as a test reference (BLPSeg blpseg.py).
 
     Args:
         logits: Segmentation logits ``s``, shape (N, C, h, w).
@@ -85,7 +86,7 @@ def lam_dense(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0, eps
     n, c, h, w = logits.shape
     s = logits.reshape(n, c, h * w)
     f = feats.reshape(n, feats.shape[1], h * w)
-    affinity = torch.einsum('nda,ndb->nab', f, f).softmax(dim=1)  # softmax over a (A.3)
+    affinity = torch.einsum('nda,ndb->nab', f, f).softmax(dim=1)  # softmax over a (BLPSeg blpseg.py)
     p = grid_coordinates(h, w, device=logits.device, dtype=torch.float32)
     gauss = torch.exp(-torch.cdist(p, p).pow(2) / (2.0 * sigma ** 2)).to(affinity.dtype)
     weight = affinity * gauss.unsqueeze(0)
@@ -104,7 +105,7 @@ def _pad_last(x: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def lam_attention(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0) -> torch.Tensor:
-    """Linear-memory LAM through fused scaled-dot-product attention (A.3 closed form).
+    """Linear-memory LAM through fused scaled-dot-product attention (BLPSeg blpseg.py closed form).
 
     Queries ``[f_b, p_b / sigma, 1]``, keys ``[f_a, p_a / sigma, -|p_a|^2 / (2 sigma^2)]``, values
     ``s[:, a]``, attention scale 1. All three are zero-padded to one common last dimension that is a
@@ -314,7 +315,7 @@ def lam_linear(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0) ->
 
 
 class BLPPatchEmbed(nn.Module):
-    """Swin-style patch embedding of the normalised image: the "shallow feature" of LAM (A.2.3).
+    """Swin-style patch embedding of the normalised image: the "shallow feature" of LAM (BLPSeg lib/net/blpseg.py).
 
     Zero-pads right/bottom to a multiple of ``patch_size``, then conv ``patch_size`` x ``patch_size``
     stride ``patch_size`` (bias) -> LayerNorm over channels -> 1x1 conv (bias).
@@ -390,7 +391,7 @@ _IMPLS = dict(linear=lam_linear, attention=lam_attention, blocked=lam_blocked, d
 
 @MODELS.register_module()
 class LocalAggregationModule(BaseModule):
-    """LAM: patch embedding of the image + Gaussian-biased attention over the logits (A.3).
+    """LAM: patch embedding of the image + Gaussian-biased attention over the logits (BLPSeg blpseg.py).
 
     Applied after the segmentation head on the stride-4 logits, in training and inference.
 
@@ -403,7 +404,7 @@ class LocalAggregationModule(BaseModule):
             :func:`lam_factored` when the embedding is wider than its rank ``3 p^2 + 1``, else
             :func:`lam_linear`), ``'attention'``, ``'blocked'`` (both linear memory) or ``'dense'``
             (quadratic reference).
-        init_cfg: mmengine init config (unused; weights use kaiming fan-out, A.2.3).
+        init_cfg: mmengine init config (unused; weights use kaiming fan-out, BLPSeg lib/net/blpseg.py).
     """
 
     def __init__(self, in_channels: int = 3, embed_dims: int = 256, patch_size: int = 4, sigma: float = 6.0,
@@ -419,7 +420,8 @@ class LocalAggregationModule(BaseModule):
         self._kaiming_init()
 
     def _kaiming_init(self) -> None:
-        # A.2.3: kaiming_normal_(fan_out, relu) on convs outside the backbone, default bias, LN default.
+        # BLPSeg lib/net/blpseg.py: kaiming_normal_(fan_out, relu) on convs outside the backbone, default bias, LN
+        # default.
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')

@@ -1,14 +1,15 @@
-"""BLPSeg segmentor (Wang et al., TIP 2023), spec ``blpseg_wood.md`` Part A.
+"""BLPSeg segmentor (Wang et al., TIP 2023; BLPSeg lib/net/blpseg.py).
 
 Forward (train and test): backbone -> :class:`~mmwsss.models.heads.BLPHead` (PPM + FPN, stride 4)
 -> segmentation MLP -> LAM (:class:`~mmwsss.models.necks.LocalAggregationModule`, needs the image)
 -> bilinear upsampling to the input size. In training the annotation-probability MLP runs on the
-detached decoder features; both logits are upsampled to the crop before the losses (A.4):
+detached decoder features; both logits are upsampled to the crop before the losses (BLPSeg lib/net/blpseg.py):
 
     L = CE_w(scribble head, scribble; "not annotated" weight 0.02) + BLP(seg, q = softmax(scribble head), Y)
 
 ``Y`` are the scribbles until ``self_training_iter`` and the 0.9-confidence pseudo labels afterwards
-(A.5). The iteration is read from mmengine's ``MessageHub`` (``'iter'``, set by ``RuntimeInfoHook``).
+(BLPSeg lib/net/loss.py, BLPLoss). The iteration is read from mmengine's ``MessageHub`` (``'iter'``, set by
+``RuntimeInfoHook``).
 """
 from typing import List, Optional
 
@@ -131,7 +132,7 @@ class BLPSeg(EncoderDecoder):
         seg, scrib = head.forward_train(x)
         seg = self._aggregate(seg, inputs)
         size = inputs.shape[2:]
-        # A.4: both logits are upsampled to the crop before every loss.
+        # BLPSeg lib/net/blpseg.py: both logits are upsampled to the crop before every loss.
         seg = resize(seg, size=size, mode='bilinear', align_corners=self.align_corners)
         scrib = resize(scrib, size=size, mode='bilinear', align_corners=self.align_corners)
         scribbles = self._stack_scribbles(data_samples, size).to(inputs.device)

@@ -1,6 +1,6 @@
 """Generic CAM classifier: backbone + GAP + bias-free 1x1 classifier, multi-label soft-margin loss.
 
-This is the IRN/W-OoD classifier (blpseg_wood.md B.2) written generically so that every method that needs class
+This is the IRN/W-OoD classifier (W-OoD net/resnet50_cam.py) written generically so that every method that needs class
 activation maps (W-OoD, SEC cue generation, ...) can use it with any mmseg backbone.
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -51,7 +51,7 @@ def img_labels_from_samples(data_samples: Sequence[SegDataSample], num_classes: 
 
 
 def normalize_cams(cams: Tensor, eps: float = 1e-5) -> Tensor:
-    """Per-class max normalisation (B.5: each class map divided by its max + 1e-5).
+    """Per-class max normalisation (W-OoD step/make_cam.py: each class map divided by its max + 1e-5).
 
     Args:
         cams: (..., K, H, W) non-negative CAMs.
@@ -67,7 +67,8 @@ def normalize_cams(cams: Tensor, eps: float = 1e-5) -> Tensor:
 class CAMClassifier(BaseModel):
     """Multi-label image classifier whose 1x1 classifier weights give class activation maps.
 
-    ``logits = W . GAP(f(x))`` and ``CAM = ReLU(conv1x1(f(x), W))`` with ``W`` (C_fg, D), no bias (B.2).
+    ``logits = W . GAP(f(x))`` and ``CAM = ReLU(conv1x1(f(x), W))`` with ``W`` (C_fg, D), no bias (W-OoD
+    net/resnet50_cam.py).
 
     Args:
         backbone: any mmseg backbone config; the feature ``outs[feat_index]`` is used. For the VOC W-OoD setting
@@ -161,7 +162,7 @@ class CAMClassifier(BaseModel):
                        scales: Sequence[float] = (1.0, ),
                        flip: bool = False,
                        out_sizes: Sequence[Tuple[int, int]] = ()) -> List[Tensor]:
-        """Sum of ReLU CAMs over scales (and flips), resized to each requested size (B.5).
+        """Sum of ReLU CAMs over scales (and flips), resized to each requested size (W-OoD step/make_cam.py).
 
         Each scale's input is a bilinear resize of the normalised image (the original rescales the uint8 image
         bicubically before normalising); CAMs are resized with bilinear, ``align_corners=False``.

@@ -1,4 +1,4 @@
-"""SEC segmentor: losses on the low-resolution logits, SEC's test-time inference (sec_wsscoseg.md A10, A13)."""
+"""SEC segmentor: losses on the low-resolution logits, SEC's test-time inference (SEC demo.py; pylayers.py)."""
 from typing import List
 
 import numpy as np
@@ -16,10 +16,10 @@ __all__ = ['SECSegmentor', 'images_for_crf', 'sec_upsample_probs']
 
 
 def images_for_crf(inputs: Tensor, data_preprocessor, size) -> Tensor:
-    """Un-normalise a batch and resize it to the logits grid for the training CRF (A7).
+    """Un-normalise a batch and resize it to the logits grid for the training CRF (SEC pylayers.py).
 
     SEC zooms the 321x321 image to 41x41 with ``scipy.ndimage.zoom(order=1)``, i.e. bilinear with
-    ``align_corners=True`` (Addendum), then rounds to 0..255.
+    ``align_corners=True`` (as SEC's scipy.ndimage.zoom(order=1)), then rounds to 0..255.
 
     Args:
         inputs: (N, 3, H, W) normalised images from the data preprocessor.
@@ -39,7 +39,7 @@ def images_for_crf(inputs: Tensor, data_preprocessor, size) -> Tensor:
 
 
 def sec_upsample_probs(logits: Tensor, meta: dict) -> Tensor:
-    """Softmax of one image's low-res logits, brought to its original size (A10 steps 2-3).
+    """Softmax of one image's low-res logits, brought to its original size (SEC deploy/demo.py).
 
     Handles batch padding (logits cover ``batch_input_shape``; the image occupies the top-left
     ``img_shape``) and horizontal/vertical flips. Without padding the upsampling is one corner-aligned
@@ -76,12 +76,12 @@ class SECSegmentor(EncoderDecoder):
     """EncoderDecoder for SEC.
 
     Training: backbone -> ``SECHead`` logits (e.g. 41x41) -> seeding / expansion / constrain losses on
-    that grid; the constrain loss gets the un-normalised input downscaled to the grid (A7, A13).
+    that grid; the constrain loss gets the un-normalised input downscaled to the grid (SEC pylayers/pylayers.py).
 
     Test (``test_cfg.mode='whole'``): softmax of the low-res logits -> one bilinear corner-aligned
     upsample to the original size -> if ``test_cfg.crf`` is set (e.g. ``'sec_test'``: clip at 1e-5,
     unary -log p, 10 iterations), the dense CRF on the original RGB image read from ``img_path``
-    (A10) -> argmax. ``seg_logits`` holds the log-probabilities, so ``tools/test.py --crf`` (which
+    (SEC deploy/demo.py) -> argmax. ``seg_logits`` holds the log-probabilities, so ``tools/test.py --crf`` (which
     takes their softmax) applies the same CRF. ``mode='slide'`` falls back to mmseg's inference.
 
     Args:
@@ -126,7 +126,7 @@ class SECSegmentor(EncoderDecoder):
         return data_samples
 
     def _crf(self, probs: Tensor, meta: dict, params) -> Tensor:
-        """A10 steps 4-5: dense CRF on the original image (the ``sec_test`` preset clips p at 1e-5)."""
+        """SEC deploy/demo.py: dense CRF on the original image (the ``sec_test`` preset clips p at 1e-5)."""
         import mmcv
 
         from mmwsss.crf import dense_crf

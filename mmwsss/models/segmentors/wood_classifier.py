@@ -1,4 +1,4 @@
-"""W-OoD classifier: CAM classifier fine-tuned with hard out-of-distribution images (blpseg_wood.md B.3/B.4)."""
+"""W-OoD classifier: CAM classifier fine-tuned with hard out-of-distribution images (W-OoD train_cam_clustering.py)."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -16,7 +16,7 @@ __all__ = ['WOoDClassifier', 'kmeans_lloyd', 'class_mean_prototypes']
 
 
 def kmeans_lloyd(x: Tensor, k: int, niter: int = 10) -> Tuple[Tensor, Tensor]:
-    """Euclidean Lloyd k-means initialised with the first ``k`` points (deterministic, B.3).
+    """Euclidean Lloyd k-means initialised with the first ``k`` points (deterministic, W-OoD train_cam_clustering.py).
 
     Empty clusters keep their previous centre (the original would divide by zero and produce NaN).
 
@@ -48,7 +48,7 @@ def kmeans_lloyd(x: Tensor, k: int, niter: int = 10) -> Tuple[Tensor, Tensor]:
 
 def class_mean_prototypes(feats: Tensor, labels: Tensor) -> Tensor:
     """Class prototypes ``mu_c`` = mean feature of the images labelled with class c (multi-label images count
-    for each of their classes, B.3).
+    for each of their classes, W-OoD step/train_cam_clustering.py, get_sample_estimator).
 
     Args:
         feats: (M, D) GAP features.
@@ -66,9 +66,9 @@ def class_mean_prototypes(feats: Tensor, labels: Tensor) -> Tensor:
 class WOoDClassifier(CAMClassifier):
     """CAM classifier trained with in-distribution and OoD images in each batch.
 
-    ``L = L_cls + lambda * L_M + mu * L_ood`` (B.4). The batch given by the runner holds the ID images
-    (``inputs``/``data_samples``) and the OoD images (``ood_inputs``, a list of uint8 (3, H, W) tensors, added by
-    :class:`mmwsss.datasets.WOoDMixDataset`). Prototypes are buffers filled by
+    ``L = L_cls + lambda * L_M + mu * L_ood`` (W-OoD step/train_cam_clustering.py). The batch given by the runner holds
+    the ID images (``inputs``/``data_samples``) and the OoD images (``ood_inputs``, a list of uint8 (3, H, W) tensors,
+    added by :class:`mmwsss.datasets.WOoDMixDataset`). Prototypes are buffers filled by
     :class:`mmwsss.engine.hooks.WOoDPrototypeHook` (or :meth:`set_prototypes`) before training.
 
     Args:
@@ -148,7 +148,7 @@ class WOoDClassifier(CAMClassifier):
         return losses
 
     def train_step(self, data: Union[dict, tuple, list], optim_wrapper: OptimWrapper) -> Dict[str, Tensor]:
-        """One step: preprocess ID and OoD images, hardening + forward + backward (B.12 (a)-(d))."""
+        """One step: preprocess ID and OoD images, hardening + forward + backward (W-OoD run_sample.py (a)-(d))."""
         data = dict(data)
         ood_raw = data.pop('ood_inputs', None)
         with optim_wrapper.optim_context(self):

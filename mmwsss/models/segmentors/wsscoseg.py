@@ -1,4 +1,5 @@
-"""wsscoseg segmentor: Initial Mask Generator and the two-branch final model (sec_wsscoseg.md B3, B4, B6, B7, B10).
+"""wsscoseg segmentor: Initial Mask Generator and the two-branch final model (wsscoseg final_fcn_resnet50.py;
+est_voc_train_masks.py; eval_seg_model.py; config.py).
 
 Without ``global_branch`` this is the Initial Mask Generator (backbone + :class:`WSSCosegHead`, CE). With it, a
 separate non-dilated copy of the backbone's last stages (res4/res5), global max pooling and a small 1x1 MLP give a
@@ -21,7 +22,8 @@ __all__ = ['WSSCosegSegmentor', 'GlobalPriorBranch', 'upsample_probs_x8', 'prese
 
 
 def upsample_probs_x8(probs: Tensor, out_hw: Sequence[int], factor: int = 8) -> Tensor:
-    """Upsample low-resolution probabilities by ``factor`` and crop to ``out_hw`` (B3 inference, B6 steps 5-6).
+    """Upsample low-resolution probabilities by ``factor`` and crop to ``out_hw`` (wsscoseg final_fcn_resnet50.py
+    inference, wsscoseg est_voc_train_masks.py).
 
     The original uses three fixed bilinear x2 deconvolutions (kernel 4, stride 2, pad 1) and then crops;
     one bilinear x8 resize (``align_corners=False``) is the same interpolation up to the border pixels
@@ -43,7 +45,8 @@ def upsample_probs_x8(probs: Tensor, out_hw: Sequence[int], factor: int = 8) -> 
 
 
 def presence_from_samples(data_samples: Sequence, num_classes: int, source: str = 'img_labels') -> Tensor:
-    """Class-presence targets of the global branch (B4): (N, num_classes) float, background at index 0.
+    """Class-presence targets of the global branch (wsscoseg final_fcn_resnet50.py): (N, num_classes) float, background
+    at index 0.
 
     Args:
         data_samples: N samples.
@@ -76,11 +79,13 @@ def presence_from_samples(data_samples: Sequence, num_classes: int, source: str 
 
 
 class GlobalPriorBranch(nn.Module):
-    """Separate non-dilated copy of the last ResNet stages + GMP + 1x1 MLP (B3 "global branch", B10).
+    """Separate non-dilated copy of the last ResNet stages + GMP + 1x1 MLP (wsscoseg final_fcn_resnet50.py "global
+    branch", wsscoseg config.py).
 
     The stages are rebuilt with the backbone's own ``make_res_layer`` at stride 2 and dilation 1 (res4a and
     res5a stride 2: output stride 32 from the stride-8 trunk), so their parameters have the same shapes as
-    the backbone's dilated stages and can be copied from them (B3 initialisation).
+    the backbone's dilated stages and can be copied from them (wsscoseg cores/symbols/final_fcn_resnet50.py
+    initialisation).
 
     Args:
         backbone: The built mmseg ``ResNet``/``ResNetV1c``/``ResNetV1d`` (read for its architecture only).
@@ -129,23 +134,23 @@ class GlobalPriorBranch(nn.Module):
         self.g_score = nn.Conv2d(inplanes, num_classes, 1)
         for m in list(self.fcs) + [self.g_score]:
             if isinstance(m, nn.Conv2d):
-                nn.init.normal_(m.weight, 0, 0.01)  # B3: new heads N(0, 0.01)
+                nn.init.normal_(m.weight, 0, 0.01)  # wsscoseg cores/symbols/final_fcn_resnet50.py: new heads N(0, 0.01)
                 nn.init.zeros_(m.bias)
 
     def copy_from(self, backbone: nn.Module) -> None:
-        """Copy the backbone's stage weights and BN statistics into the branch (B3 initialisation)."""
+        """Copy the backbone's stage weights and BN statistics into the branch (wsscoseg final_fcn_resnet50.py initialisation)."""
         for layer, i in zip(self.layers, self.stages):
             layer.load_state_dict(getattr(backbone, backbone.res_layers[i]).state_dict())
 
     def forward(self, feats: Sequence[Tensor]) -> Tensor:
         """Backbone outputs -> (N, num_classes) global logits ``g``."""
         x = self.layers(feats[self.in_index])
-        x = F.adaptive_max_pool2d(x, 1)  # global max pooling (B3)
+        x = F.adaptive_max_pool2d(x, 1)  # global max pooling (wsscoseg cores/symbols/final_fcn_resnet50.py)
         return self.g_score(self.fcs(x)).flatten(1)
 
     def train(self, mode: bool = True) -> 'GlobalPriorBranch':
         super().train(mode)
-        if mode and self.norm_eval:  # frozen global BN statistics like the backbone (B3)
+        if mode and self.norm_eval:  # frozen global BN statistics like the backbone (wsscoseg final_fcn_resnet50.py)
             for m in self.modules():
                 if isinstance(m, nn.modules.batchnorm._BatchNorm):
                     m.eval()
@@ -158,12 +163,14 @@ class WSSCosegSegmentor(EncoderDecoder):
 
     Training: logits ``S`` (N, C, h, w) of the head; with the global branch ``S + g`` (``g`` (N, C) broadcast over
     h x w) goes into the head's CE, plus ``loss_weight * mean_{n,c} BCE(sigmoid(g), t)`` with ``t`` the class
-    presence of the mask (B4; ``loss_weight`` 0.25 matches the 4-GPU reference run).
+    presence of the mask (wsscoseg cores/symbols/final_fcn_resnet50.py; ``loss_weight`` 0.25 matches the 4-GPU reference
+    run).
 
     Test (``test_cfg.mode='whole'``): softmax of the (merged) low-resolution logits, x8 bilinear upsampling,
-    crop, resize to the original size (B3 inference, B6). ``seg_logits`` holds the log-probabilities, so
-    ``WSSSTTAModel(merge='prob')`` (``tools/test.py --ms``) sums probabilities across scales and
-    ``--crf`` applies the CRF to them (B7). ``mode='slide'`` uses mmseg's inference on the merged logits.
+    crop, resize to the original size (wsscoseg cores/symbols/final_fcn_resnet50.py inference, wsscoseg
+    est_voc_train_masks.py). ``seg_logits`` holds the log-probabilities, so ``WSSSTTAModel(merge='prob')``
+    (``tools/test.py --ms``) sums probabilities across scales and ``--crf`` applies the CRF to them (wsscoseg
+    eval_seg_model.py). ``mode='slide'`` uses mmseg's inference on the merged logits.
 
     Args:
         global_branch: ``None`` or a dict with ``in_index`` (1), ``stages`` ((2, 3)), ``channels`` ((1024, 1024)),
@@ -202,7 +209,8 @@ class WSSCosegSegmentor(EncoderDecoder):
     def init_weights(self):
         super().init_weights()
         if self.with_global_branch and self.global_cfg['copy_backbone_weights']:
-            # after the backbone's (ImageNet) init so the copy starts from the same weights (B3)
+            # after the backbone's (ImageNet) init so the copy starts from the same weights (wsscoseg
+            # cores/symbols/final_fcn_resnet50.py)
             self.global_branch.copy_from(self.backbone)
 
     # ------------------------------------------------------------------ logits
@@ -233,7 +241,7 @@ class WSSCosegSegmentor(EncoderDecoder):
         losses = add_prefix(self.decode_head.loss_by_feat(logits, data_samples), 'decode')
         if g is not None:
             t = presence_from_samples(data_samples, self.num_classes, self.global_cfg['presence_from']).to(g)
-            bce = F.binary_cross_entropy_with_logits(g, t)  # mean over images and classes (B4)
+            bce = F.binary_cross_entropy_with_logits(g, t)  # mean over images and classes (wsscoseg final_fcn_resnet50.py)
             losses['global.loss_bce'] = self.global_cfg['loss_weight'] * bce
             with torch.no_grad():
                 losses['global.acc_presence'] = ((g > 0).float() == t).float().mean()

@@ -1,6 +1,6 @@
 """BESTIE semantic knowledge transfer: instance targets from a semantic (WSSS) map + point cues.
 
-Pure numpy / OpenCV; runs inside the data pipeline after augmentation (``bestie.md`` §3).
+Pure numpy / OpenCV; runs inside the data pipeline after augmentation (BESTIE utils/utils.py, pseudo_label_generation).
 """
 from typing import Dict, Iterable, Iterator, Optional, Sequence, Tuple
 
@@ -12,11 +12,11 @@ __all__ = [
     'generate_oracle_targets', 'points_by_class'
 ]
 
-MIN_MASK_SIZE = 50  # bestie.md §3.2 step 2 (MINIMUM_MASK_SIZE)
+MIN_MASK_SIZE = 50  # BESTIE utils/utils.py, pseudo_label_generation (MINIMUM_MASK_SIZE)
 
 
 def gaussian_patch(sigma: float = 6) -> np.ndarray:
-    """Square Gaussian of side ``6*sigma+3`` with value 1 at index ``3*sigma+1`` (bestie.md §3.1).
+    """Square Gaussian of side ``6*sigma+3`` with value 1 at index ``3*sigma+1`` (BESTIE utils/utils.py, gaussian).
 
     Returns:
         np.ndarray: (6σ+3, 6σ+3) float32.
@@ -32,7 +32,7 @@ def render_gaussian(heat: np.ndarray, x: int, y: int, sigma: float = 6,
                     patch: Optional[np.ndarray] = None) -> None:
     """Max-merge a Gaussian with its peak at integer ``(x, y)`` into ``heat`` in place.
 
-    Points outside the map are skipped; the patch is clipped at the borders (bestie.md §3.1).
+    Points outside the map are skipped; the patch is clipped at the borders (BESTIE utils/utils.py, gaussian).
 
     Args:
         heat: (H, W) float map, modified in place.
@@ -85,7 +85,7 @@ def _classes(img_labels, seg_map: np.ndarray, pts: np.ndarray, num_classes: int)
 
 def cue_components(seg_map: np.ndarray, c: int, px: np.ndarray, py: np.ndarray,
                    min_area: int) -> Iterator[Tuple[np.ndarray, int, int, int, Tuple[int, int]]]:
-    """The components the "1 component - 1 point" rule looks at (§3.2), with their cue counts.
+    """The components the "1 component - 1 point" rule looks at (BESTIE utils.py), with their cue counts.
 
     Args:
         seg_map: (H, W) class map (1..C foreground).
@@ -115,13 +115,14 @@ def generate_pseudo_targets(seg_map: np.ndarray,
                             sup: str = 'cls',
                             sigma: float = 6,
                             min_area: int = MIN_MASK_SIZE) -> Dict[str, np.ndarray]:
-    """Pseudo instance targets by "1 component - 1 point" (bestie.md §3.2 / §3.3).
+    """Pseudo instance targets by "1 component - 1 point" (BESTIE utils/utils.py).
 
     For each labelled class c and each 8-connected component of ``seg_map == c+1`` with area >=
     ``min_area`` holding exactly one point of class c: Gaussian at the (truncated) component centroid
     (``sup='cls'``), offsets from every component pixel to that centroid, weight 1. All other pixels
-    have weight 0 (instance-aware guidance, §3.4). With ``sup='point'`` the Gaussians are drawn at
-    *every* point of a labelled class instead (§3.3); offsets/weights follow the same component rule.
+    have weight 0 (instance-aware guidance, BESTIE utils/loss.py). With ``sup='point'`` the Gaussians are drawn at
+    *every* point of a labelled class instead (BESTIE utils/utils.py, pseudo_label_generation); offsets/weights follow
+    the same component rule.
 
     Args:
         seg_map: (H, W) int map, 0 = background, 1..C = class, 255 = ignore.
@@ -162,7 +163,7 @@ def generate_pseudo_targets(seg_map: np.ndarray,
             for x, y in zip(cx_pts, cy_pts):
                 render_gaussian(center[c], x, y, sigma, patch)
         for lab, k, _, n_cues, (ccx, ccy) in cue_components(seg_map, c, cx_pts, cy_pts, min_area):
-            if n_cues != 1:  # reject 0 or >= 2 cues (§3.2 step 5)
+            if n_cues != 1:  # reject 0 or >= 2 cues (BESTIE utils/utils.py, pseudo_label_generation)
                 continue
             comp = lab == k
             if sup == 'cls':

@@ -1,4 +1,4 @@
-"""BESTIE data pipeline (``bestie.md`` §6 "Data pipeline" and §3 targets), mmdet TRANSFORMS.
+"""BESTIE data pipeline (BESTIE run_image_labels.sh "Data pipeline" and BESTIE utils.py targets), mmdet TRANSFORMS.
 
 Every geometric transform moves ``img``, every map in ``results['seg_fields']`` (nearest) and the
 point array ``gt_points`` (N, 4: x, y, cls, conf) together.
@@ -49,7 +49,7 @@ def _resize_all(results, new_h: int, new_w: int):
     sx, sy = new_w / w, new_h / h
     if 'gt_points' in results and len(results['gt_points']):
         p = results['gt_points'].copy()
-        p[:, 0] = np.floor(p[:, 0] * sx)  # scaled and truncated to int (§6 step 2)
+        p[:, 0] = np.floor(p[:, 0] * sx)  # scaled and truncated to int (BESTIE scripts/run_image_labels.sh)
         p[:, 1] = np.floor(p[:, 1] * sy)
         results['gt_points'] = p
     results['img_shape'] = (new_h, new_w)
@@ -111,7 +111,7 @@ class LoadBestieAnnotations(BaseTransform):
 
 @TRANSFORMS.register_module()
 class BestiePhotoMetricDistortion(BaseTransform):
-    """SSD-style photometric distortion without channel swap or saturation (§6 step 1).
+    """SSD-style photometric distortion without channel swap or saturation (BESTIE scripts/run_image_labels.sh).
 
     Brightness +U(-δ, δ) (p 0.5); then with p 0.5 either contrast → hue or hue → contrast; each of
     contrast (×U(lo, hi)) and hue (+U(-h, h) degrees) applied with p 0.5. Works on BGR uint8.
@@ -151,8 +151,8 @@ class BestiePhotoMetricDistortion(BaseTransform):
 class BestieResize(BaseTransform):
     """Resize so the long side is ``long_side`` and/or round each side up to ``k*size_divisor (+1)``.
 
-    Train (§6 step 2): ``long_side=449, size_divisor=32, plus_one=True`` (375×500 → 353×449).
-    Test (§7 step 1): ``long_side=None, size_divisor=32`` → (ceil(H/32)·32, ceil(W/32)·32).
+    Train (BESTIE scripts/run_image_labels.sh): ``long_side=449, size_divisor=32, plus_one=True`` (375×500 → 353×449).
+    Test (BESTIE utils/utils.py, get_ins_map): ``long_side=None, size_divisor=32`` → (ceil(H/32)·32, ceil(W/32)·32).
     """
 
     def __init__(self, long_side: Optional[int] = None, size_divisor: Optional[int] = 32, plus_one: bool = False):
@@ -180,7 +180,7 @@ class BestieResize(BaseTransform):
 
 @TRANSFORMS.register_module()
 class BestieRandomScale(BaseTransform):
-    """Resize by a factor drawn uniformly from ``scales`` (§6 step 3: 0.7, 0.8, …, 1.3)."""
+    """Resize by a factor drawn uniformly from ``scales`` (BESTIE scripts/run_image_labels.sh: 0.7, 0.8, …, 1.3)."""
 
     def __init__(self, scales: Sequence[float] = (0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3)):
         self.scales = list(scales)
@@ -196,7 +196,7 @@ class BestieRandomScale(BaseTransform):
 
 @TRANSFORMS.register_module()
 class BestieRandomCrop(BaseTransform):
-    """Random crop to ``crop_size`` (h, w) with random padding when smaller (§6 step 4).
+    """Random crop to ``crop_size`` (h, w) with random padding when smaller (BESTIE scripts/run_image_labels.sh).
 
     Image padding ``img_pad_val`` (BGR of the mean: 103, 116, 123), maps padded with ``seg_pad_val``
     (0 = background, as the original) and ``gt_inst_map`` with 0; points outside the crop dropped.
@@ -236,7 +236,7 @@ class BestieRandomCrop(BaseTransform):
 
 @TRANSFORMS.register_module()
 class BestieRandomFlip(BaseTransform):
-    """Horizontal flip with probability ``prob`` (x → W − x − 1 for points, §6 step 5)."""
+    """Horizontal flip with probability ``prob`` (x → W − x − 1 for points, BESTIE scripts/run_image_labels.sh)."""
 
     def __init__(self, prob: float = 0.5):
         self.prob = prob
@@ -259,7 +259,7 @@ class BestieRandomFlip(BaseTransform):
 
 @TRANSFORMS.register_module()
 class GenerateBestieTargets(BaseTransform):
-    """Instance targets on the augmented crop (§3): ``gt_center`` (C, H, W), ``gt_offset`` (2, H, W),
+    """Instance targets on the augmented crop (BESTIE utils.py): ``gt_center`` (C, H, W), ``gt_offset`` (2, H, W),
     ``gt_weight`` (1, H, W).
 
     Args:
