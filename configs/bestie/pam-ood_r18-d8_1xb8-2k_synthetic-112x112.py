@@ -1,7 +1,7 @@
 # PAM classifier with OoD negatives (embedded dataset): the 150 OoD images (class contexts rails / water / sky
 # and distractors, no class object; the W-OoD set) are added to the PAM's training set with all-zero labels.
 # The embedded contexts co-occur with their class in 95 % of the images, so the plain PAM scores aeroplane
-# from sky and fires on the sky's border (docs/methods/bestie.md, "PAM peaks on the embedded set"); the
+# from sky and fires on the sky's border (configs/bestie/README.md); the
 # negatives take that shortcut away. Not in BESTIE: the original PAM sees VOC images only.
 #   python tools/train.py configs/bestie/pam-ood_r18-d8_1xb8-2k_synthetic-112x112.py
 #   python tools/bestie/extract_peaks.py configs/bestie/pam-ood_r18-d8_1xb8-2k_synthetic-112x112.py \

@@ -1,5 +1,5 @@
 # SEC (Kolesnikov & Lampert, ECCV 2016) on PASCAL VOC 2012 train_aug, as the original Caffe setup
-# (docs/methods/sec.md, SEC training/train.prototxt; deploy/demo.py): VGG-16 DeepLab-LargeFOV from vgg16_20M, 321x321
+# (docs/implementation.md, SEC training/train.prototxt; deploy/demo.py): VGG-16 DeepLab-LargeFOV from vgg16_20M, 321x321
 # warped input, seed + expand (GWRP) + constrain losses on the 41x41 logits, batch 15, SGD lr 1e-3 x0.1 every
 # 2000 iterations, 8000 iterations, original lr multipliers, test: resize 321 -> softmax -> upsample -> CRF.
 # Cues: the released localization_cues.pickle.gz + input_list.txt in <data_root>/sec_cues/ (or ones made

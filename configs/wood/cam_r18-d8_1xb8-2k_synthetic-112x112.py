@@ -3,7 +3,7 @@
 # short schedule. Unlike W-OoD's OS-16 VOC classifier it runs at output stride 8 with the segmentation
 # model's dilations (1, 1, 2, 4): at OS 16 a 128-px image gives an 8x8 CAM, too coarse for the embedded
 # objects, and the OS-8 backbone costs only 0.06 s per batch-8 step on 2 CPU cores.
-# Stage 0 of both the "plain" and the W-OoD pipelines (docs/methods/wood.md).
+# Stage 0 of both the "plain" and the W-OoD pipelines (docs/implementation.md).
 # Initialisation: the backbone of the ImageNet stand-in
 # (configs/pretrain/cam_r18-d8_1xb8-4k_synthetic-pretrain-112x112.py), since W-OoD assumes an ImageNet classifier
 # that knows the objects (configs/wood/README.md); with it, the original's recipe: BatchNorm frozen (IRN's

@@ -2,7 +2,7 @@
 # ImageNet ResNet-101 at output stride 8 (the project's fully-supervised R-101 model), with the
 # recipe the W-OoD/AdvCAM author gave: batch 10, 30k iterations, lr 2.5e-4 (10x on the head),
 # random scales 0.5-2.0, crop 321. mmseg has no DeepLab-v2 ASPP (a sum of four dilated 3x3 convs
-# straight to logits); its ASPPHead with dilations (6, 12, 18, 24) stands in (docs/methods/wood.md).
+# straight to logits); its ASPPHead with dilations (6, 12, 18, 24) stands in (docs/implementation.md).
 _base_ = ['../fully_supervised/deeplabv3_r101-d8_4xb4-40k_voc12aug-512x512.py']
 crop_size = (321, 321)
 pseudo_dir = 'pseudo_masks/wood'  # relative to data_root: written by tools/wood/make_sem_seg_labels.py

@@ -2,7 +2,7 @@
 step 2).
 
 The original used Chen et al.'s object discovery code and shipped the masks. This is our own, documented in
-docs/methods/wsscoseg.md: for the images of one class,
+docs/implementation.md: for the images of one class,
 
 1. a per-image foreground prior: a centre prior (web images show one dominant, roughly centred object), or the
    class activation map of a trained :class:`CAMClassifier` (``cam_prior``), optionally mixed;

@@ -7,7 +7,7 @@ Two classifiers are trained from image-level labels only:
 - background: a plain multi-label classifier whose saliency is max_channels |d(sum of scores)/d(feature)|
   at the stride-8 feature, 3x3 median filtered; background cue = the lowest 10% (SEC weak-localization/background).
 
-Merge rule (SEC training/localization_cues is unpublished; our choice, docs/methods/sec.md): foreground beats
+Merge rule (SEC training/localization_cues is unpublished; our choice, docs/implementation.md): foreground beats
 background; a pixel claimed by several foreground classes is dropped (``fg_conflict='drop'``) or given to the class
 with the highest max-normalised CAM (``'max'``).
 """

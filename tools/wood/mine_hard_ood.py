@@ -1,5 +1,5 @@
 """Mine hard OoD images: rank a pool of candidate images (no target class) by a trained classifier's scores and
-write the hardest ones as an ``ood_list.txt`` (docs/methods/wood.md, "Hard OoD mining").
+write the hardest ones as an ``ood_list.txt`` (docs/implementation.md, "Hard OoD mining").
 
     python tools/wood/mine_hard_ood.py configs/wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py work_dirs/cam_r18-d8_1xb8-2k_synthetic-112x112/iter_2000.pth \
         --pool-root data/ood_pool/ood_images --pool-list data/ood_pool/ood_list.txt --num 150 \

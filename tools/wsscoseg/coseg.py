@@ -1,4 +1,4 @@
-"""Co-segment web images grouped by class (wsscoseg step 2; docs/methods/wsscoseg.md) and/or score web masks.
+"""Co-segment web images grouped by class (wsscoseg step 2; docs/implementation.md) and/or score web masks.
 
 Writes ``<out-dir>/<cls>_<number>.png`` (0 background, cls object, VOC palette) atomically; a rerun resumes.
 Prints the mask quality against ``--gt-dir`` (default ``<data_root>/web_labels_gt`` when it exists).

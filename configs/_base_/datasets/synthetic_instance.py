@@ -2,7 +2,7 @@
 # WSSS maps = `wsss_dir` (GT SegmentationClass by default, or another method's pseudo masks, e.g.
 # 'pseudo_masks/sec'); point cues = `points_dir` (Peak_points from tools/bestie/extract_peaks.py for
 # image labels, Center_points for point labels). Image size 128: BESTIE's VOC sizes (σ 6, NMS 41,
-# min area 50 at 416 crops) are scaled down (docs/methods/bestie.md, "Embedded configs").
+# min area 50 at 416 crops) are scaled down (docs/implementation.md, BESTIE).
 dataset_type = 'BestieSyntheticDataset'
 data_root = '{{$MMWSSS_DATA_ROOT:data/synthetic}}'  # or --cfg-options ...data_root=DIR
 num_classes = 6

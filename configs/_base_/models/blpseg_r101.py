@@ -15,7 +15,7 @@ model = dict(
     type='BLPSeg',
     data_preprocessor=data_preprocessor,
     # ImageNet weights of the deep-stem ResNet-101 ("resnet101s" of PyTorch-Encoding) converted to
-    # mmseg keys (see docs/methods/blpseg.md). open-mmlab://resnet101_v1c has a 32-32-64 stem and
+    # mmseg keys (see docs/implementation.md). open-mmlab://resnet101_v1c has a 32-32-64 stem and
     # does not fit stem_channels=128. A missing file is a warning (random init), not a crash.
     pretrained='checkpoints/resnet101s_encoding_mmseg.pth',
     backbone=dict(

@@ -27,7 +27,7 @@ def upsample_probs_x8(probs: Tensor, out_hw: Sequence[int], factor: int = 8) -> 
 
     The original uses three fixed bilinear x2 deconvolutions (kernel 4, stride 2, pad 1) and then crops;
     one bilinear x8 resize (``align_corners=False``) is the same interpolation up to the border pixels
-    (the deconvolution zero-pads there; see docs/methods/wsscoseg.md).
+    (the deconvolution zero-pads there; see docs/implementation.md).
 
     Args:
         probs: (N, C, h, w) probabilities.
