@@ -126,6 +126,14 @@ def test_predict_returns_instances_at_original_size(reg):
     assert len(p.labels) == len(p.scores) == len(p.bboxes) == p.masks.shape[0]
     raw = m._forward(data['inputs'])
     assert [t.shape[1] for t in raw] == [3, 2, 2] and raw[0].shape[2:] == (64, 64)
+    # the semantic map of get_ins_map: argmax of the class probabilities at the output size
+    sem = out[0].pred_sem_seg.data
+    prob = torch.softmax(torch.nn.functional.interpolate(raw[0], size=(50, 70), mode='bilinear',
+                                                         align_corners=False), 1)[0]
+    assert sem.shape == (1, 50, 70) and sem.dtype == torch.long
+    assert torch.equal(sem[0], prob.argmax(0))
+    for mask, label in zip(p.masks, p.labels):  # every instance is cut from its class's region
+        assert (sem[0][mask] == label + 1).all()
 
 
 def _coco_gt(tmp_path, masks, labels):

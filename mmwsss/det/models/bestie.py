@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModule
+from mmengine.structures import PixelData
 from mmdet.models.detectors.base import BaseDetector
 from mmdet.registry import MODELS
 
@@ -206,7 +207,13 @@ class BESTIE(BaseDetector):
 
     # ------------------------------------------------------------------ inference
     def predict(self, batch_inputs: torch.Tensor, batch_data_samples: List, rescale: bool = True) -> List:
-        """Instances per image as ``pred_instances`` (masks at ``ori_shape`` when ``rescale``)."""
+        """Instances per image as ``pred_instances`` (masks at ``ori_shape`` when ``rescale``).
+
+        Each sample also gets ``pred_sem_seg`` (``PixelData``, (1, H, W) long, 0 = background, class ``c + 1``
+        for foreground class ``c``): the semantic map the instances are cut from, the argmax of the
+        (flip-averaged, optionally cleaned) class probabilities, as the first output of BESTIE's
+        ``get_ins_map``.
+        """
         cfg = self.test_cfg
         feats_out = self.head(self.extract_feat(batch_inputs))
         if cfg['flip']:
@@ -241,4 +248,5 @@ class BESTIE(BaseDetector):
             r = get_instances(prob, ctr, off, thr=cfg['thr'], nms_kernel=cfg['nms_kernel'], beta=cfg['beta'],
                               min_area=cfg['min_area'], ignore=cfg['ignore'], img_labels=img_labels)
             s.pred_instances = to_pred_instances(r).to(batch_inputs.device)
+            s.pred_sem_seg = PixelData(data=r['sem_seg'][None].to(batch_inputs.device))
         return batch_data_samples
