@@ -33,7 +33,7 @@ def test_path_offsets_directions_and_order():
 
 
 def test_thin_anti_diagonal_wall_blocks_pairs_and_walk():
-    from mmwsss.apis.irn import random_walk
+    from mmwsss.stages.irn import random_walk
     edge = torch.zeros(8, 8)
     ys, xs = np.indices((8, 8))
     edge[torch.from_numpy(ys + xs == 5)] = 1.0  # 1-cell anti-diagonal boundary
