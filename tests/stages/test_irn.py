@@ -242,3 +242,23 @@ def test_irnet_loss_reduces_labels_like_pil_and_uses_irn_pairs():
     with pytest.raises(ValueError, match='pair_sources'):
         from mmwsss.models.segmentors.irn import IRNet
         IRNet(backbone=dict(type='ResNetV1c', depth=18), in_channels=(64, 128, 256, 512), pair_sources='x')
+
+
+def test_predict_edge_pads_like_wood_edge_displacement():
+    """W-OoD pads the image and its flip right/bottom to the crop (after normalisation), crops the output."""
+    import torch.nn.functional as F
+    model = _tiny_irnet().eval()
+    model.test_pad_size = 48
+    img = np.random.default_rng(0).integers(0, 256, (30, 26, 3), dtype=np.uint8)
+    from mmwsss.models.utils import image_to_input
+    x = image_to_input(model, img)
+    with torch.no_grad():
+        e0, _ = model.forward_heads(F.pad(x, (0, 48 - 26, 0, 48 - 30)))
+        e1, _ = model.forward_heads(F.pad(x.flip(-1), (0, 48 - 26, 0, 48 - 30)))
+        fh, fw = (30 - 1) // 4 + 1, (26 - 1) // 4 + 1
+        ref = torch.sigmoid((e0[..., :fh, :fw] + e1[..., :fh, :fw].flip(-1)) / 2)[0, 0]
+        out = model.predict_edge(img)
+        model.test_pad_size = None
+        plain = model.predict_edge(img)
+    assert out.shape == (fh, fw) and torch.allclose(out, ref, atol=1e-6)
+    assert (out - plain).abs().max() > 1e-4  # GroupNorm statistics see the padding

@@ -86,6 +86,10 @@ class IRNet(BaseModel):
         radius: pair radius used in training (10).
         pair_sources: which pixels are pair sources in the loss: ``'irn'`` (default, as IRN's ``PathIndex``: all
             but a ``radius - 1`` band at the bottom, left and right of the crop) or ``'all'``.
+        test_pad_size: :meth:`predict_edge` zero-pads (after normalisation) each input right/bottom to at least
+            this size, as W-OoD's ``EdgeDisplacement(crop_size=512)`` (``net/resnet50_irn.py``); the GroupNorm
+            statistics then include the padding, as in training on padded crops. ``None`` (default): no padding,
+            as IRN's ``EdgeDisplacement``.
         data_preprocessor: ``SegDataPreProcessor`` config (seg_pad_val 255).
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint=<cam ckpt>, prefix='backbone.')`` on the backbone.
     """
@@ -99,6 +103,7 @@ class IRNet(BaseModel):
                  radius: int = 10,
                  ignore_index: int = 255,
                  pair_sources: str = 'irn',
+                 test_pad_size: Optional[int] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         if isinstance(data_preprocessor, dict):  # mmseg's registry: works without a default scope
@@ -115,6 +120,7 @@ class IRNet(BaseModel):
         if pair_sources not in ('irn', 'all'):
             raise ValueError(f"IRNet: pair_sources must be 'irn' or 'all', got {pair_sources!r}")
         self.pair_sources = pair_sources
+        self.test_pad_size = test_pad_size
         self.edge_convs = nn.ModuleList([_conv_gn_relu(c, edge_channels, 4) for c in in_channels])
         self.edge_out = nn.Conv2d(edge_channels * len(in_channels), 1, 1, bias=True)
         self.dp_convs = nn.ModuleList([_conv_gn_relu(c, d, 8) for c, d in zip(in_channels, dp_channels)])
@@ -194,7 +200,16 @@ class IRNet(BaseModel):
             Tensor: (h, w) probabilities ``sigmoid((e + flip(e_f)) / 2)``.
         """
         x = image_to_input(self, image)
-        edge, _ = self.forward_heads(torch.cat([x, x.flip(-1)]))
+        x = torch.cat([x, x.flip(-1)])
+        h, w = x.shape[-2:]
+        if self.test_pad_size:
+            # W-OoD's EdgeDisplacement: each (flipped) input zero-padded right/bottom to the crop size after
+            # normalisation, the stride-4 output cropped back to ((h - 1) // 4 + 1, (w - 1) // 4 + 1)
+            ph, pw = max(h, self.test_pad_size), max(w, self.test_pad_size)
+            edge, _ = self.forward_heads(F.pad(x, (0, pw - w, 0, ph - h)))
+            edge = edge[..., :(h - 1) // 4 + 1, :(w - 1) // 4 + 1]
+        else:
+            edge, _ = self.forward_heads(x)
         prob = torch.sigmoid((edge[0:1] + edge[1:2].flip(-1)) / 2)
         if out_size is not None and tuple(prob.shape[-2:]) != tuple(out_size):
             prob = F.interpolate(prob, size=tuple(out_size), mode='bilinear', align_corners=False)
