@@ -113,7 +113,9 @@ class BESTIE(BaseDetector):
         top_k_percent: Hard-pixel fraction of the semantic CE (0.2).
         test_cfg: ``thr`` (0.1), ``nms_kernel`` (41), ``beta`` (3), ``min_area`` (50),
             ``ignore`` (False), ``flip`` (False), ``clean`` (False: use ``gt_img_labels`` to zero
-            absent classes; for exporting train-set pseudo labels).
+            absent classes; for exporting train-set pseudo labels), ``rescale_offsets`` (False, as BESTIE: the
+            offsets, predicted in test-input pixels, are not rescaled when the test resize changed the size;
+            True multiplies them by original / input size).
         data_preprocessor: mmdet ``DetDataPreprocessor`` config.
     """
 
@@ -147,7 +149,8 @@ class BESTIE(BaseDetector):
         self.loss_weights = dict(seg=1.0, center=200.0, offset=0.01)
         self.loss_weights.update(loss_weights or {})
         self.top_k_percent = top_k_percent
-        self.test_cfg = dict(thr=0.1, nms_kernel=41, beta=3, min_area=50, ignore=False, flip=False, clean=False)
+        self.test_cfg = dict(thr=0.1, nms_kernel=41, beta=3, min_area=50, ignore=False, flip=False, clean=False,
+                             rescale_offsets=False)
         self.test_cfg.update(test_cfg or {})
 
     # ------------------------------------------------------------------ features / raw outputs
@@ -238,8 +241,10 @@ class BESTIE(BaseDetector):
             if cfg['flip']:  # prob and centres flip-averaged, offsets from the plain pass only (§7 step 3)
                 prob = 0.5 * (prob + torch.softmax(up(f_out[0], True), 0))
                 ctr = 0.5 * (ctr + up(f_out[1], True))
-            # offsets are in input pixels; rescale them to the output grid (the original skips this, §7)
-            off = torch.stack([off[0] * (out_h / img_h), off[1] * (out_w / img_w)])
+            if cfg['rescale_offsets']:
+                # offsets are in input pixels; rescale them to the output grid. BESTIE's get_ins_map scales by
+                # target/output size after upsampling, i.e. by 1, so the default keeps the offsets as predicted
+                off = torch.stack([off[0] * (out_h / img_h), off[1] * (out_w / img_w)])
             img_labels = None
             if cfg['clean'] and hasattr(s, 'gt_img_labels'):
                 img_labels = s.gt_img_labels.float()
