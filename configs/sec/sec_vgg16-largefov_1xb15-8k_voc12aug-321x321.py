@@ -1,13 +1,13 @@
 # SEC (Kolesnikov & Lampert, ECCV 2016) on PASCAL VOC 2012 train_aug, as the original Caffe setup
-# (docs/implementation.md, SEC training/train.prototxt; deploy/demo.py): VGG-16 DeepLab-LargeFOV from vgg16_20M, 321x321
-# warped input, seed + expand (GWRP) + constrain losses on the 41x41 logits, batch 15, SGD lr 1e-3 x0.1 every
+# (SEC training/train.prototxt; deploy/demo.py): VGG-16 DeepLab-LargeFOV from vgg16_20M, 321x321 warped
+# input, seed + expand (GWRP) + constrain losses on the 41x41 logits, batch 15, SGD lr 1e-3 x0.1 every
 # 2000 iterations, 8000 iterations, original lr multipliers, test: resize 321 -> softmax -> upsample -> CRF.
 # Cues: the released localization_cues.pickle.gz + input_list.txt in <data_root>/sec_cues/ (or ones made
 # by tools/sec/make_cues.py --preset voc).
 _base_ = ['../_base_/datasets/voc12aug.py', '../_base_/default_runtime.py']
 num_classes = 21
 input_size = (321, 321)
-# Caffe-converted weights expect BGR with the Caffe mean and no std (SEC pylayers/pylayers.py)
+# Caffe-converted weights expect BGR with the Caffe mean and no std
 data_preprocessor = dict(
     type='SegDataPreProcessor', mean=[104.0, 117.0, 123.0], std=[1.0, 1.0, 1.0], bgr_to_rgb=False, pad_val=0,
     seg_pad_val=255, size=input_size)
@@ -22,7 +22,7 @@ model = dict(
     pretrained=None,
     backbone=dict(
         type='VGG16LargeFOV', arch='largefov', dropout=0.5, out_indices=(5, ),
-        # converted DeepLab vgg16_20M (SEC training/train.prototxt); train without it only for tests
+        # converted DeepLab vgg16_20M; train without it only for tests
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/vgg16_20M.pth')),
     decode_head=dict(
         type='SECHead', in_channels=1024, channels=1024, num_convs=0, in_index=-1, num_classes=num_classes,
@@ -33,12 +33,14 @@ model = dict(
 train_pipeline = [
     dict(type='LoadWSSSImage'),
     dict(type='LoadSECCues'),
-    dict(type='Resize', scale=input_size, keep_ratio=False),  # warp, no crop/flip/jitter (SEC training/train.prototxt)
+    dict(type='Resize', scale=input_size, keep_ratio=False),  # warp (Caffe ImageData: cv2 bilinear), no crop/flip
     dict(type='PackWSSSInputs'),
 ]
 test_pipeline = [
     dict(type='LoadWSSSImage'),
-    dict(type='Resize', scale=input_size, keep_ratio=False),
+    # SEC's deploy/demo.py: scipy zoom(order=1) to 321x321 (corner-aligned bilinear, float input), not the
+    # pixel-centre cv2 resize of training (Caffe's ImageData layer); docs/fidelity.md
+    dict(type='ZoomResize', scale=input_size),
     dict(type='LoadWSSSAnnotations'),  # after Resize: the GT stays at the original size
     dict(type='PackWSSSInputs'),
 ]
@@ -54,9 +56,8 @@ train_dataloader = dict(
         pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# original lr multipliers (SEC training/train.prototxt; training/solver.prototxt): conv bias x2 without decay; fc8
-# weight x10, bias x20 without decay. A custom key replaces bias_lr_mult for the params it matches, so the fc8 bias has
-# its own key.
+# original lr multipliers (training/train.prototxt): conv bias x2 without decay; fc8 weight x10, bias x20 without decay.
+# A custom key replaces bias_lr_mult for the params it matches, so the fc8 bias has its own key.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=5e-4),

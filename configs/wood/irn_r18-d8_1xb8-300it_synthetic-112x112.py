@@ -23,7 +23,9 @@ model = dict(
     edge_channels=32,
     dp_channels=(32, 64, 64, 64),
     dp_hidden=64,
-    radius=10)
+    radius=10,
+    # W-OoD pads test images to the IRN crop; the 128-px embedded images are larger than the 112 crop: no padding
+    test_pad_size=112)
 irn_train_pipeline = [
     dict(type='LoadWSSSImage'),
     dict(type='LoadWSSSAnnotations'),  # gt_seg_map = the IR label (seg_map_path points at ir_label/)

@@ -17,7 +17,9 @@ model = dict(
     edge_channels=32,
     dp_channels=(64, 128, 256, 256),
     dp_hidden=256,
-    radius=10)
+    radius=10,
+    # W-OoD's EdgeDisplacement pads every test image to the 512 crop (GroupNorm sees the padding as in training)
+    test_pad_size=512)
 irn_train_pipeline = [
     dict(type='LoadWSSSImage'),
     dict(type='LoadWSSSAnnotations'),

@@ -12,10 +12,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from mmwsss.models.utils.irn_affinity import affinity_labels, edge_to_affinity, path_offsets, shift_map
+from mmwsss.models.utils.irn_affinity import (affinity_labels, affinity_matrix, dense_affinity, edge_to_affinity,
+                                              path_offsets)
 
 __all__ = [
-    'path_offsets', 'edge_to_affinity', 'affinity_labels', 'transition_matrix', 'random_walk',
+    'path_offsets', 'edge_to_affinity', 'affinity_labels', 'dense_affinity', 'transition_matrix', 'random_walk',
     'cams_to_ir_label', 'rw_to_sem_seg_label', 'make_ir_labels', 'make_sem_seg_labels', 'ir_label_stats'
 ]
 
@@ -24,7 +25,7 @@ def transition_matrix(edge: Tensor, radius: int = 5, beta: float = 10.0) -> Tens
     """Column-normalised random-walk transition matrix (sparse COO) from a boundary map.
 
     ``A_ij = aff_ij^beta`` for neighbours within ``radius`` (both directions), ``A_ii = 1``;
-    ``T = A / sum_i A_ij`` (column sums 1), as IRN's ``to_transition_matrix`` (``net/resnet50_irn.py``).
+    ``T = A / sum_i A_ij`` (column sums 1), as IRN's ``to_transition_matrix`` (``misc/indexing.py``).
 
     Args:
         edge: (h, w) boundary probabilities.
@@ -34,25 +35,12 @@ def transition_matrix(edge: Tensor, radius: int = 5, beta: float = 10.0) -> Tens
     Returns:
         Tensor: sparse (h*w, h*w) float tensor.
     """
-    h, w = edge.shape
-    n = h * w
-    aff, valid = edge_to_affinity(edge.float(), radius)
-    aff = aff[0].clamp(min=0.0) ** beta
-    idx = torch.arange(n, device=edge.device).view(h, w)
-    rows, cols, vals = [torch.arange(n, device=edge.device)], [torch.arange(n, device=edge.device)], \
-        [torch.ones(n, device=edge.device)]
-    for p, ((dy, dx), _) in enumerate(path_offsets(radius)):
-        v = valid[p]
-        src = idx[v]
-        dst = shift_map(idx[None], dy, dx, -1)[0][v]
-        a = aff[p][v]
-        rows += [src, dst]
-        cols += [dst, src]
-        vals += [a, a]
-    rows, cols, vals = torch.cat(rows), torch.cat(cols), torch.cat(vals)
-    colsum = torch.zeros(n, device=edge.device).index_add_(0, cols, vals)
-    vals = vals / colsum[cols]
-    return torch.sparse_coo_tensor(torch.stack([rows, cols]), vals, (n, n), check_invariants=False).coalesce()
+    aff = affinity_matrix(edge, radius, beta)
+    cols = aff.indices()[1]
+    vals = aff.values()
+    colsum = torch.zeros(aff.shape[1], device=vals.device).index_add_(0, cols, vals)
+    return torch.sparse_coo_tensor(aff.indices(), vals / colsum[cols], aff.shape, is_coalesced=True,
+                                   check_invariants=False)
 
 
 def random_walk(cams: Tensor,

@@ -126,6 +126,14 @@ def test_predict_returns_instances_at_original_size(reg):
     assert len(p.labels) == len(p.scores) == len(p.bboxes) == p.masks.shape[0]
     raw = m._forward(data['inputs'])
     assert [t.shape[1] for t in raw] == [3, 2, 2] and raw[0].shape[2:] == (64, 64)
+    # the semantic map of get_ins_map: argmax of the class probabilities at the output size
+    sem = out[0].pred_sem_seg.data
+    prob = torch.softmax(torch.nn.functional.interpolate(raw[0], size=(50, 70), mode='bilinear',
+                                                         align_corners=False), 1)[0]
+    assert sem.shape == (1, 50, 70) and sem.dtype == torch.long
+    assert torch.equal(sem[0], prob.argmax(0))
+    for mask, label in zip(p.masks, p.labels):  # every instance is cut from its class's region
+        assert (sem[0][mask] == label + 1).all()
 
 
 def _coco_gt(tmp_path, masks, labels):
@@ -214,3 +222,28 @@ def test_oodpam_config_differs_from_the_image_label_config_only_in_its_peaks():
         'Peak_points_ood'
     ood['train_dataloader']['dataset']['data_prefix']['points_path'] = 'Peak_points'
     assert ood == cls
+
+
+@pytest.mark.parametrize('rescale', [False, True])
+def test_predict_offsets_as_bestie_unless_rescaled(reg, monkeypatch, rescale):
+    """BESTIE's get_ins_map applies the offsets as predicted (ratio target/output = 1 after upsampling)."""
+    import mmwsss.det.models.bestie as bestie_mod
+    seen = {}
+    real = bestie_mod.get_instances
+
+    def spy(prob, ctr, off, **kw):
+        seen['off'] = off.clone()
+        return real(prob, ctr, off, **kw)
+
+    monkeypatch.setattr(bestie_mod, 'get_instances', spy)
+    m = _model(reg).eval()
+    m.test_cfg['rescale_offsets'] = rescale
+    samples = _samples('cls', n=1, h=64, w=64)
+    samples[0].set_metainfo(dict(ori_shape=(50, 70)))
+    data = m.data_preprocessor(dict(inputs=[torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)],
+                                    data_samples=samples), False)
+    m.predict(data['inputs'], data['data_samples'])
+    raw = torch.nn.functional.interpolate(m._forward(data['inputs'])[2], size=(50, 70), mode='bilinear',
+                                          align_corners=False)[0]
+    scale = torch.tensor([50 / 64, 70 / 64]).view(2, 1, 1) if rescale else 1.0
+    assert torch.allclose(seen['off'], raw * scale, atol=1e-5)

@@ -80,6 +80,7 @@ def test_postprocess_scores_labels_masks():
     center[1] = heat
     r = get_instances(prob, center, off)
     assert r['masks'].shape == (2, H, W) and r['masks'].dtype == torch.bool
+    assert torch.equal(r['sem_seg'], prob.argmax(0))  # get_ins_map's seg_map
     assert r['labels'].tolist() == [1, 1]
     assert torch.allclose(r['scores'], torch.tensor([0.8 * 0.8, 0.8 * 0.8]))
     assert torch.equal(r['masks'].any(0), fg)
@@ -89,6 +90,7 @@ def test_postprocess_scores_labels_masks():
     # cleaning with image labels removes the class
     r2 = get_instances(prob, center, off, img_labels=torch.tensor([1.0, 0.0]))
     assert r2['masks'].shape[0] == 0 and r2['scores'].shape == (0,)
+    assert (r2['sem_seg'] != 2).all() and r2['sem_seg'].shape == (H, W)  # the cleaned map
 
 
 def test_refine_label_generation_weights_and_centres():

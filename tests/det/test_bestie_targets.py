@@ -1,4 +1,4 @@
-"""Semantic knowledge transfer targets (BESTIE utils/utils.py, pseudo_label_generation) on hand-built maps."""
+"""Semantic knowledge transfer targets (BESTIE ``utils/utils.py``) on hand-built maps."""
 import numpy as np
 import pytest
 
@@ -16,6 +16,24 @@ def test_gaussian_patch_shape_and_peak():
     assert g.shape == (39, 39)
     assert g[19, 19] == pytest.approx(1.0)
     assert g[19, 25] == pytest.approx(np.exp(-0.5), rel=1e-5)  # one sigma away
+
+
+def test_gaussian_kernel_float64_maps_float32_bit_exact_with_bestie():
+    """BESTIE builds g in float64 (``np.arange(0, size, 1, float)``) and max-merges it into a float32 map."""
+    sigma = 6
+    size = 6 * sigma + 3
+    x = np.arange(0, size, 1, float)
+    g64 = np.exp(-((x - 3 * sigma - 1)**2 + (x[:, None] - 3 * sigma - 1)**2) / (2 * sigma**2))  # utils.gaussian
+    ref = np.zeros((2, 60, 50), np.float32)
+    ref[1, 0:39, 3:42] = np.maximum(ref[1, 0:39, 3:42], g64)  # center_map_gen at (x=22, y=19): float32 store
+    ref[1, 10:49, 0:39] = np.maximum(ref[1, 10:49, 0:39], g64)  # (x=19, y=29)
+    heat = np.zeros((60, 50), np.float32)
+    render_gaussian(heat, 22, 19, sigma)
+    render_gaussian(heat, 19, 29, sigma)
+    assert heat.dtype == np.float32
+    np.testing.assert_array_equal(heat, ref[1])  # bit-exact, not just close
+    assert gaussian_patch(sigma).dtype == np.float32
+    np.testing.assert_array_equal(gaussian_patch(sigma), g64.astype(np.float32))
 
 
 def test_render_gaussian_clip_and_max_merge():

@@ -1,4 +1,4 @@
-"""SEC losses (SEC pylayers/pylayers.py) against hand-computed values on tiny inputs."""
+"""SEC losses (SEC `pylayers/pylayers/pylayers.py`) against hand-computed values on tiny inputs."""
 import math
 
 import numpy as np
@@ -46,8 +46,7 @@ def test_gwrp_hand_value_and_limits():
 
 
 def test_gwrp_spec_weight_mass():
-    # SEC pylayers/pylayers.py, ExpandLossLayer: with n = 1681, d = 0.996 gives Z ~ 249.7, top 10.3% carry 50% of the
-    # weight
+    # SEC ExpandLossLayer: with n = 1681, d = 0.996 gives Z ~ 249.7, top 10.3% carry 50% of the weight
     n = 1681
     w = 0.996**np.arange(n)
     assert w.sum() == pytest.approx(249.7, abs=0.1)
@@ -264,8 +263,8 @@ def test_sec_segmentor_loss_on_low_res_logits(monkeypatch):
     assert set(losses) == {'decode.loss_seed', 'decode.loss_expand', 'decode.loss_constrain'}
     assert seen['unary'] == (2, 3, 5, 5)  # 33 -> 5 at output stride 8: no upsampling
     assert seen['images'].dtype == torch.uint8 and seen['images'].shape == (2, 5, 5, 3)
-    # un-normalised and RGB, whatever the preprocessor's channel order
-    assert seen['images'][0, 0, 0].tolist() == [200, 100, 10]
+    # un-normalised and in SEC's BGR blob order, whatever the preprocessor's channel order
+    assert seen['images'][0, 0, 0].tolist() == [10, 100, 200]
     assert (seen['images'] == seen['images'][0, 0, 0]).all()
     total = sum(losses.values())
     total.backward()
@@ -308,3 +307,51 @@ def test_sec_segmentor_predict_with_crf(tmp_path):
     s_bad = SegDataSample(metainfo=dict(img_shape=(33, 33), ori_shape=(24, 20), img_path=str(tmp_path / 'no.png')))
     with pytest.raises(FileNotFoundError, match='no.png'):
         model.predict(torch.randn(1, 3, 33, 33), [s_bad])
+
+
+@pytest.mark.parametrize('bgr_to_rgb', [True, False])
+def test_images_for_crf_is_secs_bgr_zoom(bgr_to_rgb):
+    """SEC's CRFLayer: blob (BGR, mean-subtracted) -> zoom(order=1) to 41x41 -> + mean -> round, BGR kept."""
+    scipy_ndimage = pytest.importorskip('scipy.ndimage')
+    from mmseg.models.data_preprocessor import SegDataPreProcessor
+
+    from mmwsss.models.segmentors.sec import images_for_crf
+    rng = np.random.default_rng(0)
+    bgr = rng.integers(0, 256, (3, 81, 81), dtype=np.uint8)  # as loaded by mmcv
+    pre = SegDataPreProcessor(mean=[104.0, 117.0, 123.0], std=[1.0, 1.0, 1.0], bgr_to_rgb=bgr_to_rgb)
+    x = pre(dict(inputs=[torch.from_numpy(bgr)]), False)['inputs']
+    got = images_for_crf(x, pre, (11, 11))[0].numpy()
+    blob = bgr.astype(np.float32) - np.array([104.0, 117.0, 123.0], np.float32)[:, None, None]
+    zoomed = scipy_ndimage.zoom(blob, (1.0, 11 / 81, 11 / 81), order=1) + np.array([104.0, 117.0, 123.0])[:, None,
+                                                                                                            None]
+    ref = np.round(zoomed).transpose(1, 2, 0)
+    assert np.abs(got.astype(np.float64) - ref).max() <= 1  # float32 interpolation vs float64: at most 1 level
+    assert (got == ref).mean() > 0.95
+
+
+def test_sec_training_crf_matches_pydensecrf_in_bgr_order():
+    """Q of the constrain loss == pydensecrf fed as SEC's wrapper feeds it (BGR image, -logits, scale 12)."""
+    dcrf = pytest.importorskip('pydensecrf.densecrf')
+    rng = np.random.default_rng(1)
+    n, c, h, w = 2, 4, 41, 41
+    logits = torch.from_numpy(rng.normal(0, 2, (n, c, h, w)).astype(np.float32))
+    base = rng.integers(0, 256, (n, 6, 6, 3)).astype(np.float32)
+    smooth = torch.nn.functional.interpolate(torch.from_numpy(base).permute(0, 3, 1, 2), size=(h, w),
+                                             mode='bilinear', align_corners=True)
+    bgr = (smooth.permute(0, 2, 3, 1).numpy() + rng.normal(0, 6, (n, h, w, 3))).round().clip(0, 255).astype(np.uint8)
+    q = crf_target(logits, torch.from_numpy(bgr), params='sec_train', min_prob=1e-4)
+    for i in range(n):
+        d = dcrf.DenseCRF2D(w, h, c)
+        d.setUnaryEnergy(np.ascontiguousarray(-logits[i].numpy().reshape(c, -1)))
+        d.addPairwiseGaussian(sxy=3 / 12.0, compat=3)
+        d.addPairwiseBilateral(sxy=80 / 12.0, srgb=13, rgbim=np.ascontiguousarray(bgr[i]), compat=10)
+        ref = np.array(d.inference(10), np.float32).reshape(c, h, w)
+        ref = np.maximum(ref, 1e-4)
+        ref = ref / ref.sum(0, keepdims=True)
+        assert np.abs(q[i].numpy() - ref).max() < 1e-5
+    from mmwsss.crf import dense_crf
+    q_torch = crf_target(logits, torch.from_numpy(bgr), params='sec_train',
+                         crf_fn=lambda u, im, p: dense_crf(None, im, p, backend='torch', unary=u))
+    assert (q_torch - q).abs().mean() < 1e-6  # the torch lattice backend, same BGR input
+    q_rgb = crf_target(logits, torch.from_numpy(np.ascontiguousarray(bgr[..., ::-1])), params='sec_train')
+    assert (q_rgb - q).abs().max() > 1e-6  # the lattice is not invariant to the channel order

@@ -1,10 +1,10 @@
-"""W-OoD losses: the numbers of W-OoD step/train_cam_clustering.py, run on fixed inputs."""
+"""W-OoD losses against hand-computed numbers (W-OoD ``step/train_cam_clustering.py``)."""
 import pytest
 import torch
 import torch.nn.functional as F
 
-from mmwsss.models.losses.wood_loss import (WOoDMetricLoss, WOoDOoDLoss, harden_ood_inputs, wood_metric_loss,
-                                            wood_ood_loss)
+from mmwsss.models.losses.wood_loss import (WOoDMetricLoss, WOoDOoDLoss, harden_ood_inputs, wood_distances,
+                                            wood_metric_loss, wood_ood_loss)
 
 
 def test_metric_loss_hand_case():
@@ -112,3 +112,23 @@ def test_harden_ood_inputs_step_and_clamp():
     expected = torch.clamp(x + 0.07 * g / g.abs().max(), x.min().item(), x.max().item())
     assert torch.allclose(out, expected, atol=1e-6)
     assert w.grad is params_grad_before  # no parameter gradients left behind
+
+
+def test_wood_distances_are_the_losss_intermediates():
+    torch.manual_seed(0)
+    feats = torch.randn(16, 8, requires_grad=True)
+    cls, ood = torch.randn(4, 8), torch.randn(10, 8)
+    d = wood_distances(feats, cls, ood, topk_ratio=0.2)
+    assert torch.allclose(d['d_cls'], torch.cdist(feats, cls), atol=1e-5)
+    assert torch.allclose(d['d_ood'], torch.cdist(feats, ood), atol=1e-5)
+    assert d['push_mask'].dtype == torch.bool and int(d['push_mask'].sum()) == 32  # 20 % of 160 pairs
+    s = torch.sort(d['d_ood'].detach().flatten(), descending=True).values
+    assert d['tau'] == s[int(0.8 * 160) - 1].item()
+    assert (d['d_ood'][d['push_mask']] < d['tau']).all() and (d['d_ood'][~d['push_mask']] >= d['tau']).all()
+    labels = (torch.rand(16, 4) > 0.5).float()
+    loss, info = wood_metric_loss(feats, labels, cls, ood)
+    ref = (labels * d['d_cls']).mean() * 0.4 - (d['d_ood'] * d['push_mask']).sum() / 160
+    assert loss.item() == pytest.approx(ref.item(), rel=1e-6) and info['tau'].item() == d['tau']
+    assert d['d_ood'].requires_grad
+    with pytest.raises(ValueError, match='wood_distances.*feats'):
+        wood_distances(torch.zeros(3), cls, ood)

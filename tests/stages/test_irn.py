@@ -11,21 +11,6 @@ from mmwsss.stages.irn import (affinity_labels, cams_to_ir_label, edge_to_affini
                              rw_to_sem_seg_label, transition_matrix)
 
 
-def test_path_offsets_radius_and_paths():
-    offs = path_offsets(5)
-    # lattice points with 0 < dy^2 + dx^2 < 25: 68, one of each +- pair kept
-    assert len(offs) == 34
-    assert len(path_offsets(10)) == 152
-    for (dy, dx), cells in offs:
-        assert dy > 0 or (dy == 0 and dx > 0)
-        assert cells[0] == (0, 0) and cells[-1] == (dy, dx)
-        for (a, b), (c, d) in zip(cells[:-1], cells[1:]):  # 8-connected, no gaps
-            assert max(abs(a - c), abs(b - d)) == 1
-    assert dict(offs)[(2, 3)] == ((0, 0), (1, 1), (1, 2), (2, 3))
-    with pytest.raises(ValueError):
-        path_offsets(1)
-
-
 def test_edge_to_affinity_takes_max_along_path():
     edge = torch.zeros(3, 4)
     edge[1, 1] = 0.8
@@ -41,14 +26,14 @@ def test_edge_to_affinity_takes_max_along_path():
 
 def test_affinity_labels_bg_fg_neg_ignore():
     lab = torch.tensor([[[0, 0, 1, 255]]])
-    bg, fg, neg = affinity_labels(lab, radius=2)
+    bg, fg, neg = affinity_labels(lab, radius=2, sources='all')  # the pair rule; IRN's border band: elsewhere
     offs = [o for o, _ in path_offsets(2)]
     p = offs.index((0, 1))
     assert bg[0, p, 0].tolist() == [True, False, False, False]
     assert neg[0, p, 0].tolist() == [False, True, False, False]
     assert not (bg | fg | neg)[0, p, 0, 2]  # pair with 255
     lab2 = torch.tensor([[[2, 2]]])
-    _, fg2, _ = affinity_labels(lab2, radius=2)
+    _, fg2, _ = affinity_labels(lab2, radius=2, sources='all')
     assert fg2[0, p, 0, 0]
 
 
@@ -229,3 +214,51 @@ def test_predict_edge_sees_the_training_channel_order():
         ref = torch.sigmoid((edge[0:1] + edge[1:2].flip(-1)) / 2)[0, 0]
         out = model.predict_edge(bgr.flip(0).permute(1, 2, 0).numpy())
     assert out.shape == ref.shape and torch.allclose(out, ref, atol=1e-5)
+
+
+def test_irnet_loss_reduces_labels_like_pil_and_uses_irn_pairs():
+    """IRN reduces the IR label with PIL's nearest x0.25 rescale (``imutils.pil_rescale``), pixel centres."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    from mmwsss.models.segmentors.irn import affinity_displacement_loss
+    torch.manual_seed(0)
+    model = _tiny_irnet().train()
+    lab = np.random.default_rng(0).integers(0, 3, (32, 32)).astype(np.uint8)
+    lab[lab == 2] = 255
+    sample = SegDataSample(gt_sem_seg=PixelData(data=torch.from_numpy(lab)[None].long()))
+    img = torch.randint(0, 255, (3, 32, 32), dtype=torch.uint8)
+    data = model.data_preprocessor(dict(inputs=[img], data_samples=[sample]), True)
+    with torch.no_grad():
+        losses = model(data['inputs'], data['data_samples'], mode='loss')
+        edge, disp = model.forward_heads(data['inputs'])
+        reduced = torch.from_numpy(np.array(Image.fromarray(lab).resize((8, 8), resample=Image.NEAREST)))[None]
+        ref = affinity_displacement_loss(torch.sigmoid(edge[:, 0]), disp, reduced.long(), radius=4)
+        ref_all = affinity_displacement_loss(torch.sigmoid(edge[:, 0]), disp, reduced.long(), radius=4,
+                                             pair_sources='all')
+    for k in ref:
+        assert losses[k].item() == pytest.approx(ref[k].item(), rel=1e-6), k
+    assert any(abs(ref[k].item() - ref_all[k].item()) > 1e-4 for k in ref)  # the border band matters
+    with pytest.raises(ValueError, match='pair_sources'):
+        from mmwsss.models.segmentors.irn import IRNet
+        IRNet(backbone=dict(type='ResNetV1c', depth=18), in_channels=(64, 128, 256, 512), pair_sources='x')
+
+
+def test_predict_edge_pads_like_wood_edge_displacement():
+    """W-OoD pads the image and its flip right/bottom to the crop (after normalisation), crops the output."""
+    import torch.nn.functional as F
+    model = _tiny_irnet().eval()
+    model.test_pad_size = 48
+    img = np.random.default_rng(0).integers(0, 256, (30, 26, 3), dtype=np.uint8)
+    from mmwsss.models.utils import image_to_input
+    x = image_to_input(model, img)
+    with torch.no_grad():
+        e0, _ = model.forward_heads(F.pad(x, (0, 48 - 26, 0, 48 - 30)))
+        e1, _ = model.forward_heads(F.pad(x.flip(-1), (0, 48 - 26, 0, 48 - 30)))
+        fh, fw = (30 - 1) // 4 + 1, (26 - 1) // 4 + 1
+        ref = torch.sigmoid((e0[..., :fh, :fw] + e1[..., :fh, :fw].flip(-1)) / 2)[0, 0]
+        out = model.predict_edge(img)
+        model.test_pad_size = None
+        plain = model.predict_edge(img)
+    assert out.shape == (fh, fw) and torch.allclose(out, ref, atol=1e-6)
+    assert (out - plain).abs().max() > 1e-4  # GroupNorm statistics see the padding

@@ -6,6 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModule
+from mmengine.structures import PixelData
 from mmdet.models.detectors.base import BaseDetector
 from mmdet.registry import MODELS
 
@@ -113,7 +114,9 @@ class BESTIE(BaseDetector):
         top_k_percent: Hard-pixel fraction of the semantic CE (0.2).
         test_cfg: ``thr`` (0.1), ``nms_kernel`` (41), ``beta`` (3), ``min_area`` (50),
             ``ignore`` (False), ``flip`` (False), ``clean`` (False: use ``gt_img_labels`` to zero
-            absent classes; for exporting train-set pseudo labels).
+            absent classes; for exporting train-set pseudo labels), ``rescale_offsets`` (False, as BESTIE: the
+            offsets, predicted in test-input pixels, are not rescaled when the test resize changed the size;
+            True multiplies them by original / input size).
         data_preprocessor: mmdet ``DetDataPreprocessor`` config.
     """
 
@@ -147,7 +150,8 @@ class BESTIE(BaseDetector):
         self.loss_weights = dict(seg=1.0, center=200.0, offset=0.01)
         self.loss_weights.update(loss_weights or {})
         self.top_k_percent = top_k_percent
-        self.test_cfg = dict(thr=0.1, nms_kernel=41, beta=3, min_area=50, ignore=False, flip=False, clean=False)
+        self.test_cfg = dict(thr=0.1, nms_kernel=41, beta=3, min_area=50, ignore=False, flip=False, clean=False,
+                             rescale_offsets=False)
         self.test_cfg.update(test_cfg or {})
 
     # ------------------------------------------------------------------ features / raw outputs
@@ -207,7 +211,13 @@ class BESTIE(BaseDetector):
 
     # ------------------------------------------------------------------ inference
     def predict(self, batch_inputs: torch.Tensor, batch_data_samples: List, rescale: bool = True) -> List:
-        """Instances per image as ``pred_instances`` (masks at ``ori_shape`` when ``rescale``)."""
+        """Instances per image as ``pred_instances`` (masks at ``ori_shape`` when ``rescale``).
+
+        Each sample also gets ``pred_sem_seg`` (``PixelData``, (1, H, W) long, 0 = background, class ``c + 1``
+        for foreground class ``c``): the semantic map the instances are cut from, the argmax of the
+        (flip-averaged, optionally cleaned) class probabilities, as the first output of BESTIE's
+        ``get_ins_map``.
+        """
         cfg = self.test_cfg
         feats_out = self.head(self.extract_feat(batch_inputs))
         if cfg['flip']:
@@ -232,9 +242,10 @@ class BESTIE(BaseDetector):
             if cfg['flip']:  # prob and centres flip-averaged, offsets from the plain pass only (BESTIE utils.py)
                 prob = 0.5 * (prob + torch.softmax(up(f_out[0], True), 0))
                 ctr = 0.5 * (ctr + up(f_out[1], True))
-            # offsets are in input pixels; rescale them to the output grid (the original skips this, BESTIE
-            # utils/utils.py, get_ins_map)
-            off = torch.stack([off[0] * (out_h / img_h), off[1] * (out_w / img_w)])
+            if cfg['rescale_offsets']:
+                # offsets are in input pixels; rescale them to the output grid. BESTIE's get_ins_map scales by
+                # target/output size after upsampling, i.e. by 1, so the default keeps the offsets as predicted
+                off = torch.stack([off[0] * (out_h / img_h), off[1] * (out_w / img_w)])
             img_labels = None
             if cfg['clean'] and hasattr(s, 'gt_img_labels'):
                 img_labels = s.gt_img_labels.float()
@@ -243,4 +254,5 @@ class BESTIE(BaseDetector):
             r = get_instances(prob, ctr, off, thr=cfg['thr'], nms_kernel=cfg['nms_kernel'], beta=cfg['beta'],
                               min_area=cfg['min_area'], ignore=cfg['ignore'], img_labels=img_labels)
             s.pred_instances = to_pred_instances(r).to(batch_inputs.device)
+            s.pred_sem_seg = PixelData(data=r['sem_seg'][None].to(batch_inputs.device))
         return batch_data_samples

@@ -1,4 +1,4 @@
-"""BESTIE inference post-processing: dense outputs → instances (BESTIE utils/utils.py, get_ins_map)."""
+"""BESTIE inference post-processing: dense outputs → instances (BESTIE ``utils/utils.py``, ``get_ins_map``)."""
 from typing import Dict, Optional
 
 import numpy as np
@@ -20,7 +20,7 @@ def get_instances(seg_prob: torch.Tensor,
                   min_area: int = MIN_MASK_SIZE,
                   ignore: bool = False,
                   img_labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
-    """Instances per predicted class and connected component (BESTIE utils/utils.py, get_ins_map).
+    """Instances per predicted class and connected component (BESTIE ``get_ins_map``).
 
     Args:
         seg_prob: (C+1, H, W) softmax probabilities (background first).
@@ -36,7 +36,9 @@ def get_instances(seg_prob: torch.Tensor,
 
     Returns:
         dict: ``masks`` (N, H, W) bool, ``labels`` (N,) long (0-based foreground class),
-        ``scores`` (N,) float = centre score × mean class probability. N may be 0.
+        ``scores`` (N,) float = centre score × mean class probability (N may be 0), and ``sem_seg`` (H, W)
+        long: the semantic map the instances are cut from (argmax of the, optionally cleaned,
+        probabilities; 0 = background), the first output of BESTIE's ``get_ins_map`` (``utils/utils.py``).
     """
     prob = seg_prob.detach().float().cpu().clone()
     if img_labels is not None:
@@ -65,11 +67,12 @@ def get_instances(seg_prob: torch.Tensor,
                 masks.append(s)
                 labels.append(c)
                 scores.append(s_c * s_p)
+    sem_seg = torch.from_numpy(sem).long()
     if masks:
         return dict(masks=torch.stack(masks), labels=torch.tensor(labels, dtype=torch.long),
-                    scores=torch.tensor(scores, dtype=torch.float32))
+                    scores=torch.tensor(scores, dtype=torch.float32), sem_seg=sem_seg)
     return dict(masks=torch.zeros((0, h, w), dtype=torch.bool), labels=torch.zeros(0, dtype=torch.long),
-                scores=torch.zeros(0, dtype=torch.float32))
+                scores=torch.zeros(0, dtype=torch.float32), sem_seg=sem_seg)
 
 
 def masks_to_boxes(masks: torch.Tensor) -> torch.Tensor:

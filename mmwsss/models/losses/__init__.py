@@ -1,7 +1,10 @@
 # Each module adds its own import line and extends __all__ (several authors edit this file).
 __all__ = []
-from .wood_loss import WOoDMetricLoss, WOoDOoDLoss, harden_ood_inputs, wood_metric_loss, wood_ood_loss
-__all__ += ['WOoDMetricLoss', 'WOoDOoDLoss', 'harden_ood_inputs', 'wood_metric_loss', 'wood_ood_loss']
+from .wood_loss import (WOoDMetricLoss, WOoDOoDLoss, harden_ood_inputs, wood_distances, wood_metric_loss,
+                        wood_ood_loss)
+__all__ += [
+    'WOoDMetricLoss', 'WOoDOoDLoss', 'harden_ood_inputs', 'wood_distances', 'wood_metric_loss', 'wood_ood_loss'
+]
 from .blp_loss import (AnnotationProbabilityLoss, BLPLoss, annotation_ce_loss, blp_loss, blp_pseudo_labels,
                        scribble_img_labels)
 __all__ += ['AnnotationProbabilityLoss', 'BLPLoss', 'annotation_ce_loss', 'blp_loss', 'blp_pseudo_labels',

@@ -17,8 +17,12 @@ from mmwsss.models.utils.irn_affinity import affinity_labels, edge_to_affinity, 
 __all__ = ['IRNet', 'affinity_displacement_loss']
 
 
-def affinity_displacement_loss(edge_prob: Tensor, disp: Tensor, label: Tensor, radius: int = 10,
-                               ignore_index: int = 255) -> Dict[str, Tensor]:
+def affinity_displacement_loss(edge_prob: Tensor,
+                               disp: Tensor,
+                               label: Tensor,
+                               radius: int = 10,
+                               ignore_index: int = 255,
+                               pair_sources: str = 'irn') -> Dict[str, Tensor]:
     """IRN's AffinityDisplacementLoss (``net/resnet50_irn.py``), split into weighted terms that sum to the total.
 
     ``aff = 1 - max(edge along path)``; ``pos = (mean_bg(-log aff) + mean_fg(-log aff)) / 2``;
@@ -31,13 +35,16 @@ def affinity_displacement_loss(edge_prob: Tensor, disp: Tensor, label: Tensor, r
         disp: (N, 2, h, w) displacement field (dy, dx) in grid cells.
         label: (N, h, w) reduced IR labels {0, 1..C, 255}.
         radius: pair radius (10).
+        ignore_index: the unsure IR label.
+        pair_sources: ``'irn'`` (IRN's pair set: sources outside the ``radius - 1`` border band, see
+            :func:`~mmwsss.models.utils.irn_affinity.irn_source_mask`) or ``'all'`` (every in-map pair).
 
     Returns:
         dict: ``loss_aff_bg`` (= bg/4), ``loss_aff_fg`` (= fg/4), ``loss_aff_neg`` (= neg/2), ``loss_dp_fg``
         (= dp_fg/2), ``loss_dp_bg`` (= dp_bg/2).
     """
     aff, _ = edge_to_affinity(edge_prob, radius)  # (N, P, h, w)
-    bg, fg, neg = affinity_labels(label, radius, ignore_index)
+    bg, fg, neg = affinity_labels(label, radius, ignore_index, pair_sources)
     bg, fg, neg = bg.float(), fg.float(), neg.float()
     pos_l = -torch.log(aff + 1e-5)
     neg_l = -torch.log(1.0 + 1e-5 - aff)
@@ -77,6 +84,12 @@ class IRNet(BaseModel):
         edge_channels: per-stage channels of the edge branch (32).
         dp_channels: per-stage channels of the displacement branch.
         radius: pair radius used in training (10).
+        pair_sources: which pixels are pair sources in the loss: ``'irn'`` (default, as IRN's ``PathIndex``: all
+            but a ``radius - 1`` band at the bottom, left and right of the crop) or ``'all'``.
+        test_pad_size: :meth:`predict_edge` zero-pads (after normalisation) each input right/bottom to at least
+            this size, as W-OoD's ``EdgeDisplacement(crop_size=512)`` (``net/resnet50_irn.py``); the GroupNorm
+            statistics then include the padding, as in training on padded crops. ``None`` (default): no padding,
+            as IRN's ``EdgeDisplacement``.
         data_preprocessor: ``SegDataPreProcessor`` config (seg_pad_val 255).
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint=<cam ckpt>, prefix='backbone.')`` on the backbone.
     """
@@ -89,6 +102,8 @@ class IRNet(BaseModel):
                  dp_hidden: int = 256,
                  radius: int = 10,
                  ignore_index: int = 255,
+                 pair_sources: str = 'irn',
+                 test_pad_size: Optional[int] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         if isinstance(data_preprocessor, dict):  # mmseg's registry: works without a default scope
@@ -102,6 +117,10 @@ class IRNet(BaseModel):
         self.in_channels = tuple(in_channels)
         self.radius = radius
         self.ignore_index = ignore_index
+        if pair_sources not in ('irn', 'all'):
+            raise ValueError(f"IRNet: pair_sources must be 'irn' or 'all', got {pair_sources!r}")
+        self.pair_sources = pair_sources
+        self.test_pad_size = test_pad_size
         self.edge_convs = nn.ModuleList([_conv_gn_relu(c, edge_channels, 4) for c in in_channels])
         self.edge_out = nn.Conv2d(edge_channels * len(in_channels), 1, 1, bias=True)
         self.dp_convs = nn.ModuleList([_conv_gn_relu(c, d, 8) for c, d in zip(in_channels, dp_channels)])
@@ -154,9 +173,11 @@ class IRNet(BaseModel):
     def loss(self, inputs: Tensor, data_samples: List[SegDataSample]) -> Dict[str, Tensor]:
         edge, disp = self.forward_heads(inputs)
         label = torch.stack([ds.gt_sem_seg.data for ds in data_samples]).float()  # (N, 1, H, W)
-        # IRN reduces the IR label to the feature grid with a nearest rescale
-        label = F.interpolate(label, size=edge.shape[-2:], mode='nearest')[:, 0].long()
-        return affinity_displacement_loss(torch.sigmoid(edge[:, 0]), disp, label, self.radius, self.ignore_index)
+        # IRN reduces the IR label to the feature grid with PIL's nearest rescale (``imutils.pil_rescale(label,
+        # 0.25, 0)``), which samples pixel centres (4i + 2 for a x0.25 rescale): torch's 'nearest-exact'
+        label = F.interpolate(label, size=edge.shape[-2:], mode='nearest-exact')[:, 0].long()
+        return affinity_displacement_loss(torch.sigmoid(edge[:, 0]), disp, label, self.radius, self.ignore_index,
+                                          self.pair_sources)
 
     def predict(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None) -> List[SegDataSample]:
         edge, _ = self.forward_heads(torch.cat([inputs, inputs.flip(-1)], 0))
@@ -179,7 +200,16 @@ class IRNet(BaseModel):
             Tensor: (h, w) probabilities ``sigmoid((e + flip(e_f)) / 2)``.
         """
         x = image_to_input(self, image)
-        edge, _ = self.forward_heads(torch.cat([x, x.flip(-1)]))
+        x = torch.cat([x, x.flip(-1)])
+        h, w = x.shape[-2:]
+        if self.test_pad_size:
+            # W-OoD's EdgeDisplacement: each (flipped) input zero-padded right/bottom to the crop size after
+            # normalisation, the stride-4 output cropped back to ((h - 1) // 4 + 1, (w - 1) // 4 + 1)
+            ph, pw = max(h, self.test_pad_size), max(w, self.test_pad_size)
+            edge, _ = self.forward_heads(F.pad(x, (0, pw - w, 0, ph - h)))
+            edge = edge[..., :(h - 1) // 4 + 1, :(w - 1) // 4 + 1]
+        else:
+            edge, _ = self.forward_heads(x)
         prob = torch.sigmoid((edge[0:1] + edge[1:2].flip(-1)) / 2)
         if out_size is not None and tuple(prob.shape[-2:]) != tuple(out_size):
             prob = F.interpolate(prob, size=tuple(out_size), mode='bilinear', align_corners=False)

@@ -1,4 +1,4 @@
-"""SEC segmentor: losses on the low-resolution logits, SEC's test-time inference (SEC demo.py; pylayers.py)."""
+"""SEC segmentor: losses on the low-resolution logits, SEC's test-time inference (``deploy/demo.py``)."""
 from typing import List
 
 import numpy as np
@@ -16,10 +16,13 @@ __all__ = ['SECSegmentor', 'images_for_crf', 'sec_upsample_probs']
 
 
 def images_for_crf(inputs: Tensor, data_preprocessor, size) -> Tensor:
-    """Un-normalise a batch and resize it to the logits grid for the training CRF (SEC pylayers.py).
+    """Un-normalise a batch and resize it to the logits grid for the training CRF, in SEC's BGR order.
 
-    SEC zooms the 321x321 image to 41x41 with ``scipy.ndimage.zoom(order=1)``, i.e. bilinear with
-    ``align_corners=True`` (as SEC's scipy.ndimage.zoom(order=1)), then rounds to 0..255.
+    SEC's ``CRFLayer`` (``pylayers/pylayers/pylayers.py``) zooms the 321x321 input blob to 41x41 with
+    ``scipy.ndimage.zoom(order=1)``, i.e. bilinear with ``align_corners=True``, adds the mean back, rounds, and
+    hands the pixels to the CRF in the blob's channel order, BGR. The order matters: the permutohedral lattice
+    of the CRF (pydensecrf and mmwsss's torch backend) scales each feature dimension differently, so a
+    permuted colour vector gives slightly different marginals (on 41x41 grids ~1 cell in 3,000 changes argmax).
 
     Args:
         inputs: (N, 3, H, W) normalised images from the data preprocessor.
@@ -27,23 +30,25 @@ def images_for_crf(inputs: Tensor, data_preprocessor, size) -> Tensor:
         size: (h, w) of the logits.
 
     Returns:
-        Tensor: (N, h, w, 3) uint8 RGB images.
+        Tensor: (N, h, w, 3) uint8 images, channels in BGR order.
     """
     x = inputs.detach().float()
     if getattr(data_preprocessor, '_enable_normalize', False):
         x = x * data_preprocessor.std + data_preprocessor.mean
-    if not swaps_channels(data_preprocessor):
-        x = x.flip(1)  # still BGR as loaded by mmcv: make it RGB
+    if swaps_channels(data_preprocessor):
+        x = x.flip(1)  # the preprocessor made the batch RGB: back to the loaded (and SEC's) BGR order
     x = F.interpolate(x, size=tuple(size), mode='bilinear', align_corners=True)
     return x.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
 
 def sec_upsample_probs(logits: Tensor, meta: dict) -> Tensor:
-    """Softmax of one image's low-res logits, brought to its original size (SEC deploy/demo.py).
+    """Softmax of one image's low-res logits, brought to its original size (SEC ``deploy/demo.py``).
 
     Handles batch padding (logits cover ``batch_input_shape``; the image occupies the top-left
     ``img_shape``) and horizontal/vertical flips. Without padding the upsampling is one corner-aligned
-    bilinear resize from the logits grid to ``ori_shape``, like ``scipy.ndimage.zoom(order=1)``.
+    bilinear resize from the logits grid to ``ori_shape``, like ``scipy.ndimage.zoom(order=1)``. As scipy, it
+    interpolates the float32 softmax in float64 and returns float32, so the result equals SEC's to float32
+    rounding (a float32 interpolation differs by up to ~1e-7).
 
     Args:
         logits: (C, h, w) logits.
@@ -53,7 +58,7 @@ def sec_upsample_probs(logits: Tensor, meta: dict) -> Tensor:
     Returns:
         Tensor: (C, H_ori, W_ori) probabilities.
     """
-    probs = F.softmax(logits[None].float(), dim=1)
+    probs = F.softmax(logits[None].float(), dim=1).double()
     img_shape = tuple(meta.get('img_shape', meta['ori_shape']))[:2]
     batch_shape = tuple(meta.get('batch_input_shape', img_shape))[:2]
     if batch_shape != img_shape:
@@ -68,7 +73,7 @@ def sec_upsample_probs(logits: Tensor, meta: dict) -> Tensor:
         else:
             raise ValueError(f'{meta.get("img_path", "?")}: unsupported flip direction {direction!r}')
     probs = F.interpolate(probs, size=tuple(meta['ori_shape'])[:2], mode='bilinear', align_corners=True)
-    return probs[0]
+    return probs[0].float()
 
 
 @MODELS.register_module()
@@ -76,12 +81,12 @@ class SECSegmentor(EncoderDecoder):
     """EncoderDecoder for SEC.
 
     Training: backbone -> ``SECHead`` logits (e.g. 41x41) -> seeding / expansion / constrain losses on
-    that grid; the constrain loss gets the un-normalised input downscaled to the grid (SEC pylayers/pylayers.py).
+    that grid; the constrain loss gets the un-normalised input downscaled to the grid (SEC ``CRFLayer``).
 
     Test (``test_cfg.mode='whole'``): softmax of the low-res logits -> one bilinear corner-aligned
     upsample to the original size -> if ``test_cfg.crf`` is set (e.g. ``'sec_test'``: clip at 1e-5,
     unary -log p, 10 iterations), the dense CRF on the original RGB image read from ``img_path``
-    (SEC deploy/demo.py) -> argmax. ``seg_logits`` holds the log-probabilities, so ``tools/test.py --crf`` (which
+    (SEC ``deploy/demo.py``) -> argmax. ``seg_logits`` holds the log-probabilities, so ``tools/test.py --crf`` (which
     takes their softmax) applies the same CRF. ``mode='slide'`` falls back to mmseg's inference.
 
     Args:
@@ -126,7 +131,7 @@ class SECSegmentor(EncoderDecoder):
         return data_samples
 
     def _crf(self, probs: Tensor, meta: dict, params) -> Tensor:
-        """SEC deploy/demo.py: dense CRF on the original image (the ``sec_test`` preset clips p at 1e-5)."""
+        """SEC ``deploy/demo.py``: dense CRF on the original image (the ``sec_test`` preset clips p at 1e-5)."""
         import mmcv
 
         from mmwsss.crf import dense_crf

@@ -1,0 +1,76 @@
+"""Resizes that reproduce an original method's preprocessing exactly."""
+from typing import Sequence, Tuple, Union
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmseg.registry import TRANSFORMS
+
+__all__ = ['ZoomResize', 'zoom_linear']
+
+
+def zoom_linear(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
+    """``scipy.ndimage.zoom(img.astype(float32), (h / H, w / W, 1), order=1)``: corner-aligned bilinear.
+
+    Output pixel ``i`` samples input coordinate ``i * (H - 1) / (h - 1)`` (the end pixels of input and output
+    coincide), unlike cv2/PIL/mmcv resizing, which samples pixel centres (``(i + 0.5) * H / h - 0.5``).
+    The interpolation is done in float64 by scipy and returned as float32, not rounded.
+
+    Args:
+        img: (H, W) or (H, W, C) image of any numeric dtype.
+        size: (h, w) output size.
+
+    Returns:
+        np.ndarray: (h, w[, C]) float32.
+    """
+    from scipy import ndimage
+    h, w = int(size[0]), int(size[1])
+    if img.ndim not in (2, 3) or h < 1 or w < 1:
+        raise ValueError(f'zoom_linear: need an (H, W[, C]) image and a positive size, got {img.shape} -> {size}')
+    factors = (h / img.shape[0], w / img.shape[1]) + ((1.0, ) if img.ndim == 3 else ())
+    out = ndimage.zoom(img.astype(np.float32), factors, order=1)
+    if out.shape[:2] != (h, w):  # scipy rounds H * (h / H); guard against a float rounding off by one
+        raise ValueError(f'zoom_linear: scipy produced {out.shape[:2]} instead of {(h, w)}')
+    return out
+
+
+@TRANSFORMS.register_module()
+class ZoomResize(BaseTransform):
+    """Warp the image to a fixed size with ``scipy.ndimage.zoom(order=1)``, as SEC's test code does.
+
+    SEC's ``deploy/demo.py`` feeds the network ``zoom(image.astype('float32'), (321 / H, 321 / W, 1),
+    order=1)``: corner-aligned bilinear interpolation, kept as float (not rounded to uint8). mmcv's ``Resize``
+    samples pixel centres and rounds, so on textured images the two inputs differ by tens of grey levels at
+    some pixels. The image becomes float32; the data preprocessor accepts it as is. Only the image is
+    resized (SEC's test path evaluates against the label map at the original size): load annotations after
+    this transform.
+
+    Required keys: ``img``. Modified keys: ``img``, ``img_shape``. Added keys: ``scale_factor`` (w, h),
+    ``keep_ratio`` (False).
+
+    Args:
+        scale: output size ``(w, h)`` (mmcv's order), or one int for a square.
+    """
+
+    def __init__(self, scale: Union[int, Sequence[int]]):
+        if isinstance(scale, int):
+            scale = (scale, scale)
+        if len(scale) != 2 or min(scale) < 1:
+            raise ValueError(f'ZoomResize: scale must be (w, h) with positive entries, got {scale}')
+        self.scale = (int(scale[0]), int(scale[1]))
+
+    def transform(self, results: dict) -> dict:
+        fields = [f for f in results.get('seg_fields', []) if f in results]
+        if fields:
+            raise ValueError(f'{results.get("img_path", "?")}: ZoomResize resizes only the image; load '
+                             f'{fields} after it')
+        img = results['img']
+        h0, w0 = img.shape[:2]
+        w, h = self.scale
+        results['img'] = zoom_linear(img, (h, w))
+        results['img_shape'] = (h, w)
+        results['scale_factor'] = (w / w0, h / h0)
+        results['keep_ratio'] = False
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(scale={self.scale})'
