@@ -106,3 +106,13 @@ def test_wsscoseg_final_trains_twice_its_initial_model(final):
     assert cfg.optim_wrapper == init.optim_wrapper
     assert cfg.param_scheduler[0] == init.param_scheduler[0]  # warm-up
     assert dict(cfg.param_scheduler[1], end=0) == dict(init.param_scheduler[1], end=0)  # poly decay but its end
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=[osp.relpath(p, osp.join(REPO, 'configs')) for p in CONFIGS])
+def test_trainable_configs_save_rng_state(path):
+    """A config that trains keeps the runtime's RNGStateHook (a custom_hooks list of its own must repeat it)."""
+    cfg = Config.fromfile(path)
+    if 'train_cfg' not in cfg:
+        return
+    types = [h.get('type') if isinstance(h, dict) else type(h).__name__ for h in cfg.get('custom_hooks', [])]
+    assert 'RNGStateHook' in types, f'{path}: custom_hooks {types} lack RNGStateHook'

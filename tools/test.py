@@ -16,6 +16,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmwsss.utils.compat import close_dist, cpu_dist_cfg  # noqa: E402
 from mmwsss.utils.config import load_tool_config  # noqa: E402
+from mmwsss.utils.process import exit_with_parent, launched_by_torchrun  # noqa: E402
 
 
 def parse_args():
@@ -33,6 +34,9 @@ def parse_args():
     parser.add_argument('--crf', nargs='?', const='default', default=None, metavar='PRESET',
                         help='dense-CRF post-processing; PRESET defaults to cfg.crf_preset or sec_test')
     parser.add_argument('--metrics-out', help='write the evaluation metrics to this JSON file')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='load a checkpoint whose keys/shapes differ from the model (matching weights only; '
+                        'default: such a checkpoint is an error)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config, key=value (xxx=yyy format)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
@@ -91,8 +95,11 @@ def build_ms_pipeline(tta_pipeline, scales, flip):
 
 def main():
     args = parse_args()
+    if args.launcher == 'pytorch' and launched_by_torchrun():
+        exit_with_parent()  # a torchrun killed with -9 cannot stop its workers; the kernel then does
     cfg = load_tool_config(args.config, args.cfg_options, args.work_dir, args.launcher)
-    cfg.load_from = args.checkpoint
+    # loaded below, strictly: a checkpoint of another model must not run half-random
+    cfg.load_from = None
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
     if args.tta and args.ms:
@@ -109,6 +116,8 @@ def main():
         cfg.test_evaluator['keep_results'] = True
     cpu_dist_cfg(cfg)
     runner = Runner.from_cfg(cfg)
+    from mmwsss.utils.checkpoint import runner_load_strict
+    runner_load_strict(runner, args.checkpoint, allow_partial=args.allow_partial)
     metrics = runner.test()
     del runner
     close_dist()
@@ -121,4 +130,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()

@@ -17,6 +17,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from mmwsss.utils.compat import close_dist, cpu_dist_cfg  # noqa: E402
 from mmwsss.utils.config import load_tool_config  # noqa: E402
+from mmwsss.utils.process import exit_with_parent, launched_by_torchrun  # noqa: E402
 
 
 def parse_args():
@@ -41,6 +42,8 @@ def parse_args():
 
 def main():
     args = parse_args()
+    if args.launcher == 'pytorch' and launched_by_torchrun():
+        exit_with_parent()  # a torchrun killed with -9 cannot stop its workers; the kernel then does
     cfg = load_tool_config(args.config, args.cfg_options, args.work_dir, args.launcher)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
@@ -68,4 +71,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()

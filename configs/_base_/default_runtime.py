@@ -19,4 +19,7 @@ tta_model = dict(type='WSSSTTAModel', merge='prob')
 crf_preset = 'sec_test'
 # `tools/test.py --ms` scales (wsscoseg's multi-scale test, no flip)
 ms_scales = (0.7, 1.0, 1.3)
+# random-generator states (python, numpy, torch, dataloader seeds) go into every checkpoint, so that
+# --resume continues exactly like the uninterrupted run; a config that sets its own custom_hooks list repeats it
+custom_hooks = [dict(type='RNGStateHook')]
 randomness = dict(seed=0)

@@ -14,4 +14,7 @@ load_from = None
 resume = False
 # No default_hooks here: the shared schedules (e.g. _base_/schedules/schedule_2k.py) define them
 # and mmengine forbids the same key in two bases; the Runner adds timer/param_scheduler/sampler_seed.
+# random-generator states (python, numpy, torch, dataloader seeds) go into every checkpoint, so that
+# --resume continues exactly like the uninterrupted run; a config that sets its own custom_hooks list repeats it
+custom_hooks = [dict(type='RNGStateHook')]
 randomness = dict(seed=3407)  # BESTIE scripts/run_image_labels.sh

@@ -34,7 +34,7 @@ train_dataloader = dict(
     sampler=dict(type='InfiniteSampler', shuffle=True),
     batch_sampler=None,
     dataset=dict(
-        type='CocoDataset',
+        type='CheckedCocoDataset',  # mmdet's CocoDataset + a clear error for a json without masks
         data_root=data_root,
         metainfo=metainfo,
         ann_file=pseudo_ann_file,
@@ -48,7 +48,7 @@ val_dataloader = dict(
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='CocoDataset',
+        type='CheckedCocoDataset',  # mmdet's CocoDataset + a clear error for a json without masks
         data_root=data_root,
         metainfo=metainfo,
         ann_file='annotations/instances_val.json',

@@ -10,6 +10,7 @@ _base_ = ['./wood_r18-d8_1xb8-500it_synthetic-112x112.py']
 _hard = dict(data_root='data/ood_pool', ood_list='ood_list_hard.txt', ood_root='ood_images')
 train_dataloader = dict(dataset=dict(ood_dataset=_hard))  # merged into the base's OoD dataset
 custom_hooks = [  # a list replaces the base's: the prototype hook again, its OoD loader on the mined set
+    dict(type='RNGStateHook'),  # the runtime's: random-generator states in checkpoints (exact --resume)
     dict(
         type='WOoDPrototypeHook',
         id_dataloader={{_base_.proto_id_dataloader}},

@@ -44,6 +44,7 @@ proto_id_dataloader = dict(
         cls_label_file='ImageSets/Segmentation/train_cls.txt',
         data_prefix=dict(img_path='JPEGImages'), pipeline=proto_id_pipeline))
 custom_hooks = [
+    dict(type='RNGStateHook'),  # the runtime's: random-generator states in checkpoints (exact --resume)
     dict(
         type='WOoDPrototypeHook',
         id_dataloader=proto_id_dataloader,

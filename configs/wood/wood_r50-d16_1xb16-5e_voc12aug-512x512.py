@@ -28,6 +28,7 @@ train_dataloader = dict(
             data_prefix=dict(img_path='JPEGImages'), pipeline={{_base_.weak_train_pipeline}}),
         ood_dataset=ood_dataset))
 custom_hooks = [
+    dict(type='RNGStateHook'),  # the runtime's: random-generator states in checkpoints (exact --resume)
     dict(
         type='WOoDPrototypeHook',
         niter=10,

@@ -12,7 +12,9 @@ A suite is a list of entries (see ``configs/comparison/embedded_suite.py``)::
 
 Every step runs as a subprocess from the repository root with ``{python}``, ``{work_dir}``,
 ``{data_root}`` and ``{repo}`` filled in; a step whose ``creates`` file exists is skipped (finished
-work is reused; a killed suite resumes). The last step writes the metrics JSON.
+work is reused; a killed suite resumes). An interrupted ``tools/train.py`` step continues from the last
+checkpoint in its ``--work-dir`` (``--resume``) instead of iteration 0. Each step's output is appended to
+``<work_dir>/step<k>.log`` under a dated header line. The last step writes the metrics JSON.
 
 ``jobs > 1`` runs entries side by side, each with ``cpu_count // jobs`` torch threads. Entries whose steps
 create the same path (a shared first stage) stay in one sequential chain, and so does
@@ -108,14 +110,23 @@ def run_entry(entry: dict, work_root: str, data_root: Optional[str] = None, pyth
         if creates and osp.exists(creates) and not ran:
             log(f'[{entry["name"]}] step {k + 1}/{len(entry["steps"])}: reusing {creates}')
             continue
+        cmd = [_fill(c, ctx) for c in step['cmd']]
+        # an interrupted training continues from its last checkpoint, unless an earlier step just rewrote its
+        # inputs (then the old checkpoints belong to other inputs and training starts over)
+        resume_from = None if ran else _interrupted_training(cmd)
+        if resume_from:
+            cmd.append('--resume')
         ran = True
         if creates and osp.isfile(creates):
             # the step reruns: its old marker must not outlive a failed or killed run and pass for the new output
             os.remove(creates)
-        cmd = [_fill(c, ctx) for c in step['cmd']]
-        log(f'[{entry["name"]}] step {k + 1}/{len(entry["steps"])}: {" ".join(cmd)}')
+        log(f'[{entry["name"]}] step {k + 1}/{len(entry["steps"])}: {" ".join(cmd)}'
+            + (f'  (resuming from {resume_from})' if resume_from else ''))
         start = time.time()
-        with open(osp.join(work_dir, f'{key}.log'), 'w') as logf:
+        # appended: the log of an interrupted attempt stays above the one that resumed it
+        with open(osp.join(work_dir, f'{key}.log'), 'a') as logf:
+            logf.write(f'===== {time.strftime("%Y-%m-%d %H:%M:%S")} {" ".join(cmd)}\n')
+            logf.flush()
             proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=logf, stderr=subprocess.STDOUT)
         if proc.returncode != 0:
             raise RuntimeError(f'[{entry["name"]}] step {k + 1} failed (exit {proc.returncode}); see '
@@ -137,6 +148,23 @@ def run_entry(entry: dict, work_root: str, data_root: Optional[str] = None, pyth
                 backbone=entry['backbone'], schedule=entry['schedule'], metric=entry['metric'],
                 value=float(metrics[entry['metric']]), train_minutes=train_minutes,
                 bound=entry.get('bound'), notes=_extra_metrics(entry, ctx))
+
+
+def _interrupted_training(cmd: Sequence[str]) -> Optional[str]:
+    """The checkpoint an interrupted ``tools/train.py`` command left in its ``--work-dir`` (mmengine's
+    ``last_checkpoint`` file), or ``None`` (not a training command, already resuming, nothing saved yet)."""
+    if not any(str(c).replace(os.sep, '/').endswith('tools/train.py') for c in cmd) or '--resume' in cmd:
+        return None
+    if '--work-dir' not in cmd or cmd.index('--work-dir') + 1 >= len(cmd):
+        return None
+    work_dir = cmd[cmd.index('--work-dir') + 1]
+    work_dir = work_dir if osp.isabs(work_dir) else osp.join(REPO, work_dir)
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        return None
+    with open(marker) as f:
+        ckpt = f.read().strip()
+    return ckpt if ckpt and osp.isfile(ckpt) else None
 
 
 def _extra_metrics(entry: dict, ctx: Dict[str, str]) -> str:

@@ -57,12 +57,23 @@ def read_context_labels(path: str) -> Dict[int, str]:
     return labels
 
 
-def context60_lut(labels: Dict[int, str]) -> np.ndarray:
-    """Lookup table from the 459 source ids to the 60 target indices (unlisted names -> 0)."""
+def context60_lut(labels: Dict[int, str], source: str = 'labels.txt') -> np.ndarray:
+    """Lookup table from the 459 source ids to the 60 target indices (names outside the 59 classes -> 0).
+
+    Raises:
+        ValueError: Some of the 59 classes have no name in ``labels`` (a misspelt or missing line would map that
+            class to background); the message names ``source`` and lists the missing classes.
+    """
     index = {name: i for i, name in enumerate(CONTEXT60_CLASSES)}
     lut = np.zeros(max(labels) + 1, np.uint8)
     for src, name in labels.items():
         lut[src] = index.get(_ALIASES.get(name, name), 0)
+    missing = sorted(set(range(1, len(CONTEXT60_CLASSES))) - set(lut.tolist()))
+    if missing:
+        names = [CONTEXT60_CLASSES[i] for i in missing]
+        raise ValueError(f'{source}: {len(missing)} of the 59 PASCAL-Context classes have no line: {names} '
+                         f'(each needs "<id>: <name>" with the name as listed, or one of the aliases '
+                         f'{sorted(_ALIASES)}); use the 459-class labels.txt of PASCAL-Context')
     return lut
 
 
@@ -75,7 +86,7 @@ def convert_context60(context_root: str, labels_file: str, splits=('train', 'val
         labels_file: The 459-class ``labels.txt``.
     """
     from scipy.io import loadmat
-    lut = context60_lut(read_context_labels(labels_file))
+    lut = context60_lut(read_context_labels(labels_file), labels_file)
     out_root = osp.join(context_root, out_dir)
     os.makedirs(out_root, exist_ok=True)
     counts = {}

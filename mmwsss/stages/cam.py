@@ -20,17 +20,23 @@ __all__ = [
 ]
 
 
-def load_model(config, checkpoint: Optional[str] = None, device: str = 'cpu'):
+def load_model(config, checkpoint: Optional[str] = None, device: str = 'cpu', allow_partial: bool = False):
     """Build ``cfg.model`` (in the config's default scope) and load a checkpoint; returns the model in eval mode.
 
     Args:
         config: config path or ``mmengine.Config``.
         checkpoint: checkpoint path (``None``: random init, for tests).
         device: torch device.
+        allow_partial: load a checkpoint whose keys or shapes differ from the model (only the matching weights;
+            the rest is logged). Default: such a checkpoint raises
+            :class:`mmwsss.utils.checkpoint.CheckpointMismatchError`.
     """
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
+
+    from ..utils.checkpoint import load_checkpoint_strict
+    if isinstance(config, str) and not osp.isfile(config):
+        raise FileNotFoundError(f'{config}: config file not found')
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     import mmwsss.seg  # noqa: F401  (registration)
@@ -41,9 +47,7 @@ def load_model(config, checkpoint: Optional[str] = None, device: str = 'cpu'):
         model_cfg.backbone.pop('init_cfg', None)
     model = MODELS.build(model_cfg)
     if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'{checkpoint}: checkpoint not found')
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        load_checkpoint_strict(model, checkpoint, allow_partial=allow_partial)
     return model.to(device).eval()
 
 

@@ -8,8 +8,26 @@ from typing import Iterator, Union
 
 import numpy as np
 
-__all__ = ['atomic_write', 'atomic_save_png', 'atomic_save_npy', 'file_identity', 'claim_output_dir', 'read_run_stamp',
+__all__ = ['atomic_write', 'current_umask', 'atomic_save_png', 'atomic_save_npy', 'file_identity', 'claim_output_dir', 'read_run_stamp',
            'RUN_STAMP']
+
+
+def current_umask() -> int:
+    """The process's file-creation mask, read without changing it where the OS allows.
+
+    Linux reports it in ``/proc/self/status``; elsewhere it is set and restored (not thread-safe, but only
+    for the instant between the two calls).
+    """
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
@@ -28,6 +46,9 @@ def atomic_write(path: Union[str, os.PathLike], mode: str = 'wb') -> Iterator[io
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix='.' + os.path.basename(path) + '.', suffix='.tmp')
     try:
+        # mkstemp creates 0600; give the file the mode open() would (0666 minus the umask) so that the
+        # checkpoints, label maps and metrics are readable by whoever the umask lets read them
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()

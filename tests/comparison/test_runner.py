@@ -290,3 +290,45 @@ def test_rerun_step_drops_its_old_marker_before_running(tmp_path):
     assert not (tmp_path / 'weak' / 'metrics.json').exists()
     flag.unlink()
     assert run_suite([entry], str(tmp_path), log=lambda *_: None)[0]['value'] == 60.0
+
+
+FAKE_TRAIN = '''
+import os, sys
+work = sys.argv[sys.argv.index('--work-dir') + 1]
+os.makedirs(work, exist_ok=True)
+with open(os.path.join(work, 'calls.txt'), 'a') as f:
+    f.write(' '.join(sys.argv[1:]) + '\\n')
+print('training', ' '.join(sys.argv[1:]))
+if not os.path.exists(os.path.join(work, 'last_checkpoint')):  # the first attempt "dies" after a checkpoint
+    open(os.path.join(work, 'iter_2.pth'), 'w').write('x')
+    open(os.path.join(work, 'last_checkpoint'), 'w').write(os.path.join(work, 'iter_2.pth'))
+    sys.exit(137)
+open(os.path.join(work, 'iter_4.pth'), 'w').write('x')
+'''
+
+
+def test_interrupted_training_step_resumes_and_logs_append(tmp_path):
+    train = tmp_path / 'tools' / 'train.py'
+    train.parent.mkdir()
+    train.write_text(FAKE_TRAIN)
+    entry = _entry('m', 50.0, bound=None)
+    entry['steps'][0] = dict(cmd=['{python}', str(train), 'cfg.py', '--work-dir', '{work_dir}'],
+                             creates='{work_dir}/iter_4.pth')
+    with pytest.raises(RuntimeError, match='step 1 failed'):
+        run_suite([entry], str(tmp_path / 'suite'), log=lambda *_: None)
+    messages = []
+    rows = run_suite([entry], str(tmp_path / 'suite'), log=messages.append)
+    work = tmp_path / 'suite' / 'm'
+    assert rows[0]['value'] == 50.0
+    assert (work / 'calls.txt').read_text().splitlines() == [f'cfg.py --work-dir {work}',
+                                                             f'cfg.py --work-dir {work} --resume']
+    assert any(f'(resuming from {work / "iter_2.pth"})' in m for m in messages)
+    log = (work / 'step0.log').read_text()
+    # both attempts are in the log, each under its header line
+    assert log.count('===== ') == 2 and log.index(f'training cfg.py --work-dir {work}\n') < log.index('--resume\n')
+    # after an earlier step reran, the training starts over instead of resuming old checkpoints
+    entry['steps'].insert(0, dict(cmd=['{python}', '-c', "open('{work_dir}/masks', 'w').write('x')"],
+                                  creates='{work_dir}/masks'))
+    (work / 'iter_4.pth').unlink()
+    run_suite([entry], str(tmp_path / 'suite'), log=lambda *_: None)
+    assert (work / 'calls.txt').read_text().splitlines()[-1] == f'cfg.py --work-dir {work}'

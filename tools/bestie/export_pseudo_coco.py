@@ -27,6 +27,8 @@ def parse_args():
     p.add_argument('--min-area', type=int, default=1)
     p.add_argument('--no-clean', action='store_true', help='do not zero absent classes with the image labels')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--allow-partial', action='store_true',
+                   help='load a checkpoint whose keys/shapes differ from the model (matching weights only)')
     return p.parse_args()
 
 
@@ -35,7 +37,6 @@ def main():
     from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
     from torch.utils.data import DataLoader
 
     import mmwsss.det  # noqa: F401
@@ -47,7 +48,8 @@ def main():
     model_cfg = cfg.model
     model_cfg.test_cfg = dict(model_cfg.get('test_cfg', {}), clean=not args.no_clean)
     model = MODELS.build(model_cfg)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    from mmwsss.utils.checkpoint import load_checkpoint_strict
+    load_checkpoint_strict(model, args.checkpoint, allow_partial=args.allow_partial)
     model.to(args.device)
     ds_cfg = cfg.test_dataloader.dataset.copy()
     ds_cfg.update(ann_file=args.split, cls_label_file=args.cls_label_file, coco_ann_file=None,
@@ -60,4 +62,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()

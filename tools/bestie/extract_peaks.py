@@ -23,6 +23,10 @@ sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 DONE = 'peaks_done.json'
 
 
+# peak_cfg keys this tool reads (a config may leave any of them out)
+PEAK_KEYS = ('split', 'out_dir', 'cls_label_file', 'input_size', 'kernel', 'topk', 'conf_thresh')
+
+
 def parse_args():
     p = argparse.ArgumentParser(description='PAM peak extraction (BESTIE point files)')
     p.add_argument('config')
@@ -33,6 +37,8 @@ def parse_args():
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--cfg-options', nargs='+', default=[], help='key=value overrides of peak_cfg')
     p.add_argument('--no-resume', action='store_true', help='delete the folder\'s point files and recompute them')
+    p.add_argument('--allow-partial', action='store_true',
+                   help='load a checkpoint whose keys/shapes differ from the model (matching weights only)')
     return p.parse_args()
 
 
@@ -40,7 +46,6 @@ def main():
     args = parse_args()
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
 
     import mmwsss.det  # noqa: F401  (registration)
     from mmdet.registry import MODELS
@@ -50,8 +55,13 @@ def main():
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     pc = dict(cfg.get('peak_cfg', {}))
-    for kv in args.cfg_options:
-        k, v = kv.split('=', 1)
+    from mmwsss.utils.cli import check_cfg_options
+    overrides = dict(kv.split('=', 1) if '=' in kv else (kv, None) for kv in args.cfg_options)
+    bad = [kv for kv, v in overrides.items() if v is None]
+    if bad:
+        raise ValueError(f'--cfg-options {bad[0]}: expected key=value')
+    check_cfg_options(overrides, set(pc) | set(PEAK_KEYS), args.config, what='peak_cfg key')
+    for k, v in overrides.items():
         pc[k] = type(pc[k])(v) if k in pc and not isinstance(pc[k], (list, tuple)) else eval(v)
     ds = cfg.train_dataloader.dataset
     while 'data_root' not in ds and ds.get('datasets'):  # ConcatDataset (e.g. PAM + OoD negatives)
@@ -68,7 +78,8 @@ def main():
     if osp.isfile(done_path):
         os.remove(done_path)  # re-written once every file of this run exists
     model = MODELS.build(cfg.model)
-    load_checkpoint(model, args.checkpoint, map_location='cpu')
+    from mmwsss.utils.checkpoint import load_checkpoint_strict
+    load_checkpoint_strict(model, args.checkpoint, allow_partial=args.allow_partial)
     model.to(args.device).eval()
     num_classes = model.num_classes
     split_path = osp.join(data_root, split)
@@ -105,4 +116,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()

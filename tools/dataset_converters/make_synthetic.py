@@ -76,4 +76,5 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmwsss.utils.cli import tool_main
+    sys.exit(tool_main(main)())

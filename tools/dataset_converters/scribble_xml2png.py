@@ -175,4 +175,5 @@ def main(argv=None) -> None:
 
 if __name__ == '__main__':
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-    main()
+    from mmwsss.utils.cli import tool_main
+    tool_main(main)()

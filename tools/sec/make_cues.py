@@ -87,6 +87,8 @@ def parse_args():
     p.add_argument('--overwrite', action='store_true', help='regenerate an existing cue file (default: skip)')
     p.add_argument('--threads', type=int, default=None)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--allow-partial', action='store_true',
+                   help='load a checkpoint whose keys/shapes differ from the model (matching weights only)')
     return p.parse_args()
 
 
@@ -161,17 +163,12 @@ def main():
     cam_model = MODELS.build(dict(type='CAMClassifier', backbone=dict(cfg['fg_backbone'], init_cfg=init),
                                   num_classes=num_classes, in_channels=cfg['fg_channels'],
                                   freeze_bn=cfg['freeze_bn']))
+    from mmwsss.utils.checkpoint import CheckpointMismatchError, load_checkpoint_strict
     if args.fg_checkpoint:
-        state = torch.load(args.fg_checkpoint, map_location='cpu', weights_only=False)
-        state = state.get('state_dict', state)
-        # the preprocessor's mean/std buffers are not weights; we normalise in ImageLabelSet
-        state = {k: v for k, v in state.items() if not k.startswith('data_preprocessor.')}
-        # a WOoDClassifier checkpoint also holds its prototypes (buffers the plain CAMClassifier has not)
-        extra = sorted(k for k in state if k in ('class_prototypes', 'ood_prototypes', 'prototypes_ready'))
-        state = {k: v for k, v in state.items() if k not in extra}
-        cam_model.load_state_dict(state)
-        if extra:
-            logger(f'fg_cam: ignored W-OoD buffers {extra}')
+        # the preprocessor's mean/std buffers are not weights (ImageLabelSet normalises), and a WOoDClassifier
+        # checkpoint also holds its prototypes (buffers the plain CAMClassifier has not)
+        load_checkpoint_strict(cam_model, args.fg_checkpoint, allow_partial=args.allow_partial,
+                               ignore=(r'data_preprocessor\.', r'(class|ood)_prototypes$', r'prototypes_ready$'))
         logger(f'fg_cam: weights from {args.fg_checkpoint}')
         with atomic_write(osp.join(work_dir, 'fg_cam.pth')) as f:
             torch.save(cam_model.state_dict(), f)
@@ -186,7 +183,10 @@ def main():
     for name, model, fn in nets:
         ckpt = osp.join(work_dir, f'{name}.pth')
         if osp.isfile(ckpt):
-            model.load_state_dict(torch.load(ckpt, map_location='cpu'))
+            try:
+                load_checkpoint_strict(model, ckpt)
+            except CheckpointMismatchError as err:
+                raise CheckpointMismatchError(f'{err}; or delete {ckpt} to retrain it') from None
             logger(f'{name}: loaded {ckpt} (delete it to retrain)')
             continue
         model.init_weights()
@@ -218,4 +218,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()

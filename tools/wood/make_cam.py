@@ -31,6 +31,8 @@ def parse_args():
     p.add_argument('--thresholds', type=float, nargs='+',
                    default=[0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5])
     p.add_argument('--device', default='cpu')
+    p.add_argument('--allow-partial', action='store_true',
+                   help='load a checkpoint whose keys/shapes differ from the model (matching weights only)')
     return p.parse_args()
 
 
@@ -50,7 +52,7 @@ def main():
     from mmwsss.utils import atomic_write
     cfg = Config.fromfile(args.config)
     root = args.data_root or config_data_root(cfg)
-    model = load_model(cfg, args.checkpoint, args.device)
+    model = load_model(cfg, args.checkpoint, args.device, allow_partial=args.allow_partial)
     ids = read_ids(osp.join(root, args.split))
     labels = read_cls_labels(osp.join(root, args.cls_file))
     from mmwsss.utils import claim_output_dir, file_identity
@@ -82,4 +84,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()

@@ -37,6 +37,8 @@ def main():
     p.add_argument('--eval', action='store_true', help='pseudo-mask mIoU against --gt-dir')
     p.add_argument('--no-resume', action='store_true')
     p.add_argument('--device', default='cpu')
+    p.add_argument('--allow-partial', action='store_true',
+                   help='load a checkpoint whose keys/shapes differ from the model (matching weights only)')
     args = p.parse_args()
     from mmwsss.stages.cam import eval_label_dir, load_model, read_ids
     from mmwsss.stages.irn import make_sem_seg_labels
@@ -48,7 +50,7 @@ def main():
         if getattr(args, k) is None:
             setattr(args, k, rw_cfg[k])
     print('random walk: ' + ', '.join(f'{k}={getattr(args, k)}' for k in RW_DEFAULTS))
-    model = load_model(args.config, args.checkpoint, args.device)
+    model = load_model(args.config, args.checkpoint, args.device, allow_partial=args.allow_partial)
     ids = read_ids(osp.join(args.data_root, args.split))
     from mmwsss.utils import claim_output_dir, file_identity, read_run_stamp
     claim_output_dir(args.out_dir, dict(tool='make_sem_seg_labels', checkpoint=file_identity(args.checkpoint),
@@ -81,4 +83,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()

@@ -30,6 +30,8 @@ def parse_args():
     p.add_argument('--out', default=None, help='output list file (required with --num)')
     p.add_argument('--scores-out', default=None, help='JSON with every candidate\'s scores')
     p.add_argument('--device', default='cpu')
+    p.add_argument('--allow-partial', action='store_true',
+                   help='load a checkpoint whose keys/shapes differ from the model (matching weights only)')
     return p.parse_args()
 
 
@@ -54,7 +56,7 @@ def main():
         if not paths:
             raise SystemExit(f'{args.pool_root}: no .jpg/.png images')
     cfg = Config.fromfile(args.config)
-    model = load_model(cfg, args.checkpoint, args.device)
+    model = load_model(cfg, args.checkpoint, args.device, allow_partial=args.allow_partial)
     scores = score_images(model, paths)
     classes = list(cfg.get('class_names') or [str(i) for i in range(model.num_classes)])[1:]
 
@@ -79,4 +81,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()

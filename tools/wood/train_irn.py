@@ -37,6 +37,9 @@ def main():
     for kv in args.cfg_options:
         k, v = kv.split('=', 1)
         opts[k] = eval(v) if v[:1] in '[({0123456789-' or v in ('True', 'False', 'None') else v
+    from mmwsss.utils.cli import check_cfg_options
+    from mmwsss.utils.config import known_top_level_keys
+    check_cfg_options(opts, known_top_level_keys(cfg), args.config)
     cfg.merge_from_dict(opts)
     cfg.work_dir = args.work_dir
     cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=osp.abspath(args.cam_checkpoint),
@@ -48,4 +51,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()

@@ -36,6 +36,8 @@ def parse_args():
     p.add_argument('--no-resume', action='store_true', help='recompute existing masks')
     p.add_argument('--param', nargs='*', default=[], metavar='KEY=VALUE', help='CosegParams overrides')
     p.add_argument('--metrics-out', default=None, help='write the quality numbers as JSON')
+    p.add_argument('--allow-partial', action='store_true',
+                   help='load a checkpoint whose keys/shapes differ from the model (matching weights only)')
     return p.parse_args()
 
 
@@ -83,7 +85,7 @@ def main():
         if args.cam_config:
             from mmwsss.stages.cam import load_model
             from mmwsss.stages.coseg import cam_prior
-            prior_fn = cam_prior(load_model(args.cam_config, args.cam_checkpoint))
+            prior_fn = cam_prior(load_model(args.cam_config, args.cam_checkpoint, allow_partial=args.allow_partial))
         out_dir = args.out_dir or osp.join(root, 'web_labels_coseg')
         result = run_coseg(osp.join(root, args.img_dir), names, out_dir, num_classes, CosegParams(**kw),
                            prior_fn=prior_fn, gt_dir=gt_dir, palette=palette, resume=not args.no_resume)
@@ -103,4 +105,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()

@@ -34,6 +34,8 @@ def parse_args():
     p.add_argument('--no-resume', action='store_true')
     p.add_argument('--device', default='cpu')
     p.add_argument('--metrics-out', default=None)
+    p.add_argument('--allow-partial', action='store_true',
+                   help='load a checkpoint whose keys/shapes differ from the model (matching weights only)')
     return p.parse_args()
 
 
@@ -43,7 +45,7 @@ def main():
     from mmwsss.stages.mask_estimation import estimate_masks
     from mmwsss.datasets.voc import read_cls_label_file
     root = args.data_root
-    model = load_model(args.config, args.checkpoint, args.device)
+    model = load_model(args.config, args.checkpoint, args.device, allow_partial=args.allow_partial)
     num_classes = model.num_classes
     ids = read_ids(osp.join(root, args.ann_file))
     labels = read_cls_label_file(osp.join(root, args.cls_file), num_classes - 1)
@@ -76,4 +78,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()

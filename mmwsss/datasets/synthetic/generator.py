@@ -576,9 +576,11 @@ def _params(**kw) -> Dict:
     if unknown:
         raise TypeError(f'unknown synthetic dataset parameters: {sorted(unknown)}; known: {sorted(_DEFAULTS)}')
     p = _int_params(dict(_DEFAULTS, **kw), 'synthetic dataset')
-    for k in ('seed', 'num_train', 'num_val', 'num_web_per_class', 'num_ood'):
+    for k in ('seed', 'num_val', 'num_web_per_class', 'num_ood'):
         if p[k] < 0:
             raise ValueError(f'{k} must be >= 0, got {p[k]}')
+    if p['num_train'] < 1:  # an empty train split: every method would train on nothing
+        raise ValueError(f'num_train (--num-train) must be >= 1, got {p["num_train"]}')
     if not 0 <= p['void_border'] <= 5:
         raise ValueError(f'void_border must lie in [0, 5], got {p["void_border"]}')
     return p

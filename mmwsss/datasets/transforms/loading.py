@@ -15,15 +15,27 @@ __all__ = ['LoadWSSSImage', 'LoadWSSSAnnotations', 'PackWSSSInputs', 'read_label
 _STANDARD_SEG_FIELDS = ('gt_seg_map', 'gt_edge_map', 'gt_depth_map')
 
 
+def _decode(data: bytes, path: str, what: str, **kwargs) -> np.ndarray:
+    """``mmcv.imfrombytes`` whose failures (``None`` from OpenCV; ``OSError``/``SyntaxError`` from Pillow on a
+    truncated or corrupt file) name the file."""
+    try:
+        img = mmcv.imfrombytes(data, **kwargs)
+    except (OSError, SyntaxError, ValueError) as err:
+        raise ValueError(f'{path}: cannot decode {what} ({err}); the file is truncated or corrupt: '
+                         're-create or re-download it') from err
+    if img is None:
+        raise ValueError(f'{path}: cannot decode {what}; the file is truncated, corrupt or not an image: '
+                         're-create or re-download it')
+    return img
+
+
 def read_label_map(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
     """Read a single-channel label PNG (palette indices, not colours) as ``(H, W)`` uint8."""
     try:
         data = fileio.get(path, backend_args=backend_args)
     except FileNotFoundError:
         raise FileNotFoundError(f'{path}: label map not found')
-    label = mmcv.imfrombytes(data, flag='unchanged', backend='pillow')
-    if label is None:
-        raise ValueError(f'{path}: cannot decode label map (corrupt or not an image)')
+    label = _decode(data, path, 'label map', flag='unchanged', backend='pillow')
     if label.ndim != 2:
         raise ValueError(f'{path}: label map must have one channel (palette or grey PNG), '
                          f'got shape {label.shape}')
@@ -40,9 +52,7 @@ class LoadWSSSImage(LoadImageFromFile):
             data = fileio.get(path, backend_args=self.backend_args)
         except FileNotFoundError:
             raise FileNotFoundError(f'{path}: image not found')
-        img = mmcv.imfrombytes(data, flag=self.color_type, backend=self.imdecode_backend)
-        if img is None:
-            raise ValueError(f'{path}: cannot decode image (corrupt or not an image file)')
+        img = _decode(data, path, 'image', flag=self.color_type, backend=self.imdecode_backend)
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img

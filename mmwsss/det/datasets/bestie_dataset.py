@@ -1,5 +1,4 @@
 """BESTIE datasets in the VOC layout of docs/dataset_layout.md (mmdet scope)."""
-import json
 import os.path as osp
 from typing import Dict, List, Optional
 
@@ -7,6 +6,8 @@ from mmdet.datasets.base_det_dataset import BaseDetDataset
 from mmdet.registry import DATASETS
 
 from mmwsss.datasets.voc import read_cls_label_file
+
+from .coco import load_coco_json
 
 __all__ = ['BestieVOCDataset', 'BestieSyntheticDataset', 'BestieOoDDataset', 'read_cls_labels']
 
@@ -82,10 +83,7 @@ class BestieVOCDataset(BaseDetDataset):
         coco_ids = None
         if self.coco_ann_file:
             path = self._abs(self.coco_ann_file)
-            if not osp.isfile(path):
-                raise FileNotFoundError(f'{path}: COCO annotation file not found')
-            with open(path) as f:
-                coco = json.load(f)
+            coco = load_coco_json(path)
             coco_ids = {osp.splitext(osp.basename(im['file_name']))[0]: im['id'] for im in coco['images']}
         pre = self.data_prefix
         suffix = dict(img_path=self.img_suffix, seg_map_path='.png', points_path='.txt', inst_map_path='.png')

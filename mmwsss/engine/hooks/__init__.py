@@ -2,3 +2,5 @@
 __all__ = []
 from .prototype_hook import WOoDPrototypeHook
 __all__ += ['WOoDPrototypeHook']
+from .rng_state import RNGStateHook
+__all__ += ['RNGStateHook']

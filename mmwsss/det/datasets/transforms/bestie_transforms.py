@@ -30,6 +30,9 @@ def _read_png(path: str, shape=None) -> np.ndarray:
         arr = np.array(Image.open(path))
     except FileNotFoundError:
         raise FileNotFoundError(f'{path}: label map not found') from None
+    except (OSError, SyntaxError, ValueError) as err:  # truncated or corrupt: Pillow does not name the file
+        raise ValueError(f'{path}: cannot decode label map ({err}); the file is truncated or corrupt: '
+                         're-create or re-download it') from err
     if arr.ndim != 2:
         raise ValueError(f'{path}: expected a single-channel (index/palette) PNG, got shape {arr.shape}')
     if shape is not None and arr.shape != tuple(shape):
