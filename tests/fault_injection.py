@@ -132,11 +132,11 @@ def train_config(path, data_root, max_iters, interval):
     text = f'''
 _base_ = [{_cfg('deeplab')!r}]
 crop_size = (48, 48)
-train_dataloader = dict(batch_size=2, dataset=dict(data_root={data_root!r},
+train_dataloader = dict(batch_size=2, dataset=dict(data_root={data_root!r}, generate=False,
     pipeline=[dict(type='LoadWSSSImage'), dict(type='LoadWSSSAnnotations'),
               dict(type='RandomCrop', crop_size=crop_size), dict(type='RandomFlip', prob=0.5),
               dict(type='PackWSSSInputs')]))
-val_dataloader = dict(dataset=dict(data_root={data_root!r}))
+val_dataloader = dict(dataset=dict(data_root={data_root!r}, generate=False))
 test_dataloader = val_dataloader
 train_cfg = dict(max_iters={max_iters}, val_interval={max_iters})
 param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end={max_iters}, by_epoch=False)]

@@ -47,7 +47,7 @@ class _LossRecorder:
         self.losses = {}
 
 
-def _train(work_dir, max_iters, resume_from=None, rng_hook=True, num_workers=0, seed=0):
+def _train(work_dir, max_iters, resume_from=None, rng_hook=True, num_workers=0, seed=0, load_from=None):
     from mmengine.hooks import Hook
     from mmengine.runner import Runner
 
@@ -67,7 +67,7 @@ def _train(work_dir, max_iters, resume_from=None, rng_hook=True, num_workers=0, 
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2),
                            logger=dict(type='LoggerHook', interval=100)),
         custom_hooks=[Record()] + ([RNGStateHook()] if rng_hook else []),
-        randomness=dict(seed=seed), load_from=resume_from, resume=resume_from is not None,
+        randomness=dict(seed=seed), load_from=resume_from or load_from, resume=resume_from is not None,
         default_scope='mmengine', log_level='WARNING')
     runner.train()
     return runner.model.state_dict(), record.losses
@@ -108,6 +108,15 @@ def test_seed_of_the_checkpoint_wins(tmp_path):
     state, losses = _train(tmp_path / 'resumed', 6, resume_from=str(tmp_path / 'full' / 'iter_2.pth'), seed=5)
     assert all(losses[i] == full_losses[i] for i in losses)
     assert all(torch.equal(state[k], full[k]) for k in full)
+
+
+def test_load_from_keeps_the_runs_own_seed(tmp_path):
+    """Fine-tuning from a checkpoint (load_from, not a resume) does not take over that run's generator states."""
+    _train(tmp_path / 'full', 2)
+    ckpt = str(tmp_path / 'full' / 'iter_2.pth')
+    _, a = _train(tmp_path / 'ft0', 2, load_from=ckpt, seed=0)
+    _, b = _train(tmp_path / 'ft5', 2, load_from=ckpt, seed=5)
+    assert a != b
 
 
 def test_get_set_round_trip():

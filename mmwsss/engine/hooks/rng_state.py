@@ -179,9 +179,11 @@ class RNGStateHook(Hook):
 
     # --------------------------------------------------------------------------------------------- loading
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not getattr(runner, '_resume', False):
+            return  # load_from (fine-tuning, testing) keeps this run's own seeds
         entry = checkpoint.get(KEY)
         if entry is None:
-            if checkpoint.get('meta', {}).get('iter', 0):  # load_from of weights only is not a resume
+            if checkpoint.get('meta', {}).get('iter', 0):
                 print_log('the checkpoint holds no random-generator state: the resumed run will not repeat the '
                           'interrupted one exactly', logger='current', level=30)
             return
