@@ -48,7 +48,7 @@ def sec_upsample_probs(logits: Tensor, meta: dict) -> Tensor:
     ``img_shape``) and horizontal/vertical flips. Without padding the upsampling is one corner-aligned
     bilinear resize from the logits grid to ``ori_shape``, like ``scipy.ndimage.zoom(order=1)``. As scipy, it
     interpolates the float32 softmax in float64 and returns float32, so the result equals SEC's to float32
-    rounding (a float32 interpolation differs by up to ~1e-7).
+    rounding (a float32 interpolation differs by up to ~4e-6 at 41 -> 375x500).
 
     Args:
         logits: (C, h, w) logits.
