@@ -7,6 +7,7 @@ embedded dataset, 21-33 min measured with --jobs 2 on 2 CPU cores, see the READM
 configs/comparison/embedded_suite.py adds DeepLabV3 and the partial-CE baseline.
 """
 import argparse
+import functools
 import os.path as osp
 import sys
 
@@ -24,10 +25,13 @@ def main():
     parser.add_argument('--work-dir', default='work_dirs/comparison')
     parser.add_argument('--data-root', help='a dataset in the documented layout (default: embedded)')
     parser.add_argument('--only', nargs='+', help='run only these suite entries')
+    parser.add_argument('--progress-interval', type=float, default=20.0,
+                        help='seconds between status lines of the running entries (0: none)')
     parser.add_argument('--jobs', type=int, default=1,
                         help='entries run side by side (entries sharing a first stage stay in one chain)')
     args = parser.parse_args()
-    compare_suite(args.suite, args.work_dir, data_root=args.data_root, only=args.only, jobs=args.jobs)
+    compare_suite(args.suite, args.work_dir, data_root=args.data_root, only=args.only, jobs=args.jobs,
+                  progress_interval=args.progress_interval, log=functools.partial(print, flush=True))
 
 
 if __name__ == '__main__':

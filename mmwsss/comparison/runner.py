@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence
 
 from ..utils.io import atomic_write
+from ..utils.progress import ProgressMonitor, format_seconds
 
 __all__ = ['load_suite', 'run_entry', 'run_suite', 'write_report', 'compare_suite']
 
@@ -86,11 +87,13 @@ def _context(entry: dict, work_root: str, data_root: Optional[str], python: str)
 
 
 def run_entry(entry: dict, work_root: str, data_root: Optional[str] = None, python: str = sys.executable,
-              log=print, threads: Optional[int] = None) -> dict:
+              log=print, threads: Optional[int] = None, monitor: Optional[ProgressMonitor] = None) -> dict:
     """Run (or reuse) the steps of one entry and return its result row.
 
-    ``threads`` sets ``OMP_NUM_THREADS`` of the steps (unset: inherited).
+    ``threads`` sets ``OMP_NUM_THREADS`` of the steps (unset: inherited). ``monitor`` reports the progress of
+    each running step from its log; a summary line is logged when the entry finishes.
     """
+    entry_start = time.time()
     ctx = _context(entry, work_root, data_root, python)
     work_dir = ctx['work_dir']
     os.makedirs(work_dir, exist_ok=True)
@@ -123,11 +126,18 @@ def run_entry(entry: dict, work_root: str, data_root: Optional[str] = None, pyth
         log(f'[{entry["name"]}] step {k + 1}/{len(entry["steps"])}: {" ".join(cmd)}'
             + (f'  (resuming from {resume_from})' if resume_from else ''))
         start = time.time()
-        # appended: the log of an interrupted attempt stays above the one that resumed it
-        with open(osp.join(work_dir, f'{key}.log'), 'a') as logf:
-            logf.write(f'===== {time.strftime("%Y-%m-%d %H:%M:%S")} {" ".join(cmd)}\n')
-            logf.flush()
-            proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=logf, stderr=subprocess.STDOUT)
+        step_log = osp.join(work_dir, f'{key}.log')
+        if monitor is not None:
+            monitor.start(entry['name'], step_log, f'step {k + 1}/{len(entry["steps"])}')
+        try:
+            # appended: the log of an interrupted attempt stays above the one that resumed it
+            with open(step_log, 'a') as logf:
+                logf.write(f'===== {time.strftime("%Y-%m-%d %H:%M:%S")} {" ".join(cmd)}\n')
+                logf.flush()
+                proc = subprocess.run(cmd, cwd=REPO, env=env, stdout=logf, stderr=subprocess.STDOUT)
+        finally:
+            if monitor is not None:
+                monitor.stop(entry['name'])
         if proc.returncode != 0:
             raise RuntimeError(f'[{entry["name"]}] step {k + 1} failed (exit {proc.returncode}); see '
                                f'{osp.join(work_dir, key + ".log")}')
@@ -144,10 +154,14 @@ def run_entry(entry: dict, work_root: str, data_root: Optional[str] = None, pyth
     timed = [t['seconds'] for t in timing.values() if t.get('kind', 'train') != 'eval']
     # reused work dirs (trained outside the suite) have no timing: report none rather than 0
     train_minutes = sum(timed) / 60.0 if timed else None
-    return dict(name=entry['name'], method=entry['method'], supervision=entry['supervision'],
-                backbone=entry['backbone'], schedule=entry['schedule'], metric=entry['metric'],
-                value=float(metrics[entry['metric']]), train_minutes=train_minutes,
-                bound=entry.get('bound'), notes=_extra_metrics(entry, ctx))
+    row = dict(name=entry['name'], method=entry['method'], supervision=entry['supervision'],
+               backbone=entry['backbone'], schedule=entry['schedule'], metric=entry['metric'],
+               value=float(metrics[entry['metric']]), train_minutes=train_minutes,
+               bound=entry.get('bound'), notes=_extra_metrics(entry, ctx))
+    if ran:
+        log(f'[{entry["name"]}] finished in {format_seconds(time.time() - entry_start)}: '
+            f'{entry["metric"]} {row["value"]:.2f}')
+    return row
 
 
 def _interrupted_training(cmd: Sequence[str]) -> Optional[str]:
@@ -210,30 +224,35 @@ def _chains(entries: Sequence[dict], work_root: str, data_root: Optional[str]) -
 
 
 def run_suite(suite: Sequence[dict], work_root: str, data_root: Optional[str] = None,
-              only: Optional[Sequence[str]] = None, log=print, jobs: int = 1) -> List[dict]:
+              only: Optional[Sequence[str]] = None, log=print, jobs: int = 1,
+              progress_interval: float = 20.0) -> List[dict]:
     """Run every entry (or those named in ``only``) and attach the bound's value to each row.
 
     ``jobs``: entries run side by side (see the module docstring); 1 = one after the other.
+    ``progress_interval``: seconds between status lines of the running steps (entry, iteration / total,
+    loss, ETA read from their logs); <= 0 prints none.
     """
     selected = [e for e in suite if not only or e['name'] in only]
     if only:
         unknown = set(only) - {e['name'] for e in suite}
         if unknown:
             raise KeyError(f'unknown suite entries {sorted(unknown)}; known: {[e["name"] for e in suite]}')
-    if jobs <= 1:
-        rows = [run_entry(e, work_root, data_root, log=log) for e in selected]
-    else:
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        by_entry = {}
+    with ProgressMonitor(progress_interval, log) as monitor:
+        if jobs <= 1:
+            rows = [run_entry(e, work_root, data_root, log=log, monitor=monitor) for e in selected]
+        else:
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+            by_entry = {}
 
-        def run_chain(chain):
-            for e in chain:
-                by_entry[e['name']] = run_entry(e, work_root, data_root, log=log, threads=threads)
+            def run_chain(chain):
+                for e in chain:
+                    by_entry[e['name']] = run_entry(e, work_root, data_root, log=log, threads=threads,
+                                                    monitor=monitor)
 
-        with ThreadPoolExecutor(jobs) as pool:
-            for future in [pool.submit(run_chain, c) for c in _chains(selected, work_root, data_root)]:
-                future.result()  # re-raises a failed step
-        rows = [by_entry[e['name']] for e in selected]
+            with ThreadPoolExecutor(jobs) as pool:
+                for future in [pool.submit(run_chain, c) for c in _chains(selected, work_root, data_root)]:
+                    future.result()  # re-raises a failed step
+            rows = [by_entry[e['name']] for e in selected]
     by_name = {r['name']: r for r in rows}
     for row in rows:
         bound = by_name.get(row['bound']) if row['bound'] else None
@@ -297,9 +316,10 @@ def write_report(rows: List[dict], out_dir: str, title: str = 'mmwsss method com
 
 def compare_suite(suite_path: str, work_dir: str, data_root: Optional[str] = None,
                   only: Optional[Sequence[str]] = None, title: str = 'mmwsss method comparison',
-                  log=print, jobs: int = 1) -> Dict[str, str]:
+                  log=print, jobs: int = 1, progress_interval: float = 20.0) -> Dict[str, str]:
     """Load a suite file, run it, write the report and print the Markdown table; return the paths."""
-    rows = run_suite(load_suite(suite_path), work_dir, data_root=data_root, only=only, log=log, jobs=jobs)
+    rows = run_suite(load_suite(suite_path), work_dir, data_root=data_root, only=only, log=log, jobs=jobs,
+                     progress_interval=progress_interval)
     paths = write_report(rows, work_dir, title=title)
     with open(paths['markdown']) as f:
         log(f.read())

@@ -1,6 +1,7 @@
 import csv
 import json
 import os.path as osp
+import re
 
 import pytest
 
@@ -332,3 +333,27 @@ def test_interrupted_training_step_resumes_and_logs_append(tmp_path):
     (work / 'iter_4.pth').unlink()
     run_suite([entry], str(tmp_path / 'suite'), log=lambda *_: None)
     assert (work / 'calls.txt').read_text().splitlines()[-1] == f'cfg.py --work-dir {work}'
+
+
+# (steps are str.format-ted by the runner: no braces)
+FAKE_PROGRESS_TRAIN = ("import sys, time\n"
+              "for i in (50, 100):\n"
+              "    print('INFO - Iter(train) [%4d/200]  lr: 1e-2  eta: 0:00:0%d  loss: %.4f' % (i, 9 - i // 50, 3 - i / 100),"
+              " flush=True)\n"
+              "    time.sleep(0.4)\n"
+              "open(sys.argv[1], 'w').write('x')\n")
+
+
+def test_progress_lines_and_finish_summary(tmp_path):
+    entry = _entry('live', 55.5, bound=None)
+    entry['steps'][0]['cmd'] = ['{python}', '-c', FAKE_PROGRESS_TRAIN, '{work_dir}/trained']
+    messages = []
+    run_suite([entry], str(tmp_path), log=messages.append, progress_interval=0.1)
+    live = [m for m in messages if m.startswith('[progress')]
+    assert any(re.search(r'live step 1/2 train 50/200 loss 2.5 eta 0:0[78]$', m) for m in live)
+    assert any(re.search(r'live step 1/2 train 100/200 loss 2 eta 0:0[67]$', m) for m in live)
+    assert any(m.startswith('[live] finished in ') and m.endswith('mIoU 55.50') for m in messages)
+    # a reused entry ran nothing: no summary line, no progress
+    messages.clear()
+    run_suite([entry], str(tmp_path), log=messages.append, progress_interval=0.1)
+    assert not any('finished' in m or m.startswith('[progress') for m in messages)
