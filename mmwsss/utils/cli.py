@@ -16,6 +16,7 @@ __all__ = ['DEBUG_ENV', 'debug_enabled', 'format_tool_error', 'tool_main', 'chec
            'UnknownConfigKeyError']
 
 DEBUG_ENV = 'MMWSSS_DEBUG'
+_BARE = (LookupError, AttributeError, TypeError, NameError, AssertionError, ArithmeticError)
 MAX_MESSAGE = 2000
 
 
@@ -33,12 +34,13 @@ def _pop_debug_flag(argv: list) -> bool:
 
 
 def format_tool_error(err: BaseException) -> str:
-    """``error: <type>: <message>`` on one line; a message that names no file gets where it was raised."""
+    """``error: <type>: <message>`` on one line; errors without a message or raised by Python itself (``KeyError``,
+    ``AttributeError``, ...) also say where they were raised."""
     msg = ' '.join(str(err).split())
     if isinstance(err, KeyError) and len(err.args) == 1 and isinstance(err.args[0], str):
         msg = ' '.join(err.args[0].split())  # str(KeyError) wraps the message in quotes
     tb = traceback.extract_tb(err.__traceback__)
-    if tb and ':' not in msg:  # mmwsss's messages read '<file>: <problem>'; a bare one gets its origin
+    if tb and (not msg or isinstance(err, _BARE)):  # errors of the code rather than of the input: say where
         frame = tb[-1]
         msg = f'{msg} (raised at {frame.filename}:{frame.lineno})' if msg else \
             f'raised at {frame.filename}:{frame.lineno}'

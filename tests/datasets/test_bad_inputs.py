@@ -53,6 +53,6 @@ def test_synthetic_num_train_zero_rejected(tmp_path, capsys):
                            '--num-train', '0'], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
-        'error: ValueError: num_train (--num-train) must be >= 1, got 0  [--debug or MMWSSS_DEBUG=1 shows the '
-        'traceback]']
+        'error: ValueError: num_train (--num-train) must be >= 1, got 0: an empty train split leaves nothing to '
+        'train on  [--debug or MMWSSS_DEBUG=1 shows the traceback]']
     assert not (tmp_path / 'd').exists()

@@ -580,7 +580,8 @@ def _params(**kw) -> Dict:
         if p[k] < 0:
             raise ValueError(f'{k} must be >= 0, got {p[k]}')
     if p['num_train'] < 1:  # an empty train split: every method would train on nothing
-        raise ValueError(f'num_train (--num-train) must be >= 1, got {p["num_train"]}')
+        raise ValueError(f'num_train (--num-train) must be >= 1, got {p["num_train"]}: an empty train split '
+                         'leaves nothing to train on')
     if not 0 <= p['void_border'] <= 5:
         raise ValueError(f'void_border must lie in [0, 5], got {p["void_border"]}')
     return p
