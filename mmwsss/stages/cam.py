@@ -51,13 +51,35 @@ def load_model(config, checkpoint: Optional[str] = None, device: str = 'cpu', al
     return model.to(device).eval()
 
 
+CAM_RESIZES = ('pil_bicubic', 'bilinear')
+CAM_HIGH_RES = ('strided_up', 'direct')
+
+
+def rescale_image(image: np.ndarray, scale: float) -> np.ndarray:
+    """IRN's ``imutils.pil_rescale(img, scale, order=3)``: PIL bicubic to ``(round(H * s), round(W * s))``."""
+    from PIL import Image
+    h, w = image.shape[:2]
+    size = (max(1, int(np.round(h * scale))), max(1, int(np.round(w * scale))))
+    if size == (h, w):
+        return image
+    return np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize(size[::-1], Image.BICUBIC))
+
+
 @torch.no_grad()
 def compute_cam(model,
                 image: np.ndarray,
                 keys: Sequence[int],
                 scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
-                flip: bool = True) -> Dict[str, np.ndarray]:
+                flip: bool = True,
+                resize: str = 'pil_bicubic',
+                high_res: str = 'strided_up') -> Dict[str, np.ndarray]:
     """Multi-scale x flip CAMs of one image, restricted to ``keys`` and max-normalised per class.
+
+    As IRN's / W-OoD's ``step/make_cam.py`` by default: each scale's input is the uint8 image rescaled with PIL
+    bicubic (``resize='pil_bicubic'``) and then normalised; each scale's CAM (plus the un-flipped CAM of its flip)
+    is resized bilinearly to the strided size, and for ``high_res`` to the size rounded up to a multiple of 16 and
+    cropped to H x W (``high_res='strided_up'``). ``resize='bilinear'`` rescales the normalised image instead;
+    ``high_res='direct'`` resizes straight to H x W (the two agree when H and W are multiples of 16).
 
     Args:
         model: a :class:`mmwsss.models.segmentors.CAMClassifier` (or subclass).
@@ -65,18 +87,32 @@ def compute_cam(model,
         keys: 0-based foreground classes of the image (its image-level labels).
         scales: input scales.
         flip: add horizontally flipped inputs.
+        resize: ``'pil_bicubic'`` (IRN) or ``'bilinear'``.
+        high_res: ``'strided_up'`` (IRN) or ``'direct'``.
 
     Returns:
         dict: ``keys`` (K,) int64, ``cam`` (K, ceil(H/4), ceil(W/4)) float32, ``high_res`` (K, H, W) float32.
     """
     from mmwsss.models.segmentors.cam_classifier import normalize_cams
+    if resize not in CAM_RESIZES or high_res not in CAM_HIGH_RES:
+        raise ValueError(f'compute_cam: resize must be one of {CAM_RESIZES} and high_res one of {CAM_HIGH_RES}, '
+                         f'got {resize!r}, {high_res!r}')
     h, w = image.shape[:2]
     keys = np.asarray(sorted(set(int(k) for k in keys)), dtype=np.int64)
     strided_size = ((h - 1) // 4 + 1, (w - 1) // 4 + 1)
     if len(keys) == 0:
         return dict(keys=keys, cam=np.zeros((0, *strided_size), np.float32), high_res=np.zeros((0, h, w), np.float32))
-    x = image_to_input(model, image)
-    strided, high = model.multiscale_cam(x, scales, flip, out_sizes=[strided_size, (h, w)])
+    high_size = (((h - 1) // 16 + 1) * 16, ((w - 1) // 16 + 1) * 16) if high_res == 'strided_up' else (h, w)
+    if resize == 'bilinear':
+        strided, high = model.multiscale_cam(image_to_input(model, image), scales, flip,
+                                             out_sizes=[strided_size, high_size])
+    else:
+        strided, high = None, None
+        for s in scales:
+            st, hi = model.multiscale_cam(image_to_input(model, rescale_image(image, s)), (1.0, ), flip,
+                                          out_sizes=[strided_size, high_size])
+            strided, high = (st, hi) if strided is None else (strided + st, high + hi)
+    high = high[..., :h, :w]
     sel = torch.as_tensor(keys, device=strided.device)
     strided = normalize_cams(strided[0, sel])
     high = normalize_cams(high[0, sel])
@@ -109,8 +145,12 @@ def make_cams(model,
               scales: Sequence[float] = (1.0, 0.5, 1.5, 2.0),
               flip: bool = True,
               img_suffix: str = '.jpg',
-              resume: bool = True) -> int:
+              resume: bool = True,
+              resize: str = 'pil_bicubic',
+              high_res: str = 'strided_up') -> int:
     """Write ``<out_dir>/<id>.npy`` CAM dicts (atomic; existing files are skipped when ``resume``).
+
+    ``resize`` and ``high_res`` are passed to :func:`compute_cam` (defaults: as IRN's ``step/make_cam.py``).
 
     Returns:
         int: number of files written.
@@ -132,7 +172,7 @@ def make_cams(model,
             img = cv2.imread(path, cv2.IMREAD_COLOR)
             if img is None:
                 raise FileNotFoundError(f'{path}: image not found or unreadable')
-            d = compute_cam(model, img[..., ::-1], labels[name], scales, flip)
+            d = compute_cam(model, img[..., ::-1], labels[name], scales, flip, resize, high_res)
             atomic_save_npy(out, np.array(d, dtype=object))
             written += 1
         bar.update()

@@ -269,3 +269,32 @@ def test_hand_fed_inputs_match_the_data_preprocessor():
     rgb_hwc = bgr.flip(0).permute(1, 2, 0).numpy()
     assert torch.allclose(image_to_input(model, rgb_hwc), ref, atol=1e-5)
     assert torch.allclose(model.preprocess_ood([bgr]), ref, atol=1e-5)
+
+
+def test_compute_cam_follows_irn_make_cam():
+    """IRN step/make_cam.py: PIL-bicubic rescales of the uint8 image; high_res at the 16-multiple size, cropped."""
+    from mmwsss.models.segmentors.cam_classifier import normalize_cams
+    from mmwsss.models.utils import image_to_input
+    from mmwsss.stages.cam import compute_cam, rescale_image
+    model = _cam().eval()
+    with torch.no_grad():
+        model.classifier.weight.normal_(0, 1)  # CAMs of every sign
+    img = np.random.default_rng(1).integers(0, 256, (30, 26, 3), dtype=np.uint8)
+    out = compute_cam(model, img, [0, 1, 2], scales=(1.0, 0.5), flip=True)
+    strided, high = 0, 0
+    with torch.no_grad():
+        for s in (1.0, 0.5):
+            small = np.asarray(Image.fromarray(img).resize((round(26 * s), round(30 * s)), Image.BICUBIC))
+            x = image_to_input(model, small)
+            cam = model.cam_from_feat(model.extract_feat(torch.cat([x, x.flip(-1)])))
+            cam = cam[:1] + cam[1:].flip(-1)
+            strided = strided + F.interpolate(cam, size=(8, 7), mode='bilinear', align_corners=False)
+            high = high + F.interpolate(cam, size=(32, 32), mode='bilinear', align_corners=False)[..., :30, :26]
+    np.testing.assert_allclose(out['cam'], normalize_cams(strided[0]).numpy(), atol=1e-5)
+    np.testing.assert_allclose(out['high_res'], normalize_cams(high[0]).numpy(), atol=1e-5)
+    assert out['high_res'].max() > 0.99  # some class has a non-zero CAM
+    assert rescale_image(img, 1.0) is img
+    direct = compute_cam(model, img, [0, 1, 2], scales=(1.0, 0.5), resize='bilinear', high_res='direct')
+    assert np.abs(direct['high_res'] - out['high_res']).max() > 1e-3
+    with pytest.raises(ValueError, match='resize'):
+        compute_cam(model, img, [0], resize='nearest')

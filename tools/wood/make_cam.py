@@ -26,6 +26,12 @@ def parse_args():
     p.add_argument('--gt-dir', default='SegmentationClass')
     p.add_argument('--scales', type=float, nargs='+', default=[1.0, 0.5, 1.5, 2.0])
     p.add_argument('--no-flip', action='store_true')
+    p.add_argument('--resize', choices=['pil_bicubic', 'bilinear'], default=None,
+                   help="per-scale input: IRN's PIL bicubic of the image (default) or bilinear of the normalised input "
+                   "(default: the config's make_cam.resize, else pil_bicubic)")
+    p.add_argument('--high-res', choices=['strided_up', 'direct'], default=None,
+                   help="high_res CAM: IRN's resize to the size rounded up to 16 + crop (default) or straight to H x W "
+                   "(default: the config's make_cam.high_res, else strided_up)")
     p.add_argument('--no-resume', action='store_true', help='recompute existing .npy files')
     p.add_argument('--eval', action='store_true', help='CAM mIoU over a sweep of background thresholds')
     p.add_argument('--thresholds', type=float, nargs='+',
@@ -51,6 +57,9 @@ def main():
     from mmwsss.stages.cam import eval_cams, load_model, make_cams, read_cls_labels, read_ids
     from mmwsss.utils import atomic_write
     cfg = Config.fromfile(args.config)
+    cam_cfg = dict(resize='pil_bicubic', high_res='strided_up', **cfg.get('make_cam', {}))
+    resize = args.resize or cam_cfg['resize']
+    high_res = args.high_res or cam_cfg['high_res']
     root = args.data_root or config_data_root(cfg)
     model = load_model(cfg, args.checkpoint, args.device, allow_partial=args.allow_partial)
     ids = read_ids(osp.join(root, args.split))
@@ -58,10 +67,11 @@ def main():
     from mmwsss.utils import claim_output_dir, file_identity
     claim_output_dir(args.out_dir, dict(tool='make_cam', config=osp.abspath(args.config),
                                         checkpoint=file_identity(args.checkpoint), scales=list(args.scales),
-                                        flip=not args.no_flip, split=osp.abspath(osp.join(root, args.split))),
+                                        flip=not args.no_flip, resize=resize, high_res=high_res,
+                                        split=osp.abspath(osp.join(root, args.split))),
                      resume=not args.no_resume, suffix='.npy')
     n = make_cams(model, ids, osp.join(root, args.img_dir), labels, args.out_dir, args.scales, not args.no_flip,
-                  args.img_suffix, resume=not args.no_resume)
+                  args.img_suffix, resume=not args.no_resume, resize=resize, high_res=high_res)
     print(f'\nwrote {n} CAM files ({len(ids) - n} already present) to {args.out_dir}')
     if args.eval:
         res = eval_cams(args.out_dir, osp.join(root, args.gt_dir), ids, model.num_classes, args.thresholds)
