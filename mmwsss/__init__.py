@@ -1,8 +1,11 @@
 """mmwsss: weakly-supervised semantic and instance segmentation for OpenMMLab.
 
-Importing ``mmwsss`` only checks versions (warnings, never asserts) and applies the stack
-compatibility patches. ``import mmwsss.seg`` registers the segmentation components into the
-mmseg registries; ``import mmwsss.det`` registers the instance components into mmdet's.
+Importing ``mmwsss`` only checks versions (warnings, never asserts); it changes nothing in mmengine, mmseg
+or torch. ``import mmwsss.seg`` registers the segmentation components into the mmseg registries;
+``import mmwsss.det`` registers the instance components into mmdet's. The stack compatibility patches
+(:func:`mmwsss.utils.apply_patches`: runner checkpoints under torch's ``weights_only`` loading, atomic
+checkpoints, CPU distributed runs, missing pretrained files as warnings) are opt-in: the tools apply them, a
+script or notebook that loads runner checkpoints calls ``apply_patches()`` first.
 """
 import warnings
 
@@ -27,8 +30,3 @@ def _check_versions() -> None:
 
 
 _check_versions()
-try:
-    from .utils.compat import apply_patches
-    apply_patches()
-except ImportError as _err:  # mmengine missing: nothing to patch, the warning above says why
-    warnings.warn(f'mmwsss compatibility patches not applied: {_err}')

@@ -7,7 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mmwsss.utils import apply_patches
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+apply_patches()  # the test process opts in to the stack compatibility patches, as the tools do
 
 
 def write_voc_fixture(root, ids=('a', 'b', 'c'), size=(24, 32), num_classes=21, seed=0, scribbles=False):

@@ -112,8 +112,8 @@ def random_checkpoint(name, path, scope='mmseg'):
         return path
     torch.manual_seed(0)
     if scope == 'mmseg':
-        from mmwsss.stages.cam import load_model
-        model = load_model(_cfg(name))
+        from mmwsss.apis import init_model
+        model = init_model(_cfg(name))
     else:
         from mmengine.config import Config
         from mmengine.registry import init_default_scope

@@ -18,8 +18,8 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from mmwsss.visualization.drawing import (draw_instances, draw_points, overlay_heatmap,  # noqa: E402
-                                   overlay_label_map, read_points, tile)
+from mmwsss.datasets.points import read_points  # noqa: E402
+from mmwsss.visualization import draw_instances, draw_points, overlay_heatmap, overlay_label_map, tile  # noqa: E402
 from mmwsss.utils.io import atomic_write  # noqa: E402
 
 

@@ -4,7 +4,9 @@ _base_ = [
     '../_base_/models/blpseg_r101.py', '../_base_/datasets/pascal_context_scribble.py',
     '../_base_/default_runtime.py'
 ]
-model = dict(decode_head=dict(num_classes=60), self_training_iter=20000)
+model = dict(decode_head=dict(num_classes=60))
+# self-training from 20k; RNGStateHook repeated from the runtime base (a list replaces the base's)
+custom_hooks = [dict(type='PseudoLabelSwitchHook', start_iter=20000), dict(type='RNGStateHook')]
 optim_wrapper = dict(type='OptimWrapper',
                      optimizer=dict(type='AdamW', lr=2.4e-5, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01))
 max_iters = 53040

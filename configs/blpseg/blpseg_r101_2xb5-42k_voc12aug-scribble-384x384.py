@@ -6,7 +6,9 @@ _base_ = [
     '../_base_/models/blpseg_r101.py', '../_base_/datasets/voc12aug_scribble.py',
     '../_base_/default_runtime.py'
 ]
-model = dict(decode_head=dict(num_classes=21), self_training_iter=10000)
+model = dict(decode_head=dict(num_classes=21))
+# self-training from 10k; RNGStateHook repeated from the runtime base (a list replaces the base's)
+custom_hooks = [dict(type='PseudoLabelSwitchHook', start_iter=10000), dict(type='RNGStateHook')]
 # AdamW, one group, wd on every parameter (incl. norms/biases), no warm-up (BLPSeg experiment/blpseg-voc/config.py).
 # --amp switches to AmpOptimWrapper (dynamic loss scale); LAM always runs in float32.
 optim_wrapper = dict(type='OptimWrapper',

@@ -30,6 +30,8 @@ model = dict(
         loss_scribble=dict(type='AnnotationProbabilityLoss', unlabeled_weight=0.02, loss_name='loss_scrib')),
     # embedding width = decoder width, as in the original (256/256)
     lam=dict(type='LocalAggregationModule', in_channels=3, embed_dims=32, patch_size=4, sigma=6.0),
-    self_training_iter=1000,
     pseudo_threshold=0.9)
+# self-training: from iteration 1000 on, the targets are the model's own 0.9-confidence pseudo labels
+# (RNGStateHook repeated from the runtime base: a list replaces the base's)
+custom_hooks = [dict(type='PseudoLabelSwitchHook', start_iter=1000), dict(type='RNGStateHook')]
 tta_model = dict(type='WSSSTTAModel', merge='logit')

@@ -37,7 +37,7 @@ train_pipeline = [
     dict(type='PackWSSSInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadWSSSImage'),
+    dict(type='LoadImageFromFile'),
     # SEC's deploy/demo.py: scipy zoom(order=1) to 321x321 (corner-aligned bilinear, float input), not the
     # pixel-centre cv2 resize of training (Caffe's ImageData layer); docs/fidelity.md
     dict(type='ZoomResize', scale=input_size),

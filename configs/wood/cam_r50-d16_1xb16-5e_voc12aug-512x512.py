@@ -50,7 +50,7 @@ train_dataloader = dict(
 # seed evaluation on VOC train (1,464) with GT, sweeping the background threshold
 val_dataloader = dict(
     dataset=dict(ann_file='ImageSets/Segmentation/train.txt',
-                 pipeline=[dict(type='LoadWSSSImage'), dict(type='LoadWSSSAnnotations'),
+                 pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadWSSSAnnotations'),
                            dict(type='PackWSSSInputs')]))
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='CAMMetric', thresholds=(0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.2))

@@ -37,7 +37,7 @@ train_pipeline = [
     dict(type='PackWSSSInputs'),
 ]
 test_pipeline = [  # original resolution (wsscoseg eval_seg_model.py)
-    dict(type='LoadWSSSImage'),
+    dict(type='LoadImageFromFile'),
     dict(type='LoadWSSSAnnotations'),
     dict(type='PackWSSSInputs'),
 ]

@@ -13,3 +13,7 @@ from .web import SyntheticWebDataset, WSSSWebDataset, check_web_mask, parse_web_
 __all__ += ['WSSSWebDataset', 'SyntheticWebDataset', 'parse_web_name', 'check_web_mask']
 from .context import CONTEXT60_CLASSES, WSSSContext60Dataset, context60_lut, convert_context60, read_context_labels
 __all__ += ['CONTEXT60_CLASSES', 'WSSSContext60Dataset', 'context60_lut', 'convert_context60', 'read_context_labels']
+from .points import read_points, write_points
+__all__ += ['read_points', 'write_points']
+from .splits import read_split
+__all__ += ['read_split']

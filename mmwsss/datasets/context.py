@@ -15,7 +15,8 @@ from mmseg.registry import DATASETS
 
 from ..utils.io import atomic_save_png
 from .voc import WSSSVOCDataset
-from .voc_aug import read_split, voc_palette
+from .splits import read_split
+from .voc_aug import voc_palette
 
 __all__ = ['CONTEXT60_CLASSES', 'WSSSContext60Dataset', 'read_context_labels', 'context60_lut',
            'convert_context60']

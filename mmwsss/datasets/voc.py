@@ -6,6 +6,8 @@ from typing import Dict, List, Optional
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
+from .splits import read_split
+
 __all__ = ['WSSSVOCDataset', 'SyntheticWSSSDataset', 'SyntheticPretrainDataset', 'read_cls_label_file',
            'prepare_synthetic_root', 'synthetic_metainfo']
 
@@ -90,12 +92,7 @@ class WSSSVOCDataset(BaseSegDataset):
         return path if osp.isabs(path) else osp.join(self.data_root, path)
 
     def load_data_list(self) -> List[dict]:
-        if not osp.isfile(self.ann_file):
-            raise FileNotFoundError(f'{self.ann_file}: split file not found')
-        with open(self.ann_file) as f:
-            ids = [line.split()[0] for line in f if line.strip()]
-        if not ids:
-            raise ValueError(f'{self.ann_file}: split file is empty')
+        ids = read_split(self.ann_file)
         num_classes = len(self._metainfo['classes'])
         cls_labels = None
         if self.cls_label_file:

@@ -7,6 +7,7 @@ from typing import Dict, Iterable, List, Optional
 import numpy as np
 
 from ..utils.io import atomic_save_png, atomic_write
+from .splits import read_split
 
 __all__ = ['load_sbd_mat', 'read_split', 'labels_from_mask', 'write_cls_label_file',
            'convert_voc_aug', 'voc_palette']
@@ -50,17 +51,6 @@ def load_sbd_mat(path: str) -> np.ndarray:
         raise ValueError(f'{path}: GTcls.Segmentation values must lie in 0..20, got '
                          f'{seg.min()}..{seg.max()}')
     return seg.astype(np.uint8)
-
-
-def read_split(path: str) -> List[str]:
-    """Read a split file (one id per line); raise on a missing or empty file."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: split file not found')
-    with open(path) as f:
-        ids = [line.split()[0] for line in f if line.strip()]
-    if not ids:
-        raise ValueError(f'{path}: split file is empty')
-    return ids
 
 
 def labels_from_mask(mask: np.ndarray, num_classes: int = 21) -> List[int]:

@@ -1,23 +1,46 @@
-"""Functional metric helpers on numpy arrays (no registry, no runner): confusion matrices and IoU."""
+"""Functional metric helpers on label maps (no registry, no runner), built on mmseg's
+``IoUMetric.intersect_and_union``."""
+from typing import Union
+
 import numpy as np
+import torch
 
-__all__ = ['confusion_matrix', 'iou_from_confusion']
+__all__ = ['intersect_and_union', 'iou_from_areas']
+
+ArrayLike = Union[np.ndarray, torch.Tensor]
 
 
-def confusion_matrix(pred: np.ndarray, gt: np.ndarray, num_classes: int, ignore_index: int = 255) -> np.ndarray:
-    """(num_classes, num_classes) int64 confusion (rows = GT, cols = prediction), GT ``ignore_index`` skipped."""
+def intersect_and_union(pred: ArrayLike, gt: ArrayLike, num_classes: int, ignore_index: int = 255) -> np.ndarray:
+    """Per-class areas of one prediction, as mmseg's ``IoUMetric.intersect_and_union`` counts them.
+
+    Two conventions of the WSSS evaluations come first: a predicted value outside ``[0, num_classes)`` (255,
+    "unsure", in IRN's pseudo masks) counts as background, as in IRN's evaluation; a GT value outside the classes
+    is skipped like ``ignore_index``.
+
+    Args:
+        pred: (H, W) integer prediction.
+        gt: (H, W) integer ground truth.
+        num_classes: classes including background.
+        ignore_index: GT value to skip.
+
+    Returns:
+        np.ndarray: (4, num_classes) int64 rows ``intersect, union, pred, gt`` (sum them over images, then
+        :func:`iou_from_areas`).
+    """
+    from mmseg.evaluation.metrics import IoUMetric
+    pred, gt = torch.as_tensor(np.asarray(pred)).long(), torch.as_tensor(np.asarray(gt)).long()
     if pred.shape != gt.shape:
-        raise ValueError(f'confusion_matrix: prediction {pred.shape} and GT {gt.shape} differ in shape')
-    m = (gt != ignore_index) & (gt < num_classes)
-    p = pred[m].astype(np.int64)
-    p[(p < 0) | (p >= num_classes)] = 0  # IRN eval: predicted 255 (unsure) counts as background
-    return np.bincount(gt[m].astype(np.int64) * num_classes + p, minlength=num_classes**2).reshape(
-        num_classes, num_classes)
+        raise ValueError(f'intersect_and_union: prediction {tuple(pred.shape)} and GT {tuple(gt.shape)} differ in '
+                         'shape')
+    pred = torch.where((pred < 0) | (pred >= num_classes), torch.zeros_like(pred), pred)
+    gt = torch.where(gt >= num_classes, torch.full_like(gt, ignore_index), gt)
+    areas = IoUMetric.intersect_and_union(pred, gt, num_classes, ignore_index)
+    return torch.stack(areas).round().long().numpy()
 
 
-def iou_from_confusion(conf: np.ndarray) -> np.ndarray:
-    """Per-class IoU = TP / (GT + Pred - TP); NaN for classes absent from both."""
-    tp = np.diag(conf).astype(np.float64)
-    denom = conf.sum(0) + conf.sum(1) - tp
+def iou_from_areas(areas: np.ndarray) -> np.ndarray:
+    """Per-class IoU = intersect / union from (summed) :func:`intersect_and_union` areas; NaN for classes absent
+    from both prediction and GT."""
+    inter, union = np.asarray(areas[0], np.float64), np.asarray(areas[1], np.float64)
     with np.errstate(divide='ignore', invalid='ignore'):
-        return np.where(denom > 0, tp / np.maximum(denom, 1), np.nan)
+        return np.where(union > 0, inter / np.maximum(union, 1), np.nan)

@@ -4,51 +4,20 @@
 classes of the image, the stride-4 CAMs (K, ceil(H/4), ceil(W/4)) and the full-size CAMs (K, H, W), each class map
 divided by its max. ``eval_cams`` sweeps background thresholds; ``eval_label_dir`` scores pseudo masks.
 """
-import os
 import os.path as osp
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 
-from ..evaluation.functional import confusion_matrix, iou_from_confusion
+from ..evaluation.functional import intersect_and_union, iou_from_areas
 from ..models.utils.image_input import image_to_input
 
 __all__ = [
-    'load_model', 'image_to_input', 'compute_cam', 'make_cams', 'eval_cams', 'eval_label_dir', 'read_cls_labels',
-    'read_ids'
+    'image_to_input', 'compute_cam', 'make_cams', 'eval_cams', 'eval_label_dir', 'read_cls_labels'
 ]
 
 
-def load_model(config, checkpoint: Optional[str] = None, device: str = 'cpu', allow_partial: bool = False):
-    """Build ``cfg.model`` (in the config's default scope) and load a checkpoint; returns the model in eval mode.
-
-    Args:
-        config: config path or ``mmengine.Config``.
-        checkpoint: checkpoint path (``None``: random init, for tests).
-        device: torch device.
-        allow_partial: load a checkpoint whose keys or shapes differ from the model (only the matching weights;
-            the rest is logged). Default: such a checkpoint raises
-            :class:`mmwsss.utils.checkpoint.CheckpointMismatchError`.
-    """
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-
-    from ..utils.checkpoint import load_checkpoint_strict
-    if isinstance(config, str) and not osp.isfile(config):
-        raise FileNotFoundError(f'{config}: config file not found')
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    import mmwsss.seg  # noqa: F401  (registration)
-    from mmseg.registry import MODELS
-    model_cfg = cfg.model.copy()
-    # weights come from the checkpoint; do not fetch the backbone's ImageNet init
-    if checkpoint is not None and isinstance(model_cfg.get('backbone'), dict):
-        model_cfg.backbone.pop('init_cfg', None)
-    model = MODELS.build(model_cfg)
-    if checkpoint is not None:
-        load_checkpoint_strict(model, checkpoint, allow_partial=allow_partial)
-    return model.to(device).eval()
 
 
 CAM_RESIZES = ('pil_bicubic', 'bilinear')
@@ -120,17 +89,6 @@ def compute_cam(model,
                 high_res=high.cpu().numpy().astype(np.float32))
 
 
-def read_ids(list_file: str) -> List[str]:
-    """Ids of a split file (first token of each non-empty line)."""
-    if not osp.isfile(list_file):
-        raise FileNotFoundError(f'{list_file}: split file not found')
-    with open(list_file) as f:
-        ids = [ln.split()[0] for ln in f if ln.strip()]
-    if not ids:
-        raise ValueError(f'{list_file}: split file is empty')
-    return ids
-
-
 def read_cls_labels(cls_file: str) -> Dict[str, List[int]]:
     """``"<id> c1 c2 ..."`` lines (0-based foreground indices) -> {id: [c1, c2, ...]}."""
     from ..datasets.voc import read_cls_label_file
@@ -147,8 +105,10 @@ def make_cams(model,
               img_suffix: str = '.jpg',
               resume: bool = True,
               resize: str = 'pil_bicubic',
-              high_res: str = 'strided_up') -> int:
-    """Write ``<out_dir>/<id>.npy`` CAM dicts (atomic; existing files are skipped when ``resume``).
+              high_res: str = 'strided_up',
+              stamp: Optional[dict] = None) -> int:
+    """Write ``<out_dir>/<id>.npy`` CAM dicts (:func:`mmwsss.stages.base.run_per_image`: atomic, resumable,
+    tied to ``stamp``).
 
     ``resize`` and ``high_res`` are passed to :func:`compute_cam` (defaults: as IRN's ``step/make_cam.py``).
 
@@ -156,27 +116,22 @@ def make_cams(model,
         int: number of files written.
     """
     import cv2
-    from mmengine.utils import ProgressBar
 
     from mmwsss.utils import atomic_save_npy
-    os.makedirs(out_dir, exist_ok=True)
+
+    from .base import run_per_image
     model.eval()
-    written = 0
-    bar = ProgressBar(len(ids))
-    for name in ids:
-        out = osp.join(out_dir, name + '.npy')
-        if not (resume and osp.isfile(out)):
-            if name not in labels:
-                raise ValueError(f'{name}: no image-level labels for this id in the label file')
-            path = osp.join(img_dir, name + img_suffix)
-            img = cv2.imread(path, cv2.IMREAD_COLOR)
-            if img is None:
-                raise FileNotFoundError(f'{path}: image not found or unreadable')
-            d = compute_cam(model, img[..., ::-1], labels[name], scales, flip, resize, high_res)
-            atomic_save_npy(out, np.array(d, dtype=object))
-            written += 1
-        bar.update()
-    return written
+
+    def compute(name: str) -> np.ndarray:
+        if name not in labels:
+            raise ValueError(f'{name}: no image-level labels for this id in the label file')
+        path = osp.join(img_dir, name + img_suffix)
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        if img is None:
+            raise FileNotFoundError(f'{path}: image not found or unreadable')
+        return np.array(compute_cam(model, img[..., ::-1], labels[name], scales, flip, resize, high_res), dtype=object)
+
+    return run_per_image(ids, out_dir, '.npy', compute, atomic_save_npy, resume, stamp)['written']
 
 
 def _read_gt(path: str) -> np.ndarray:
@@ -209,7 +164,7 @@ def eval_cams(cam_dir: str,
         hides: a CAM that peaks on the water around a boat can still overlap the boat.
     """
     thresholds = [float(t) for t in thresholds]
-    confs = {t: np.zeros((num_classes, num_classes), np.int64) for t in thresholds}
+    areas = {t: np.zeros((4, num_classes), np.int64) for t in thresholds}
     on_obj, n_cams = np.zeros(num_classes, np.int64), np.zeros(num_classes, np.int64)
     for name in ids:
         path = osp.join(cam_dir, name + '.npy')
@@ -230,10 +185,10 @@ def eval_cams(cam_dir: str,
                 pred = lut[np.concatenate([np.full((1, *gt.shape), t, np.float32), cams], 0).argmax(0)]
             else:
                 pred = np.zeros(gt.shape, np.int64)
-            confs[t] += confusion_matrix(pred, gt, num_classes)
+            areas[t] += intersect_and_union(pred, gt, num_classes)
     results = {}
     for t in thresholds:
-        iou = iou_from_confusion(confs[t])
+        iou = iou_from_areas(areas[t])
         results[t] = (float(np.nanmean(iou)), iou)
     best = max(thresholds, key=lambda t: results[t][0])
     peak = np.where(n_cams > 0, on_obj / np.maximum(n_cams, 1), np.nan)
@@ -248,10 +203,10 @@ def eval_label_dir(pred_dir: str, gt_dir: str, ids: Sequence[str], num_classes: 
     Returns:
         tuple: mIoU and the per-class IoU array.
     """
-    conf = np.zeros((num_classes, num_classes), np.int64)
+    areas = np.zeros((4, num_classes), np.int64)
     for name in ids:
         pred = _read_gt(osp.join(pred_dir, name + '.png')).astype(np.int64)
         gt = _read_gt(osp.join(gt_dir, name + '.png'))
-        conf += confusion_matrix(pred, gt, num_classes)
-    iou = iou_from_confusion(conf)
+        areas += intersect_and_union(pred, gt, num_classes)
+    iou = iou_from_areas(areas)
     return float(np.nanmean(iou)), iou

@@ -348,13 +348,13 @@ def mask_quality(pred_dir: str, gt_dir: str, names: Sequence[str], num_classes: 
         num_classes: Classes including background.
 
     Returns:
-        dict: ``mean_fg_iou`` (mean over images of the object IoU), ``miou`` (over the classes of a pooled
-        confusion matrix), ``iou`` (per-class array), ``per_image`` ({name: fg IoU}).
+        dict: ``mean_fg_iou`` (mean over images of the object IoU), ``miou`` (over the classes of the pooled
+        areas), ``iou`` (per-class array), ``per_image`` ({name: fg IoU}).
     """
     from PIL import Image
 
-    from ..evaluation.functional import confusion_matrix, iou_from_confusion
-    conf = np.zeros((num_classes, num_classes), np.int64)
+    from ..evaluation.functional import intersect_and_union, iou_from_areas
+    areas = np.zeros((4, num_classes), np.int64)
     per_image = {}
     for n in names:
         pp, gp = osp.join(pred_dir, n + '.png'), osp.join(gt_dir, n + '.png')
@@ -366,11 +366,11 @@ def mask_quality(pred_dir: str, gt_dir: str, names: Sequence[str], num_classes: 
         gt = np.asarray(Image.open(gp)).astype(np.int64)
         if pred.shape != gt.shape:
             raise ValueError(f'{pp}: mask size {pred.shape} differs from the GT {gp} size {gt.shape}')
-        conf += confusion_matrix(pred, gt, num_classes)
+        areas += intersect_and_union(pred, gt, num_classes)
         valid = gt != 255
         pf, gf = (pred > 0) & (pred != 255) & valid, (gt > 0) & valid
         union = (pf | gf).sum()
         per_image[n] = float((pf & gf).sum() / union) if union else 1.0
-    iou = iou_from_confusion(conf)
+    iou = iou_from_areas(areas)
     return dict(mean_fg_iou=float(np.mean(list(per_image.values()))) if per_image else float('nan'),
                 miou=float(np.nanmean(iou)), iou=iou, per_image=per_image)

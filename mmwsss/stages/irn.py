@@ -3,7 +3,6 @@
 IRN (Ahn et al., CVPR 2019; jiwoon-ahn/irn ``step/``), as used by W-OoD. The path/affinity primitives live in
 :mod:`mmwsss.models.utils.irn_affinity`. Heavy deps (CRF) are imported lazily inside the functions that need them.
 """
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -17,7 +16,8 @@ from mmwsss.models.utils.irn_affinity import (affinity_labels, affinity_matrix, 
 
 __all__ = [
     'path_offsets', 'edge_to_affinity', 'affinity_labels', 'dense_affinity', 'transition_matrix', 'random_walk',
-    'cams_to_ir_label', 'rw_to_sem_seg_label', 'make_ir_labels', 'make_sem_seg_labels', 'ir_label_stats'
+    'cams_to_ir_label', 'rw_to_sem_seg_label', 'sem_seg_label', 'make_ir_labels', 'make_sem_seg_labels',
+    'ir_label_stats'
 ]
 
 
@@ -159,6 +159,38 @@ def rw_to_sem_seg_label(rw: Tensor, keys: np.ndarray, out_size: Tuple[int, int],
     return lut[scores.argmax(0).cpu().numpy()].astype(np.uint8)
 
 
+@torch.no_grad()
+def sem_seg_label(model,
+                  image: np.ndarray,
+                  keys: Sequence[int],
+                  cams: np.ndarray,
+                  beta: float = 10.0,
+                  exp_times: int = 8,
+                  radius: int = 5,
+                  np_power: float = 1.5,
+                  bg_thr: float = 0.22) -> np.ndarray:
+    """Random-walk pseudo mask of one image (B.7 step 3).
+
+    Args:
+        model: a trained :class:`mmwsss.models.segmentors.IRNet` (its ``predict_edge`` is used).
+        image: (H, W, 3) uint8 RGB.
+        keys: (K,) 0-based foreground classes of the CAM channels.
+        cams: (K, h, w) stride-4 max-normalised CAMs (``'cam'`` of a CAM file).
+        beta, exp_times, radius, np_power, bg_thr: random-walk values (10, 8, 5, 1.5, 0.22).
+
+    Returns:
+        np.ndarray: (H, W) uint8 label map in {0..C}.
+    """
+    h, w = image.shape[:2]
+    keys = np.asarray(keys)
+    if len(keys) == 0:
+        return np.zeros((h, w), np.uint8)
+    cams = torch.from_numpy(np.asarray(cams, np.float32))**np_power
+    edge = model.predict_edge(image, out_size=tuple(cams.shape[-2:]))
+    rw = random_walk(cams, edge, beta, exp_times, radius)
+    return rw_to_sem_seg_label(rw, keys, (h, w), bg_thr)
+
+
 def _read_rgb(path: str) -> np.ndarray:
     import cv2
     img = cv2.imread(path, cv2.IMREAD_COLOR)
@@ -185,24 +217,20 @@ def make_ir_labels(ids: Sequence[str],
                    bg_thr: float = 0.15,
                    crf: bool = True,
                    img_suffix: str = '.jpg',
-                   resume: bool = True) -> int:
-    """Write IR labels ``<out_dir>/<id>.png`` (atomic, resumable) for every id. Returns the number written."""
-    from mmengine.utils import ProgressBar
-
+                   resume: bool = True,
+                   stamp: Optional[dict] = None) -> int:
+    """Write IR labels ``<out_dir>/<id>.png`` (:func:`mmwsss.stages.base.run_per_image`: atomic, resumable,
+    tied to ``stamp``) for every id. Returns the number written."""
     from mmwsss.utils import atomic_save_png
-    os.makedirs(out_dir, exist_ok=True)
-    written = 0
-    bar = ProgressBar(len(ids))
-    for name in ids:
-        out = osp.join(out_dir, name + '.png')
-        if not (resume and osp.isfile(out)):
-            cam = _load_cam(osp.join(cam_dir, name + '.npy'))
-            img = _read_rgb(osp.join(img_dir, name + img_suffix))
-            lab = cams_to_ir_label(cam['high_res'], cam['keys'], img, fg_thr, bg_thr, crf, name=name)
-            atomic_save_png(out, lab)
-            written += 1
-        bar.update()
-    return written
+
+    from .base import run_per_image
+
+    def compute(name: str) -> np.ndarray:
+        cam = _load_cam(osp.join(cam_dir, name + '.npy'))
+        img = _read_rgb(osp.join(img_dir, name + img_suffix))
+        return cams_to_ir_label(cam['high_res'], cam['keys'], img, fg_thr, bg_thr, crf, name=name)
+
+    return run_per_image(ids, out_dir, '.png', compute, atomic_save_png, resume, stamp)['written']
 
 
 def make_sem_seg_labels(model,
@@ -217,8 +245,10 @@ def make_sem_seg_labels(model,
                         bg_thr: float = 0.22,
                         img_suffix: str = '.jpg',
                         palette: Optional[List[int]] = None,
-                        resume: bool = True) -> int:
-    """Random-walk pseudo masks ``<out_dir>/<id>.png`` (VOC layout, atomic, resumable). Returns #written.
+                        resume: bool = True,
+                        stamp: Optional[dict] = None) -> int:
+    """Random-walk pseudo masks ``<out_dir>/<id>.png`` (VOC layout; :func:`mmwsss.stages.base.run_per_image`:
+    atomic, resumable, tied to ``stamp``). Returns #written.
 
     Args:
         model: a trained :class:`mmwsss.models.segmentors.IRNet` (its ``predict_edge`` is used).
@@ -227,32 +257,18 @@ def make_sem_seg_labels(model,
         beta, exp_times, radius, np_power, bg_thr: IRN's ``run_sample.py`` values (10, 8, 5, 1.5, 0.22).
         palette: optional flat 768-int palette for the PNGs.
     """
-    from mmengine.utils import ProgressBar
-
     from mmwsss.utils import atomic_save_png
-    os.makedirs(out_dir, exist_ok=True)
+
+    from .base import run_per_image
     model.eval()
-    written = 0
-    bar = ProgressBar(len(ids))
-    for name in ids:
-        out = osp.join(out_dir, name + '.png')
-        if not (resume and osp.isfile(out)):
-            cam = _load_cam(osp.join(cam_dir, name + '.npy'))
-            img = _read_rgb(osp.join(img_dir, name + img_suffix))
-            h, w = img.shape[:2]
-            keys = np.asarray(cam['keys'])
-            if len(keys) == 0:
-                lab = np.zeros((h, w), np.uint8)
-            else:
-                cams = torch.from_numpy(np.asarray(cam['cam'], np.float32))**np_power
-                with torch.no_grad():
-                    edge = model.predict_edge(img, out_size=tuple(cams.shape[-2:]))
-                rw = random_walk(cams, edge, beta, exp_times, radius)
-                lab = rw_to_sem_seg_label(rw, keys, (h, w), bg_thr)
-            atomic_save_png(out, lab, palette)
-            written += 1
-        bar.update()
-    return written
+
+    def compute(name: str) -> np.ndarray:
+        cam = _load_cam(osp.join(cam_dir, name + '.npy'))
+        img = _read_rgb(osp.join(img_dir, name + img_suffix))
+        return sem_seg_label(model, img, cam['keys'], cam['cam'], beta, exp_times, radius, np_power, bg_thr)
+
+    return run_per_image(ids, out_dir, '.png', compute, lambda path, lab: atomic_save_png(path, lab, palette),
+                         resume, stamp)['written']
 
 
 def ir_label_stats(ids: Sequence[str], label_dir: str, gt_dir: str) -> Dict[str, float]:

@@ -6,7 +6,6 @@ H x W; **sum** the probabilities over scales; multiply by [1, y_1..y_C] (backgro
 no renormalisation); argmax -> palette PNG in the VOC layout. No CRF, no ignore region (wsscoseg
 est_voc_train_masks.py).
 """
-import os
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
@@ -96,7 +95,8 @@ def estimate_masks(model,
                    palette: Optional[Sequence[int]] = None,
                    img_suffix: str = '.jpg',
                    resume: bool = True,
-                   progress: bool = True) -> Dict[str, object]:
+                   progress: bool = True,
+                   stamp: Optional[dict] = None) -> Dict[str, object]:
     """Write ``<out_dir>/<id>.png`` estimated masks (atomic; finished files are skipped when ``resume``).
 
     Args:
@@ -111,40 +111,32 @@ def estimate_masks(model,
         palette: Flat 768-int palette for the PNGs.
         resume: Skip existing outputs.
         progress: Show a progress bar.
+        stamp: Run stamp tying the folder to its inputs (:func:`mmwsss.stages.base.run_per_image`).
 
     Returns:
         dict: ``written``, ``skipped`` and, with ``gt_dir``, ``miou`` and ``iou`` (per class).
     """
     from mmwsss.utils import atomic_save_png
 
+    from .base import run_per_image
     from .cam import eval_label_dir
     if not osp.isdir(img_dir):
         raise FileNotFoundError(f'{img_dir}: image folder not found')
     missing = [i for i in ids if i not in labels]
     if missing:
         raise ValueError(f'no image-level labels for {len(missing)} ids, e.g. {missing[:3]}')
-    os.makedirs(out_dir, exist_ok=True)
     model.eval()
-    bar = None
-    if progress:
-        from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(ids))
-    written = skipped = 0
-    for name in ids:
-        out = osp.join(out_dir, name + '.png')
-        if resume and osp.isfile(out):
-            skipped += 1
-        else:
-            path = osp.join(img_dir, name + img_suffix)
-            img = cv2.imread(path, cv2.IMREAD_COLOR)
-            if img is None:
-                raise FileNotFoundError(f'{path}: image not found or unreadable')
-            probs = estimate_probs(model, np.ascontiguousarray(img[..., ::-1]), scales)
-            atomic_save_png(out, estimate_mask(probs, labels[name]), palette)
-            written += 1
-        if bar is not None:
-            bar.update()
-    result: Dict[str, object] = dict(written=written, skipped=skipped)
+
+    def compute(name: str) -> np.ndarray:
+        path = osp.join(img_dir, name + img_suffix)
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        if img is None:
+            raise FileNotFoundError(f'{path}: image not found or unreadable')
+        return estimate_mask(estimate_probs(model, np.ascontiguousarray(img[..., ::-1]), scales), labels[name])
+
+    result: Dict[str, object] = dict(run_per_image(ids, out_dir, '.png', compute,
+                                                   lambda path, mask: atomic_save_png(path, mask, palette), resume,
+                                                   stamp, progress))
     if gt_dir is not None:
         n = num_classes or getattr(model, 'num_classes', None)
         if n is None:

@@ -8,8 +8,8 @@ from typing import Iterator, Union
 
 import numpy as np
 
-__all__ = ['atomic_write', 'current_umask', 'atomic_save_png', 'atomic_save_npy', 'file_identity', 'claim_output_dir', 'read_run_stamp',
-           'RUN_STAMP']
+__all__ = ['atomic_write', 'current_umask', 'atomic_save_png', 'atomic_save_npy', 'file_identity', 'claim_output_dir',
+           'read_run_stamp', 'RUN_STAMP', 'file_lock', 'atomic_replace_dir']
 
 
 def current_umask() -> int:
@@ -168,3 +168,50 @@ def read_run_stamp(folder: Union[str, os.PathLike]) -> Union[dict, str]:
         with open(path) as f:
             return json.load(f)
     return os.path.abspath(os.fspath(folder))
+
+
+@contextmanager
+def file_lock(path: Union[str, os.PathLike]) -> Iterator[None]:
+    """Exclusive ``fcntl.flock`` on ``<parent>/.<name>.lock`` while the block runs (the lock file stays; it is
+    harmless). Serialises processes that create the same ``path`` (e.g. every rank of a distributed run)."""
+    import fcntl
+    parent, name = os.path.split(os.path.abspath(os.fspath(path)))
+    os.makedirs(parent, exist_ok=True)
+    fd = os.open(os.path.join(parent, f'.{name}.lock'), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+@contextmanager
+def atomic_replace_dir(path: Union[str, os.PathLike]) -> Iterator[str]:
+    """Yield a new temporary sibling folder of ``path``; when the block succeeds it becomes ``path`` in one rename.
+
+    Readers see the old folder or the complete new one, never a partial one. An existing ``path`` is moved
+    aside and deleted; on an exception the temporary folder is deleted. Hold :func:`file_lock` on ``path``:
+    siblings left by a killed run (``.<name>.tmp-*``, ``.<name>.old-*``) are removed first.
+    """
+    import shutil
+    root = os.path.abspath(os.fspath(path))
+    parent, name = os.path.split(root)
+    os.makedirs(parent, exist_ok=True)
+    for entry in os.listdir(parent):
+        if entry.startswith((f'.{name}.tmp-', f'.{name}.old-')):
+            shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+    tmp = tempfile.mkdtemp(prefix=f'.{name}.tmp-', dir=parent)
+    try:
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp's 0o700 would hide the dataset from other users
+        yield tmp
+        old = None
+        if os.path.exists(root):
+            old = tempfile.mkdtemp(prefix=f'.{name}.old-', dir=parent)
+            os.rename(root, os.path.join(old, 'd'))
+        os.rename(tmp, root)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

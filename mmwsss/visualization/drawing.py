@@ -3,13 +3,11 @@
 Drawing goes through mmengine's ``Visualizer`` (masks, points, texts) so the look matches mmseg/mmdet
 visualisations; heat maps (CAMs) are blended with a colour map.
 """
-import os.path as osp
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['overlay_label_map', 'overlay_heatmap', 'draw_points', 'draw_instances', 'read_points',
-           'tile']
+__all__ = ['overlay_label_map', 'overlay_heatmap', 'draw_points', 'draw_instances', 'tile']
 
 
 def _palette(num: int = 256) -> np.ndarray:
@@ -64,27 +62,15 @@ def overlay_heatmap(image: np.ndarray, heat: np.ndarray, alpha: float = 0.5) -> 
     return np.clip((1 - alpha) * image + alpha * colored, 0, 255).astype(np.uint8)
 
 
-def read_points(path: str) -> List[Tuple[int, int, int, float]]:
-    """Read BESTIE's ``x y cls conf`` point file."""
-    points = []
-    with open(path) as f:
-        for lineno, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) != 4:
-                raise ValueError(f'{path}:{lineno}: expected "x y cls conf", got {line.strip()!r}')
-            points.append((int(float(parts[0])), int(float(parts[1])), int(parts[2]), float(parts[3])))
-    return points
-
-
-def draw_points(image: np.ndarray, points: Sequence[Tuple[int, int, int, float]],
+def draw_points(image: np.ndarray, points: Sequence[Sequence[float]],
                 class_names: Optional[Sequence[str]] = None, radius: int = 3) -> np.ndarray:
-    """Draw points (0-based foreground class ``cls``) coloured by class, with their confidence."""
+    """Draw ``x, y, cls, conf`` points (rows of :func:`mmwsss.datasets.points.read_points`; ``cls`` 0-based
+    foreground class) coloured by class, with their confidence."""
     from mmengine.visualization import Visualizer
     vis = Visualizer(image=image.copy())
     pal = _palette()
     for x, y, cls, conf in points:
+        x, y, cls, conf = int(x), int(y), int(cls), float(conf)
         color = tuple(int(c) for c in pal[cls + 1])
         vis.draw_circles(np.array([[x, y]]), np.array([radius]), edge_colors=[(255, 255, 255)],
                          face_colors=[color], alpha=1.0)

@@ -148,7 +148,8 @@ def test_suite_checkpoints_match_schedules(name):
                 # a shortened schedule must shorten its lr decay and its schedule-dependent switches too
                 ends = [s['end'] for s in cfg.get('param_scheduler') or [] if 'end' in s]
                 assert not ends or max(ends) == iters, (entry['name'], ends, iters)
-                switch = cfg.model.get('self_training_iter')
+                switch = next((h['start_iter'] for h in cfg.get('custom_hooks', [])
+                               if h['type'] == 'PseudoLabelSwitchHook'), None)
                 assert switch is None or 0 < switch < iters, (entry['name'], switch, iters)
 
 

@@ -130,7 +130,7 @@ def test_geometric_transforms_move_points(det):
 
 
 def test_point_files_roundtrip_and_errors(det, tmp_path):
-    from mmwsss.det.stages.peaks import read_points, write_points
+    from mmwsss.datasets.points import read_points, write_points
     write_points(str(tmp_path / 'a.txt'), [(3, 4, 1, 0.91234), (5, 6, 0, 0.5)])
     assert (tmp_path / 'a.txt').read_text() == '3 4 1 0.912\n5 6 0 0.500\n'
     assert read_points(str(tmp_path / 'a.txt'), conf_thr=0.7).tolist() == [[3, 4, 1, pytest.approx(0.912)]]

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmwsss.det.models.postprocess import get_instances, masks_to_boxes
+from mmwsss.det.models.postprocess import get_instances, to_pred_instances
 from mmwsss.det.models.refine import (cluster_peaks, find_instance_center, get_instance_segmentation,
                                       refine_label_generation, refine_label_generation_with_point)
 from mmwsss.det.datasets.transforms.bestie_targets import gaussian_patch, render_gaussian
@@ -84,7 +84,7 @@ def test_postprocess_scores_labels_masks():
     assert r['labels'].tolist() == [1, 1]
     assert torch.allclose(r['scores'], torch.tensor([0.8 * 0.8, 0.8 * 0.8]))
     assert torch.equal(r['masks'].any(0), fg)
-    boxes = masks_to_boxes(r['masks'])
+    boxes = to_pred_instances(r).bboxes  # mmdet's mask2bbox: x2 = last column + 1
     assert sorted(boxes[:, 0].tolist()) == [14.0, float(split)]
     assert boxes[:, 3].tolist() == [48.0, 48.0]
     # cleaning with image labels removes the class

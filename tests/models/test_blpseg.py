@@ -4,7 +4,6 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.config import Config, ConfigDict
-from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
@@ -19,7 +18,7 @@ C = 4
 init_default_scope('mmseg')
 
 
-def _model(lam=True, self_training_iter=None, loss_decode=None, dilated=True):
+def _model(lam=True, loss_decode=None, dilated=True):
     norm = dict(type='BN', requires_grad=True)
     head = dict(type='BLPHead', in_channels=[8, 16, 32, 64], channels=16, num_classes=C, norm_cfg=norm)
     if loss_decode is not None:
@@ -33,7 +32,6 @@ def _model(lam=True, self_training_iter=None, loss_decode=None, dilated=True):
                       dilations=(1, 1, 2, 4) if dilated else (1, 1, 1, 1)),
         decode_head=head,
         lam=dict(type='LocalAggregationModule', embed_dims=8, sigma=6.0) if lam else None,
-        self_training_iter=self_training_iter,
         test_cfg=ConfigDict(mode='whole'))
     torch.manual_seed(0)
     model = MODELS.build(cfg)
@@ -115,16 +113,24 @@ def test_loss_decreases_with_sgd():
 
 
 def test_self_training_switch_by_iteration():
-    model = _model(self_training_iter=5)
+    from types import SimpleNamespace
+
+    from mmwsss.engine.hooks import PseudoLabelSwitchHook
+    model = _model()
     model.train()
-    hub = MessageHub.get_current_instance()
-    hub.update_info('iter', 4)
+    assert not model._use_pseudo_labels()  # off until a hook (or a custom loop) turns it on
+    hook = PseudoLabelSwitchHook(start_iter=5)
+    runner = SimpleNamespace(model=model, iter=4)
+    hook.before_train(runner)
+    hook.before_train_iter(runner, 0)
     assert not model._use_pseudo_labels()
-    hub.update_info('iter', 5)
+    runner.iter = 5
+    hook.before_train_iter(runner, 0)
     assert model._use_pseudo_labels()
-    model.self_training = False
+    runner.iter = 3  # a run resumed before the switch trains on scribbles again
+    hook.before_train_iter(runner, 0)
     assert not model._use_pseudo_labels()
-    model.self_training = None
+    model.self_training = True
     # with a confident model every unlabelled pixel of an allowed class becomes a target
     with torch.no_grad():
         last = model.decode_head.conv_seg[-1]
@@ -132,7 +138,12 @@ def test_self_training_switch_by_iteration():
         last.bias.copy_(torch.tensor([10., -10., -10., -10.]))
     losses = model.loss(torch.randn(2, 3, 32, 32), _samples())
     assert losses['pseudo_ratio'] > 0.9  # all but the padding rows
-    hub.update_info('iter', 0)
+    with pytest.raises(TypeError, match='self_training'):
+        hook.before_train(SimpleNamespace(model=torch.nn.Linear(1, 1)))
+    with pytest.raises(ValueError, match='start_iter'):
+        PseudoLabelSwitchHook(start_iter=-1)
+    runner.iter = 0
+    hook.before_train_iter(runner, 0)
     losses = model.loss(torch.randn(2, 3, 32, 32), _samples())
     assert losses['pseudo_ratio'] < 0.2  # scribbles only
 
@@ -179,6 +190,12 @@ def test_predict_and_tta_merge_logits():
     assert merged[0].pred_sem_seg.shape == (36, 40)
 
 
+def _switch_iter(cfg):
+    hooks = [h for h in cfg.get('custom_hooks', []) if h['type'] == 'PseudoLabelSwitchHook']
+    assert len(hooks) <= 1
+    return hooks[0]['start_iter'] if hooks else None
+
+
 @pytest.mark.parametrize('name', [
     'r101_voc', 'blpseg_r101_2xb4-53k_pascal-context-scribble-384x384',
     'blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112', 'partial-ce_r18-d8_1xb8-2k_synthetic-scribble-112x112',
@@ -198,10 +215,10 @@ def test_configs(name):
         assert [t.scale_factor for t in ratios] == [0.5, 0.75, 1.0, 1.25]
     if name == 'r101_voc':
         assert cfg.optim_wrapper.optimizer.lr == 3e-5 and cfg.train_cfg.max_iters == 42320
-        assert m.self_training_iter == 10000 and cfg.train_dataloader.batch_size == 5
+        assert _switch_iter(cfg) == 10000 and cfg.train_dataloader.batch_size == 5
         assert m.decode_head.num_classes == 21
     if name == 'blpseg_r101_2xb4-53k_pascal-context-scribble-384x384':
-        assert m.self_training_iter == 20000 and m.decode_head.num_classes == 60
+        assert _switch_iter(cfg) == 20000 and m.decode_head.num_classes == 60
     if 'synthetic' in name:
         fs = Config.fromfile(
             osp.join(REPO, 'configs', 'fully_supervised', 'deeplabv3_r18-d8_1xb8-2k_synthetic-112x112.py'))
@@ -209,7 +226,7 @@ def test_configs(name):
         assert m.data_preprocessor == fs.model.data_preprocessor
         assert cfg.train_cfg == fs.train_cfg and cfg.optim_wrapper == fs.optim_wrapper  # the shared schedule
         assert (m.lam is None) == name.startswith(('partial-ce_', 'blpseg-blploss_'))
-        assert (m.self_training_iter is None) == (name != 'blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112')
+        assert (_switch_iter(cfg) is None) == (name != 'blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112')
         assert (m.decode_head.loss_decode.gamma == 0.0) == name.startswith('partial-ce_')
         if name != 'blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112':
             return

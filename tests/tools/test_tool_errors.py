@@ -24,9 +24,9 @@ def _tool(args, cwd, env=ENV):
 @pytest.fixture(scope='module')
 def deeplab_ckpt(tmp_path_factory):
     """A runner-style checkpoint of the DeepLabV3 config (random weights: only the keys matter here)."""
-    from mmwsss.stages.cam import load_model
+    from mmwsss.apis import init_model
     path = tmp_path_factory.mktemp('ckpt') / 'deeplabv3.pth'
-    torch.save(dict(meta=dict(iter=1), state_dict=load_model(DEEPLAB).state_dict()), path)
+    torch.save(dict(meta=dict(iter=1), state_dict=init_model(DEEPLAB).state_dict()), path)
     return str(path)
 
 

@@ -79,13 +79,13 @@ def test_unreadable_and_missing_files(tmp_path):
 
 def test_load_model_of_another_config_fails(tmp_path):
     """The generation tools' loader: a DeepLabV3 checkpoint under a CAM classifier config."""
-    from mmwsss.stages.cam import load_model
+    from mmwsss.apis import init_model
 
     from ..conftest import REPO
-    deeplab = load_model(osp.join(REPO, 'configs/fully_supervised/deeplabv3_r18-d8_1xb8-2k_synthetic-112x112.py'))
+    deeplab = init_model(osp.join(REPO, 'configs/fully_supervised/deeplabv3_r18-d8_1xb8-2k_synthetic-112x112.py'))
     path = _save(tmp_path / 'deeplab.pth', deeplab)
     cam_cfg = osp.join(REPO, 'configs/pretrain/cam_r18-d8_1xb8-4k_synthetic-pretrain-112x112.py')
     with pytest.raises(CheckpointMismatchError, match=r'deeplab\.pth: does not match the CAMClassifier'):
-        load_model(cam_cfg, path)
-    model = load_model(cam_cfg, path, allow_partial=True)  # the backbone matches
+        init_model(cam_cfg, path)
+    model = init_model(cam_cfg, path, allow_partial=True)  # the backbone matches
     assert torch.equal(model.backbone.stem[0].weight, deeplab.backbone.stem[0].weight)

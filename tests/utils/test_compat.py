@@ -1,14 +1,19 @@
 import io
 import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
 import pytest
 import torch
 
-import mmwsss  # noqa: F401  (applies the patches)
-from mmwsss.utils import atomic_write
+from mmwsss.utils import apply_patches, atomic_write
 from mmwsss.utils.compat import cpu_dist_cfg
+
+from ..conftest import REPO
+
+apply_patches()
 
 
 def test_runner_style_checkpoint_loads_with_weights_only():
@@ -124,3 +129,21 @@ def test_close_dist_destroys_the_group_and_is_a_noop_without_one(tmp_path):
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+
+
+def test_importing_mmwsss_patches_nothing():
+    """The plugin registers components and nothing else; the patches are the tools' opt-in."""
+    code = ('import torch, mmwsss.seg, mmwsss.det\n'
+            'from mmengine.logging import HistoryBuffer\n'
+            'from mmengine.model.weight_init import PretrainedInit\n'
+            'from mmengine.runner import checkpoint\n'
+            'assert not getattr(PretrainedInit, "_mmwsss_patched", False)\n'
+            'assert not hasattr(checkpoint.save_checkpoint, "__wrapped__")\n'
+            'assert HistoryBuffer not in torch.serialization.get_safe_globals()\n'
+            'from mmwsss.utils import apply_patches\n'
+            'apply_patches()\n'
+            'assert PretrainedInit._mmwsss_patched and hasattr(checkpoint.save_checkpoint, "__wrapped__")\n'
+            'assert HistoryBuffer in torch.serialization.get_safe_globals()\n'
+            'print("ok")\n')
+    out = subprocess.run([sys.executable, '-c', code], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip().endswith('ok'), out.stderr[-2000:]

@@ -69,13 +69,14 @@ def test_estimate_masks_tool_refuses_masks_of_another_checkpoint(tmp_path):
                                verbose=False)
     cfg = osp.join(ROOT, 'configs/wsscoseg/wsscoseg-init_r18-d8_1xb8-4k_synthetic-web-112x112.py')
     sys.path.insert(0, ROOT)
-    from mmwsss.stages.cam import load_model
+    from mmseg.apis import init_model
     torch.manual_seed(0)
-    model = load_model(cfg)
+    model = init_model(cfg, device='cpu')
     ck = []
     for k in range(2):
         ck.append(str(tmp_path / f'ck{k}.pth'))
-        torch.save(dict(state_dict=model.state_dict()), ck[-1])
+        torch.save(dict(state_dict=model.state_dict(), meta=dict(dataset_meta=dict(classes=[str(i) for i in range(7)]))),
+                   ck[-1])
     env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=ROOT)
     out = str(tmp_path / 'est')
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmwsss.visualization.drawing import (draw_instances, draw_points, overlay_heatmap, overlay_label_map,
-                                   read_points, tile)
+from mmwsss.datasets.points import read_points
+from mmwsss.visualization import draw_instances, draw_points, overlay_heatmap, overlay_label_map, tile
 
 from ..conftest import REPO
 
@@ -34,7 +34,7 @@ def test_heatmap_points_instances_tile(tmp_path):
     p = tmp_path / 'pts.txt'
     p.write_text('5 6 0 1.000\n20 10 2 0.750\n')
     pts = read_points(str(p))
-    assert pts == [(5, 6, 0, 1.0), (20, 10, 2, 0.75)]
+    assert pts.tolist() == [[5, 6, 0, 1.0], [20, 10, 2, 0.75]]
     drawn = draw_points(img, pts)
     assert drawn.shape == img.shape and (drawn != img).any(axis=2)[6, 5]
     masks = np.zeros((2, 32, 40), bool)
@@ -44,7 +44,7 @@ def test_heatmap_points_instances_tile(tmp_path):
     assert (inst[25, 25] != img[25, 25]).any() and (inst[15, 35] == img[15, 35]).all()
     grid = tile([img, drawn, inst], ['a', 'b', 'c'], cols=2)
     assert grid.shape == (2 * (32 + 12), 80, 3)
-    p.write_text('5 6 0\n')
+    p.write_text('5 6 0 1.0 7\n')
     with pytest.raises(ValueError, match='pts.txt:1: expected "x y cls conf"'):
         read_points(str(p))
 

@@ -38,6 +38,8 @@ def parse_args():
 
 def main():
     args = parse_args()
+    from mmwsss.utils import apply_patches
+    apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
     from mmdet.apis import init_detector
     from mmengine.config import Config
     from mmengine.dataset import Compose
@@ -45,7 +47,7 @@ def main():
     from PIL import Image
 
     import mmwsss.det  # noqa: F401
-    from mmwsss.stages.cam import read_ids
+    from mmwsss.datasets.splits import read_split
     from mmwsss.det.evaluation.voc_instance_ap import accumulate_ap, load_voc_instance_gt, match_image
     from mmwsss.det.models.postprocess import get_instances
     from mmwsss.utils import atomic_write
@@ -59,7 +61,7 @@ def main():
     tc = model.test_cfg
     conf = np.zeros((num_fg + 1, num_fg + 1), np.int64)
     matches = dict(predicted=[], gt_semantic=[])
-    ids = read_ids(osp.join(root, args.split))
+    ids = read_split(osp.join(root, args.split))
     for name in ids:
         data = pipeline(dict(img_path=osp.join(root, args.img_dir, name + args.img_suffix), img_id=name))
         batch = model.data_preprocessor(dict(inputs=[data['inputs']], data_samples=[data['data_samples']]), False)

@@ -28,12 +28,10 @@ def main(argv=None):
     p.add_argument('--min-area', type=int, default=20)
     p.add_argument('--out', default=None, help='default: <points_dir>/cue_eval.json')
     args = p.parse_args(argv)
+    from mmwsss.datasets.splits import read_split
     from mmwsss.det.stages.peaks import evaluate_points
     from mmwsss.utils.io import atomic_write
-    split = osp.join(args.data_root, args.split)
-    if not osp.isfile(split):
-        raise FileNotFoundError(f'{split}: split file not found')
-    ids = [ln.split()[0] for ln in open(split) if ln.strip()]
+    ids = read_split(osp.join(args.data_root, args.split))
     points_dir = osp.join(args.data_root, args.points_dir)
     res = evaluate_points(points_dir, osp.join(args.data_root, args.seg_dir), ids,
                           None if args.conf_thr < 0 else args.conf_thr, args.min_area)

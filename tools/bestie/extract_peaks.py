@@ -15,9 +15,8 @@ import os
 import os.path as osp
 import sys
 
-import cv2
-import numpy as np
 import torch
+from mmengine.config import DictAction
 
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 DONE = 'peaks_done.json'
@@ -35,7 +34,7 @@ def parse_args():
     p.add_argument('--out-dir', default=None, help='default: <data_root>/<peak_cfg.out_dir>')
     p.add_argument('--split', default=None)
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    p.add_argument('--cfg-options', nargs='+', default=[], help='key=value overrides of peak_cfg')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default={}, help='key=value overrides of peak_cfg')
     p.add_argument('--no-resume', action='store_true', help='delete the folder\'s point files and recompute them')
     p.add_argument('--allow-partial', action='store_true',
                    help='load a checkpoint whose keys/shapes differ from the model (matching weights only)')
@@ -44,25 +43,23 @@ def parse_args():
 
 def main():
     args = parse_args()
+    from mmwsss.utils import apply_patches
+    apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
     import mmwsss.det  # noqa: F401  (registration)
     from mmdet.registry import MODELS
-    from mmwsss.det.stages.peaks import extract_peaks, normalised_cams, write_points
+    from mmwsss.datasets.splits import read_split
     from mmwsss.det.datasets.bestie_dataset import read_cls_labels
+    from mmwsss.det.stages.peaks import make_peaks
 
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     pc = dict(cfg.get('peak_cfg', {}))
     from mmwsss.utils.cli import check_cfg_options
-    overrides = dict(kv.split('=', 1) if '=' in kv else (kv, None) for kv in args.cfg_options)
-    bad = [kv for kv, v in overrides.items() if v is None]
-    if bad:
-        raise ValueError(f'--cfg-options {bad[0]}: expected key=value')
-    check_cfg_options(overrides, set(pc) | set(PEAK_KEYS), args.config, what='peak_cfg key')
-    for k, v in overrides.items():
-        pc[k] = type(pc[k])(v) if k in pc and not isinstance(pc[k], (list, tuple)) else eval(v)
+    check_cfg_options(args.cfg_options, set(pc) | set(PEAK_KEYS), args.config, what='peak_cfg key')
+    pc.update(args.cfg_options)
     ds = cfg.train_dataloader.dataset
     while 'data_root' not in ds and ds.get('datasets'):  # ConcatDataset (e.g. PAM + OoD negatives)
         ds = ds.datasets[0]
@@ -73,7 +70,7 @@ def main():
     # a resumed run must not keep the peaks of an earlier PAM (a retrained one writes to the same folder)
     stamp = dict(tool='extract_peaks', config=osp.abspath(args.config), checkpoint=file_identity(args.checkpoint),
                  split=osp.abspath(osp.join(data_root, split)), peak_cfg={k: pc[k] for k in sorted(pc)})
-    claim_output_dir(out_dir, stamp, resume=not args.no_resume, suffix='.txt')
+    claim_output_dir(out_dir, stamp, resume=not args.no_resume, suffix='.txt')  # before the done marker goes
     done_path = osp.join(out_dir, DONE)
     if osp.isfile(done_path):
         os.remove(done_path)  # re-written once every file of this run exists
@@ -82,34 +79,12 @@ def main():
     load_checkpoint_strict(model, args.checkpoint, allow_partial=args.allow_partial)
     model.to(args.device).eval()
     num_classes = model.num_classes
-    split_path = osp.join(data_root, split)
-    if not osp.isfile(split_path):
-        raise FileNotFoundError(f'{split_path}: split file not found')
-    ids = [ln.split()[0] for ln in open(split_path) if ln.strip()]
+    ids = read_split(osp.join(data_root, split))
     labels = read_cls_labels(osp.join(data_root, pc.get('cls_label_file', 'ImageSets/Segmentation/train_cls.txt')),
                              num_classes)
-    in_h, in_w = pc.get('input_size', (321, 321))
-    n_done = n_pts = 0
-    for name in ids:
-        out = osp.join(out_dir, name + '.txt')
-        if osp.isfile(out):
-            continue
-        img_path = osp.join(data_root, 'JPEGImages', name + '.jpg')
-        img = cv2.imread(img_path)
-        if img is None:
-            raise FileNotFoundError(f'{img_path}: cannot read image')
-        h, w = img.shape[:2]
-        x = cv2.resize(img, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
-        x = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))
-        batch = model.data_preprocessor(dict(inputs=[x, x.flip(-1)], data_samples=None), False)['inputs']
-        with torch.no_grad():
-            cam = model.cam(batch.to(args.device)).cpu()
-        lab = labels.get(name, [])
-        cams = normalised_cams(cam[0], (h, w), lab, cam[1])
-        peaks = extract_peaks(cams, lab, pc.get('kernel', 15), pc.get('topk', 25), pc.get('conf_thresh', 0.1))
-        write_points(out, peaks)
-        n_done += 1
-        n_pts += len(peaks)
+    settings = {k: pc[k] for k in ('input_size', 'kernel', 'topk', 'conf_thresh') if k in pc}
+    res = make_peaks(model, ids, osp.join(data_root, 'JPEGImages'), labels, out_dir, **settings)
+    n_done, n_pts = res['written'], res['peaks_written']
     with atomic_write(done_path, 'w') as f:
         json.dump(dict(files=len(ids), written=n_done, peaks_written=n_pts), f, indent=1)
     print(f'wrote {n_done} point files ({n_pts} peaks) to {out_dir}; {len(ids) - n_done} already existed')

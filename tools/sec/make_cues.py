@@ -105,12 +105,15 @@ def num_classes_of(data_root, given):
 
 def main():
     args = parse_args()
+    from mmwsss.utils import apply_patches
+    apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
     import mmwsss.seg  # noqa: F401  (registers VGG16LargeFOV, CAMClassifier, ...)
     from mmseg.registry import MODELS
 
     from mmwsss.stages.sec_cues import (CAMSaliency, ImageLabelSet, SaliencyClassifier, generate_sec_cues,
-                                      train_multilabel)
+                                        train_multilabel)
     from mmwsss.datasets.sec_cues import save_sec_cue_file, write_input_list
+    from mmwsss.datasets.splits import read_split
     from mmwsss.datasets.voc import read_cls_label_file
     from mmwsss.utils import atomic_write
 
@@ -136,11 +139,7 @@ def main():
     os.makedirs(work_dir, exist_ok=True)
     torch.manual_seed(args.seed)
 
-    ann = osp.join(args.data_root, args.ann_file)
-    if not osp.isfile(ann):
-        raise FileNotFoundError(f'{ann}: split file not found')
-    with open(ann) as f:
-        names = [line.split()[0] for line in f if line.strip()]
+    names = read_split(osp.join(args.data_root, args.ann_file))
     num_classes = num_classes_of(args.data_root, args.num_classes)
     labels = read_cls_label_file(osp.join(args.data_root, args.cls_file), num_classes - 1)
     missing = [n for n in names if n not in labels]

@@ -27,16 +27,15 @@ def main():
     p.add_argument('--no-crf', action='store_true')
     p.add_argument('--no-resume', action='store_true')
     args = p.parse_args()
-    from mmwsss.stages.cam import read_ids
+    from mmwsss.datasets.splits import read_split
     from mmwsss.stages.irn import ir_label_stats, make_ir_labels
     from mmwsss.utils import atomic_write
-    ids = read_ids(osp.join(args.data_root, args.split))
-    from mmwsss.utils import claim_output_dir, read_run_stamp
-    claim_output_dir(args.out_dir, dict(tool='cam_to_ir_label', cams=read_run_stamp(args.cam_dir),
-                                        fg_thr=args.fg_thr, bg_thr=args.bg_thr, crf=not args.no_crf),
-                     resume=not args.no_resume, suffix='.png')
+    ids = read_split(osp.join(args.data_root, args.split))
+    from mmwsss.utils import read_run_stamp
+    stamp = dict(tool='cam_to_ir_label', cams=read_run_stamp(args.cam_dir), fg_thr=args.fg_thr, bg_thr=args.bg_thr,
+                 crf=not args.no_crf)
     n = make_ir_labels(ids, osp.join(args.data_root, args.img_dir), args.cam_dir, args.out_dir, args.fg_thr,
-                       args.bg_thr, not args.no_crf, args.img_suffix, resume=not args.no_resume)
+                       args.bg_thr, not args.no_crf, args.img_suffix, resume=not args.no_resume, stamp=stamp)
     print(f'\nwrote {n} IR labels ({len(ids) - n} already present) to {args.out_dir}')
     stats = ir_label_stats(ids, args.out_dir, osp.join(args.data_root, args.gt_dir))
     print('IR label coverage / precision against GT:', json.dumps(stats))

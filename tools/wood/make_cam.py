@@ -51,27 +51,30 @@ def config_data_root(cfg):
 
 def main():
     args = parse_args()
+    from mmwsss.utils import apply_patches
+    apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
     import numpy as np
     from mmengine.config import Config
 
-    from mmwsss.stages.cam import eval_cams, load_model, make_cams, read_cls_labels, read_ids
+    from mmwsss.apis import init_model
+
+    from mmwsss.datasets.splits import read_split
+    from mmwsss.stages.cam import eval_cams, make_cams, read_cls_labels
     from mmwsss.utils import atomic_write
     cfg = Config.fromfile(args.config)
     cam_cfg = dict(resize='pil_bicubic', high_res='strided_up', **cfg.get('make_cam', {}))
     resize = args.resize or cam_cfg['resize']
     high_res = args.high_res or cam_cfg['high_res']
     root = args.data_root or config_data_root(cfg)
-    model = load_model(cfg, args.checkpoint, args.device, allow_partial=args.allow_partial)
-    ids = read_ids(osp.join(root, args.split))
+    model = init_model(cfg, args.checkpoint, args.device, allow_partial=args.allow_partial)
+    ids = read_split(osp.join(root, args.split))
     labels = read_cls_labels(osp.join(root, args.cls_file))
-    from mmwsss.utils import claim_output_dir, file_identity
-    claim_output_dir(args.out_dir, dict(tool='make_cam', config=osp.abspath(args.config),
-                                        checkpoint=file_identity(args.checkpoint), scales=list(args.scales),
-                                        flip=not args.no_flip, resize=resize, high_res=high_res,
-                                        split=osp.abspath(osp.join(root, args.split))),
-                     resume=not args.no_resume, suffix='.npy')
+    from mmwsss.utils import file_identity
+    stamp = dict(tool='make_cam', config=osp.abspath(args.config), checkpoint=file_identity(args.checkpoint),
+                 scales=list(args.scales), flip=not args.no_flip, resize=resize, high_res=high_res,
+                 split=osp.abspath(osp.join(root, args.split)))
     n = make_cams(model, ids, osp.join(root, args.img_dir), labels, args.out_dir, args.scales, not args.no_flip,
-                  args.img_suffix, resume=not args.no_resume, resize=resize, high_res=high_res)
+                  args.img_suffix, resume=not args.no_resume, resize=resize, high_res=high_res, stamp=stamp)
     print(f'\nwrote {n} CAM files ({len(ids) - n} already present) to {args.out_dir}')
     if args.eval:
         res = eval_cams(args.out_dir, osp.join(root, args.gt_dir), ids, model.num_classes, args.thresholds)

@@ -40,7 +40,12 @@ def main():
     p.add_argument('--allow-partial', action='store_true',
                    help='load a checkpoint whose keys/shapes differ from the model (matching weights only)')
     args = p.parse_args()
-    from mmwsss.stages.cam import eval_label_dir, load_model, read_ids
+    from mmwsss.utils import apply_patches
+    apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
+    from mmwsss.apis import init_model
+
+    from mmwsss.datasets.splits import read_split
+    from mmwsss.stages.cam import eval_label_dir
     from mmwsss.stages.irn import make_sem_seg_labels
     from mmwsss.utils import atomic_write
     from mmengine.config import Config
@@ -50,13 +55,11 @@ def main():
         if getattr(args, k) is None:
             setattr(args, k, rw_cfg[k])
     print('random walk: ' + ', '.join(f'{k}={getattr(args, k)}' for k in RW_DEFAULTS))
-    model = load_model(args.config, args.checkpoint, args.device, allow_partial=args.allow_partial)
-    ids = read_ids(osp.join(args.data_root, args.split))
-    from mmwsss.utils import claim_output_dir, file_identity, read_run_stamp
-    claim_output_dir(args.out_dir, dict(tool='make_sem_seg_labels', checkpoint=file_identity(args.checkpoint),
-                                        cams=read_run_stamp(args.cam_dir),
-                                        random_walk={k: getattr(args, k) for k in RW_DEFAULTS}),
-                     resume=not args.no_resume, suffix='.png')
+    model = init_model(args.config, args.checkpoint, args.device, allow_partial=args.allow_partial)
+    ids = read_split(osp.join(args.data_root, args.split))
+    from mmwsss.utils import file_identity, read_run_stamp
+    stamp = dict(tool='make_sem_seg_labels', checkpoint=file_identity(args.checkpoint),
+                 cams=read_run_stamp(args.cam_dir), random_walk={k: getattr(args, k) for k in RW_DEFAULTS})
     palette = None
     meta = osp.join(args.data_root, 'meta.json')
     if osp.isfile(meta):
@@ -67,7 +70,7 @@ def main():
             palette += [0] * (768 - len(palette))
     n = make_sem_seg_labels(model, ids, osp.join(args.data_root, args.img_dir), args.cam_dir, args.out_dir,
                             args.beta, args.exp_times, args.radius, args.np_power, args.bg_thr, args.img_suffix,
-                            palette, resume=not args.no_resume)
+                            palette, resume=not args.no_resume, stamp=stamp)
     print(f'\nwrote {n} pseudo masks ({len(ids) - n} already present) to {args.out_dir}')
     if args.eval:
         num_classes = args.num_classes or cfg.get('num_classes')

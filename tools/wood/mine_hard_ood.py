@@ -37,10 +37,13 @@ def parse_args():
 
 def main():
     args = parse_args()
+    from mmwsss.utils import apply_patches
+    apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
     import numpy as np
     from mmengine.config import Config
 
-    from mmwsss.stages.cam import load_model
+    from mmwsss.apis import init_model
+
     from mmwsss.stages.ood_mining import score_images, select_hard
     from mmwsss.datasets.ood import list_ood_images
     from mmwsss.utils import atomic_write
@@ -56,7 +59,7 @@ def main():
         if not paths:
             raise SystemExit(f'{args.pool_root}: no .jpg/.png images')
     cfg = Config.fromfile(args.config)
-    model = load_model(cfg, args.checkpoint, args.device, allow_partial=args.allow_partial)
+    model = init_model(cfg, args.checkpoint, args.device, allow_partial=args.allow_partial)
     scores = score_images(model, paths)
     classes = list(cfg.get('class_names') or [str(i) for i in range(model.num_classes)])[1:]
 

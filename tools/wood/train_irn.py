@@ -12,6 +12,8 @@ import argparse
 import os.path as osp
 import sys
 
+from mmengine.config import DictAction
+
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))
 
 
@@ -21,7 +23,7 @@ def main():
     p.add_argument('--cam-checkpoint', required=True, help='CAM classifier checkpoint (backbone weights)')
     p.add_argument('--ir-label-dir', required=True, help='folder of IR label PNGs (absolute or data-root relative)')
     p.add_argument('--work-dir', required=True)
-    p.add_argument('--cfg-options', nargs='+', default=[], help='key=value overrides')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction, default={}, help='key=value overrides')
     args = p.parse_args()
     from mmengine.config import Config
     from mmengine.runner import Runner
@@ -33,14 +35,10 @@ def main():
     if not osp.isdir(args.ir_label_dir):
         raise FileNotFoundError(f'{args.ir_label_dir}: IR label folder not found (run cam_to_ir_label.py)')
     cfg = Config.fromfile(args.config)
-    opts = {}
-    for kv in args.cfg_options:
-        k, v = kv.split('=', 1)
-        opts[k] = eval(v) if v[:1] in '[({0123456789-' or v in ('True', 'False', 'None') else v
     from mmwsss.utils.cli import check_cfg_options
     from mmwsss.utils.config import known_top_level_keys
-    check_cfg_options(opts, known_top_level_keys(cfg), args.config)
-    cfg.merge_from_dict(opts)
+    check_cfg_options(args.cfg_options, known_top_level_keys(cfg), args.config)
+    cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir
     cfg.model.backbone.init_cfg = dict(type='Pretrained', checkpoint=osp.abspath(args.cam_checkpoint),
                                        prefix='backbone.')

@@ -43,7 +43,9 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from mmwsss.stages.cam import read_ids
+    from mmwsss.utils import apply_patches
+    apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
+    from mmwsss.datasets.splits import read_split
     from mmwsss.stages.coseg import CosegParams, mask_quality, run_coseg
     root = args.data_root
     meta_path = osp.join(root, 'meta.json')
@@ -60,7 +62,7 @@ def main():
         palette = voc_palette_flat()
     except ImportError:
         palette = None
-    names = read_ids(osp.join(root, args.list))
+    names = read_split(osp.join(root, args.list))
     gt_dir = args.gt_dir or osp.join(root, 'web_labels_gt')
     if not osp.isdir(gt_dir):
         if args.gt_dir:
@@ -83,9 +85,10 @@ def main():
             kw['crf_preset'] = None
         prior_fn = None
         if args.cam_config:
-            from mmwsss.stages.cam import load_model
+            from mmwsss.apis import init_model
+
             from mmwsss.stages.coseg import cam_prior
-            prior_fn = cam_prior(load_model(args.cam_config, args.cam_checkpoint, allow_partial=args.allow_partial))
+            prior_fn = cam_prior(init_model(args.cam_config, args.cam_checkpoint, allow_partial=args.allow_partial))
         out_dir = args.out_dir or osp.join(root, 'web_labels_coseg')
         result = run_coseg(osp.join(root, args.img_dir), names, out_dir, num_classes, CosegParams(**kw),
                            prior_fn=prior_fn, gt_dir=gt_dir, palette=palette, resume=not args.no_resume)

@@ -41,13 +41,17 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from mmwsss.stages.cam import load_model, read_ids
-    from mmwsss.stages.mask_estimation import estimate_masks
+    from mmwsss.utils import apply_patches
+    apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
+    from mmwsss.apis import init_model
+
+    from mmwsss.datasets.splits import read_split
     from mmwsss.datasets.voc import read_cls_label_file
+    from mmwsss.stages.mask_estimation import estimate_masks
     root = args.data_root
-    model = load_model(args.config, args.checkpoint, args.device, allow_partial=args.allow_partial)
+    model = init_model(args.config, args.checkpoint, args.device, allow_partial=args.allow_partial)
     num_classes = model.num_classes
-    ids = read_ids(osp.join(root, args.ann_file))
+    ids = read_split(osp.join(root, args.ann_file))
     labels = read_cls_label_file(osp.join(root, args.cls_file), num_classes - 1)
     gt_dir = osp.join(root, args.gt_dir) if args.gt_dir else None
     if gt_dir is not None and not osp.isdir(gt_dir):
@@ -58,14 +62,13 @@ def main():
     except ImportError:
         palette = None
     out_dir = args.out_dir or osp.join(root, 'pseudo_masks', 'wsscoseg')
-    from mmwsss.utils import claim_output_dir, file_identity
+    from mmwsss.utils import file_identity
     # a resumed run must not keep masks another checkpoint estimated
-    claim_output_dir(out_dir, dict(tool='estimate_masks', config=osp.abspath(args.config),
-                                   checkpoint=file_identity(args.checkpoint), scales=list(args.scales),
-                                   ann_file=osp.abspath(osp.join(root, args.ann_file))),
-                     resume=not args.no_resume, suffix='.png')
+    stamp = dict(tool='estimate_masks', config=osp.abspath(args.config), checkpoint=file_identity(args.checkpoint),
+                 scales=list(args.scales), ann_file=osp.abspath(osp.join(root, args.ann_file)))
     result = estimate_masks(model, ids, osp.join(root, args.img_dir), labels, out_dir, tuple(args.scales),
-                            gt_dir=gt_dir, num_classes=num_classes, palette=palette, resume=not args.no_resume)
+                            gt_dir=gt_dir, num_classes=num_classes, palette=palette, resume=not args.no_resume,
+                            stamp=stamp)
     print(f'\nwrote {result["written"]} masks, skipped {result["skipped"]} finished ones -> {out_dir}')
     if 'miou' in result:
         iou = ' '.join(f'{v:.3f}' for v in result['iou'])

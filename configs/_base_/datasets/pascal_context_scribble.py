@@ -19,7 +19,7 @@ train_pipeline = [
     dict(type='PackWSSSInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadWSSSImage'),
+    dict(type='LoadImageFromFile'),
     dict(type='LoadWSSSAnnotations'),
     dict(type='PackWSSSInputs'),
 ]

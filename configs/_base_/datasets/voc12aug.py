@@ -14,7 +14,7 @@ train_pipeline = [
     dict(type='PackWSSSInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadWSSSImage'),
+    dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
     dict(type='LoadWSSSAnnotations'),
     dict(type='PackWSSSInputs'),

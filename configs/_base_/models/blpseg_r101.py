@@ -45,7 +45,6 @@ model = dict(
         loss_scribble=dict(type='AnnotationProbabilityLoss', unlabeled_weight=0.02, loss_name='loss_scrib')),
     lam=dict(type='LocalAggregationModule', in_channels=3, embed_dims=256, patch_size=4, sigma=6.0,
              impl='attention'),
-    self_training_iter=10000,
     pseudo_threshold=0.9,
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

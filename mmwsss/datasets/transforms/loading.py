@@ -79,6 +79,11 @@ class LoadWSSSAnnotations(BaseTransform):
             ``'seg'`` or ``'scribble'``.
         check_values: Raise on values outside ``[0, num_classes) ∪ {255}`` and on maps whose size
             differs from the image.
+
+    An image given for inference (``mmseg.apis.inference_model``, ``MMSegInferencer``) carries no annotation
+    at all (no ``seg_map_path``, no ``<name>_path`` of the extra maps, no ``img_labels``); the transform then
+    passes the results through, so a config's test pipeline serves both evaluation and inference. A dataset
+    sample that lacks only some of them still raises.
     """
 
     def __init__(self, with_seg: bool = True, extra_maps: Sequence[str] = (),
@@ -109,8 +114,15 @@ class LoadWSSSAnnotations(BaseTransform):
                                      f'{num_classes} classes (0..{num_classes - 1}, 255 = ignore)')
         return label
 
+    @staticmethod
+    def _annotation_keys(results: dict, extra_maps: Sequence[str]) -> bool:
+        keys = ['seg_map_path', 'img_labels'] + [f'{name}_path' for name in extra_maps]
+        return any(k in results for k in keys)
+
     def transform(self, results: dict) -> dict:
         results.setdefault('seg_fields', [])
+        if not self._annotation_keys(results, self.extra_maps):
+            return results  # an image to predict on, not a dataset sample
         if self.with_seg:
             seg = self._load(results, 'gt_seg_map', results['seg_map_path'])
             label_map = results.get('label_map')

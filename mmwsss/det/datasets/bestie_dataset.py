@@ -5,6 +5,7 @@ from typing import Dict, List, Optional
 from mmdet.datasets.base_det_dataset import BaseDetDataset
 from mmdet.registry import DATASETS
 
+from mmwsss.datasets.splits import read_split
 from mmwsss.datasets.voc import read_cls_label_file
 
 from .coco import load_coco_json
@@ -66,12 +67,7 @@ class BestieVOCDataset(BaseDetDataset):
         return p if osp.isabs(p) else osp.join(self.data_root, p)
 
     def load_data_list(self) -> List[dict]:
-        if not osp.isfile(self.ann_file):
-            raise FileNotFoundError(f'{self.ann_file}: split file not found')
-        with open(self.ann_file) as f:
-            ids = [ln.split()[0] for ln in f if ln.strip()]
-        if not ids:
-            raise ValueError(f'{self.ann_file}: split file is empty')
+        ids = read_split(self.ann_file)
         num_classes = len(self._metainfo['classes'])
         labels = None
         if self.cls_label_file:

@@ -3,11 +3,12 @@ from typing import Dict, Optional
 
 import numpy as np
 import torch
+from mmdet.structures.mask import mask2bbox
 
 from .refine import _components, get_instance_segmentation
 from ..datasets.transforms.bestie_targets import MIN_MASK_SIZE
 
-__all__ = ['get_instances', 'masks_to_boxes', 'to_pred_instances']
+__all__ = ['get_instances', 'to_pred_instances']
 
 
 @torch.no_grad()
@@ -75,24 +76,6 @@ def get_instances(seg_prob: torch.Tensor,
                 scores=torch.zeros(0, dtype=torch.float32), sem_seg=sem_seg)
 
 
-def masks_to_boxes(masks: torch.Tensor) -> torch.Tensor:
-    """Tight ``(x1, y1, x2, y2)`` boxes (pixel-edge convention, x2 = last column + 1).
-
-    Args:
-        masks: (N, H, W) bool.
-
-    Returns:
-        torch.Tensor: (N, 4) float32; an empty mask gives a zero box.
-    """
-    n = masks.shape[0]
-    boxes = torch.zeros((n, 4), dtype=torch.float32)
-    for i in range(n):
-        ys, xs = torch.nonzero(masks[i], as_tuple=True)
-        if ys.numel():
-            boxes[i] = torch.tensor([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], dtype=torch.float32)
-    return boxes
-
-
 def to_pred_instances(result: Dict[str, torch.Tensor]):
     """Wrap :func:`get_instances` output as mmdet ``pred_instances`` (an mmengine ``InstanceData``).
 
@@ -104,5 +87,5 @@ def to_pred_instances(result: Dict[str, torch.Tensor]):
     inst.masks = result['masks'].bool()
     inst.labels = result['labels'].long()
     inst.scores = result['scores'].float()
-    inst.bboxes = masks_to_boxes(inst.masks)
+    inst.bboxes = mask2bbox(inst.masks)  # tight (x1, y1, x2 + 1, y2 + 1); an empty mask gives a zero box
     return inst

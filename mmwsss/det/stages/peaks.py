@@ -1,14 +1,16 @@
 """PAM peak extraction and BESTIE point files (BESTIE PAM/models/classifier.py; utils/LoadData.py)."""
 import os
-from typing import List, Optional, Sequence, Tuple
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Tuple
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mmwsss.utils.io import atomic_write
+from mmwsss.datasets.points import read_points, write_points
 
-__all__ = ['extract_peaks', 'normalised_cams', 'write_points', 'read_points', 'peak_quality', 'evaluate_points']
+__all__ = ['extract_peaks', 'normalised_cams', 'image_peaks', 'make_peaks', 'peak_quality', 'evaluate_points']
 
 
 def normalised_cams(cam: torch.Tensor, out_size: Tuple[int, int], img_labels: Sequence[int],
@@ -65,45 +67,75 @@ def extract_peaks(cams: torch.Tensor, img_labels: Sequence[int], kernel: int = 1
     return out
 
 
-def write_points(path: str, points: Sequence[Sequence[float]]) -> None:
-    """Write ``x y cls conf`` lines (``%d %d %d %.3f``) atomically."""
-    lines = ''.join('%d %d %d %.3f\n' % (int(p[0]), int(p[1]), int(p[2]), float(p[3])) for p in points)
-    with atomic_write(path, 'w') as f:
-        f.write(lines)
-
-
-def read_points(path: str, conf_thr: Optional[float] = None, num_classes: Optional[int] = None) -> np.ndarray:
-    """Read a BESTIE point file.
+@torch.no_grad()
+def image_peaks(model,
+                img: np.ndarray,
+                img_labels: Sequence[int],
+                input_size: Tuple[int, int] = (321, 321),
+                kernel: int = 15,
+                topk: int = 25,
+                conf_thresh: float = 0.1) -> List[Tuple[int, int, int, float]]:
+    """Peaks of one image: PAM CAMs of the image resized to ``input_size`` and of its flip, normalised at the
+    image size (:func:`normalised_cams`), then :func:`extract_peaks`.
 
     Args:
-        path: ``Peak_points/<id>.txt`` or ``Center_points/<id>.txt``.
-        conf_thr: Keep only points with conf > this (0.7 for PAM peaks, BESTIE PAM/models/classifier.py).
-        num_classes: Validate 0 <= cls < num_classes.
+        model: a :class:`mmwsss.det.models.BestiePAMClassifier` (eval mode).
+        img: (H, W, 3) uint8 BGR image (as ``cv2.imread``).
+        img_labels: 0-based foreground classes of the image.
+        input_size: (h, w) network input.
+        kernel, topk, conf_thresh: :func:`extract_peaks` settings.
 
     Returns:
-        np.ndarray: (N, 4) float32 ``x, y, cls, conf``.
+        list: ``(x, y, cls, conf)`` points in image pixels.
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'{path}: point file not found')
-    rows = []
-    with open(path) as f:
-        for ln, line in enumerate(f, 1):
-            parts = line.split()
-            if not parts:
-                continue
-            if len(parts) not in (3, 4):
-                raise ValueError(f'{path}:{ln}: expected "x y cls conf", got {line.strip()!r}')
-            try:
-                vals = [float(v) for v in parts] + ([1.0] if len(parts) == 3 else [])
-            except ValueError:
-                raise ValueError(f'{path}:{ln}: non-numeric value in {line.strip()!r}') from None
-            if num_classes is not None and not 0 <= int(vals[2]) < num_classes:
-                raise ValueError(f'{path}:{ln}: class {int(vals[2])} outside 0..{num_classes - 1}')
-            rows.append(vals)
-    arr = np.asarray(rows, np.float32).reshape(-1, 4)
-    if conf_thr is not None:
-        arr = arr[arr[:, 3] > conf_thr]
-    return arr
+    h, w = img.shape[:2]
+    in_h, in_w = input_size
+    x = cv2.resize(img, (in_w, in_h), interpolation=cv2.INTER_LINEAR)
+    x = torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))
+    batch = model.data_preprocessor(dict(inputs=[x, x.flip(-1)], data_samples=None), False)['inputs']
+    cam = model.cam(batch.to(next(model.parameters()).device)).cpu()
+    cams = normalised_cams(cam[0], (h, w), img_labels, cam[1])
+    return extract_peaks(cams, img_labels, kernel, topk, conf_thresh)
+
+
+def make_peaks(model,
+               ids: Sequence[str],
+               img_dir: str,
+               labels: Dict[str, Sequence[int]],
+               out_dir: str,
+               img_suffix: str = '.jpg',
+               resume: bool = True,
+               stamp: Optional[dict] = None,
+               **peak_cfg) -> Dict[str, int]:
+    """Write ``<out_dir>/<id>.txt`` point files of every id (:func:`mmwsss.stages.base.run_per_image`:
+    atomic, resumable, tied to ``stamp``).
+
+    Args:
+        model: a PAM classifier (eval mode is set here).
+        ids: image ids.
+        img_dir: folder of ``<id><img_suffix>`` images.
+        labels: ``{id: [0-based foreground classes]}``; an id without labels gets no peaks.
+        out_dir: output folder.
+        **peak_cfg: ``input_size``, ``kernel``, ``topk``, ``conf_thresh`` of :func:`image_peaks`.
+
+    Returns:
+        dict: ``written``, ``skipped`` and ``peaks_written`` (points in the files written now).
+    """
+    from mmwsss.stages.base import run_per_image
+    model.eval()
+    count = dict(peaks=0)
+
+    def compute(name: str):
+        path = osp.join(img_dir, name + img_suffix)
+        img = cv2.imread(path)
+        if img is None:
+            raise FileNotFoundError(f'{path}: cannot read image')
+        peaks = image_peaks(model, img, labels.get(name, []), **peak_cfg)
+        count['peaks'] += len(peaks)
+        return peaks
+
+    result = run_per_image(ids, out_dir, '.txt', compute, write_points, resume, stamp)
+    return dict(result, peaks_written=count['peaks'])
 
 
 def peak_quality(points: np.ndarray, sem_map: np.ndarray, min_area: int = 50) -> dict:

@@ -4,3 +4,5 @@ from .prototype_hook import WOoDPrototypeHook
 __all__ += ['WOoDPrototypeHook']
 from .rng_state import RNGStateHook
 __all__ += ['RNGStateHook']
+from .pseudo_label_switch_hook import PseudoLabelSwitchHook
+__all__ += ['PseudoLabelSwitchHook']

@@ -7,7 +7,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from mmseg.registry import METRICS
 
-from ..functional import iou_from_confusion
+from ..functional import intersect_and_union, iou_from_areas
 
 __all__ = ['CAMMetric']
 
@@ -45,23 +45,19 @@ class CAMMetric(BaseMetric):
             if cams.shape[-2:] != gt.shape:
                 raise ValueError(f'{ds.get("img_path", "?")}: CAM size {tuple(cams.shape[-2:])} != GT size '
                                  f'{tuple(gt.shape)}')
-            valid = (gt != self.ignore_index) & (gt < num_classes)
-            g = gt[valid]
-            confs = []
+            areas = []
             for t in self.thresholds:
                 scores = torch.cat([cams.new_full((1, *cams.shape[-2:]), t), cams], 0)
-                p = scores.argmax(0)[valid]
-                confs.append(torch.bincount(g * num_classes + p, minlength=num_classes**2).view(
-                    num_classes, num_classes).cpu().numpy())
-            self.results.append(np.stack(confs))
+                areas.append(intersect_and_union(scores.argmax(0).cpu(), gt.cpu(), num_classes, self.ignore_index))
+            self.results.append(np.stack(areas))
 
     def compute_metrics(self, results: List[np.ndarray]) -> Dict[str, float]:
         logger = MMLogger.get_current_instance()
-        conf = np.sum(np.stack(results), axis=0)  # (T, C, C)
+        areas = np.sum(np.stack(results), axis=0)  # (T, 4, C)
         mious = []
         ious = []
         for i in range(len(self.thresholds)):
-            iou = iou_from_confusion(conf[i])
+            iou = iou_from_areas(areas[i])
             ious.append(iou)
             mious.append(float(np.nanmean(iou)))
         best = int(np.argmax(mious))

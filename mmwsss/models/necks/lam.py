@@ -7,7 +7,7 @@ Gaussian of the grid distance (sigma = 6 cells):
     W[a, b]   = exp(f_a . f_b - |p_a - p_b|^2 / 2 sigma^2) / sum_a' exp(...)      (BLPSeg lib/net/blpseg.py,
     local_aggregation closed form) out[c, b] = sum_a s[c, a] W[a, b]
 
-Two implementations are kept:
+One function computes LAM, one checks it:
 
 * :func:`lam_dense` builds the dense N x N matrices exactly as the original code does
   (softmax over ``a`` of the dot products, times the Gaussian, renormalised with ``+ 1e-7``).
@@ -19,10 +19,12 @@ Two implementations are kept:
   drops the query-only term ``|p_b|^2`` (constant in the softmax over ``a``), and so turns LAM into a
   standard scaled-dot-product attention with queries ``[f_b, p_b / sigma, 1]``, keys
   ``[f_a, p_a / sigma, -|p_a|^2 / 2 sigma^2]`` and values ``s[:, a]``. PyTorch's fused (flash)
-  attention then never materialises the N x N matrix, so memory grows linearly with N.
+  attention then never materialises the N x N matrix, so memory grows linearly with N. Given the patch
+  embedding in factored form (:meth:`BLPPatchEmbed.factorize`), it runs the same attention on the rank-49
+  coordinates instead of the 256-d features (:class:`LocalAggregationModule` does so by default).
 """
 import math
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -30,8 +32,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 
-__all__ = ['lam_dense', 'lam_attention', 'lam_factored', 'lam_blocked', 'lam_linear', 'grid_coordinates',
-           'BLPPatchEmbed', 'LocalAggregationModule']
+__all__ = ['lam_dense', 'lam_attention', 'grid_coordinates', 'BLPPatchEmbed', 'LocalAggregationModule']
 
 
 def grid_coordinates(h: int, w: int, device=None, dtype=torch.float32, center: bool = False) -> torch.Tensor:
@@ -104,7 +105,8 @@ def _pad_last(x: torch.Tensor, size: int) -> torch.Tensor:
     return F.pad(x, (0, size - x.shape[-1])) if x.shape[-1] < size else x
 
 
-def lam_attention(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0) -> torch.Tensor:
+def lam_attention(logits: torch.Tensor, feats: Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
+                  sigma: float = 6.0) -> torch.Tensor:
     """Linear-memory LAM through fused scaled-dot-product attention (BLPSeg blpseg.py closed form).
 
     Queries ``[f_b, p_b / sigma, 1]``, keys ``[f_a, p_a / sigma, -|p_a|^2 / (2 sigma^2)]``, values
@@ -116,12 +118,16 @@ def lam_attention(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0)
 
     Args:
         logits: Segmentation logits ``s``, shape (N, C, h, w).
-        feats: Patch embedding ``f``, shape (N, D, h', w'); resized bilinearly to (h, w) if needed.
+        feats: Patch embedding ``f``, shape (N, D, h', w') (resized bilinearly to (h, w) if needed), or the
+            embedding in factored form ``(z, M, c)`` of :meth:`BLPPatchEmbed.factorize` (``f = M z + c``; the
+            attention then runs on the ``r``-dim ``z``, see :func:`_lam_factored`).
         sigma: Gaussian width in grid cells.
 
     Returns:
         Aggregated logits, shape (N, C, h, w), dtype of ``logits``.
     """
+    if isinstance(feats, (tuple, list)):
+        return _lam_factored(logits, *feats, sigma=sigma)
     feats = _check_inputs(logits, feats)
     n, c, h, w = logits.shape
     d = feats.shape[1]
@@ -147,8 +153,8 @@ def lam_attention(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0)
     return out.to(out_dtype)
 
 
-def lam_factored(logits: torch.Tensor, z: torch.Tensor, proj: torch.Tensor, bias: torch.Tensor,
-                 sigma: float = 6.0) -> torch.Tensor:
+def _lam_factored(logits: torch.Tensor, z: torch.Tensor, proj: torch.Tensor, bias: torch.Tensor,
+                  sigma: float = 6.0) -> torch.Tensor:
     """LAM for features given in factored form ``f = proj @ z + bias`` (exact; see :meth:`BLPPatchEmbed.factorize`).
 
     With ``f_a = M z_a + c`` the attention logit is ``z_a^T (M^T M) z_b + (M^T c) . z_a`` plus terms that
@@ -172,7 +178,7 @@ def lam_factored(logits: torch.Tensor, z: torch.Tensor, proj: torch.Tensor, bias
     n, c, h, w = logits.shape
     r = z.shape[1]
     if proj.shape[1] != r or bias.shape != proj.shape[:1]:
-        raise ValueError(f'lam_factored: proj {tuple(proj.shape)} / bias {tuple(bias.shape)} do not match '
+        raise ValueError(f'LAM (factored): proj {tuple(proj.shape)} / bias {tuple(bias.shape)} do not match '
                          f'z with {r} channels')
     out_dtype = logits.dtype
     dt = _compute_dtype(logits)
@@ -193,125 +199,6 @@ def lam_factored(logits: torch.Tensor, z: torch.Tensor, proj: torch.Tensor, bias
             scale=1.0)
         out = out[:, 0, :, :c].transpose(1, 2).reshape(n, c, h, w)
     return out.to(out_dtype)
-
-
-def _sym_block(g: torch.Tensor, kb: torch.Tensor, i: slice, j: slice) -> torch.Tensor:
-    """Block (i, j) of the symmetric LAM logit matrix S = f.f^T - D^2 / 2 sigma^2, (n, |i|, |j|)."""
-    return torch.baddbmm(kb[i].unsqueeze(1) + kb[j].unsqueeze(0), g[:, i], g[:, j].transpose(1, 2))
-
-
-class _SymmetricBlockLAM(torch.autograd.Function):
-    """Exact LAM with O(N * block) memory that exploits the symmetry of its logit matrix.
-
-    ``S[a, b] = f_a . f_b - |p_a - p_b|^2 / 2 sigma^2 = g_a . g_b + k_a + k_b`` with
-    ``g = [f, p / sigma]`` and ``k = -|p|^2 / 2 sigma^2`` is symmetric, so each off-diagonal block is
-    computed once and serves both as "queries I / keys J" and (transposed) "queries J / keys I".
-    Forward: online softmax over the keys (running max / sum / weighted values per query); backward:
-    blocks are recomputed from the saved log-sum-exp, and ``dg = (dS + dS^T) g`` again needs one
-    product per block pair. Matrix products: 0.5 (forward) + 1.5 (backward) of a full N x N x D
-    product, against ~7 for fused attention with the value dimension padded to D.
-    """
-
-    @staticmethod
-    def forward(ctx, g, kb, s, block):  # g (n, N, D), kb (N,), s (n, N, C)
-        n, num, _ = g.shape
-        blocks = [slice(a, min(a + block, num)) for a in range(0, num, block)]
-        m = g.new_full((n, num), float('-inf'))
-        lsum = g.new_zeros((n, num))
-        acc = g.new_zeros(s.shape)
-        for bi, i in enumerate(blocks):
-            for j in blocks[bi:]:
-                t = _sym_block(g, kb, i, j)
-                diag = j.start == i.start
-                # queries i, keys j (rows of t)
-                m_new = torch.maximum(m[:, i], t.amax(dim=2))
-                alpha = torch.exp(m[:, i] - m_new)
-                e = t.sub(m_new.unsqueeze(2)) if not diag else t.sub_(m_new.unsqueeze(2))
-                e.exp_()
-                lsum[:, i] = lsum[:, i] * alpha + e.sum(dim=2)
-                acc[:, i] = torch.baddbmm(acc[:, i] * alpha.unsqueeze(2), e, s[:, j])
-                m[:, i] = m_new
-                if diag:
-                    continue
-                # queries j, keys i (columns of t); t is not needed afterwards, so work in place
-                m_new = torch.maximum(m[:, j], t.amax(dim=1))
-                alpha = torch.exp(m[:, j] - m_new)
-                e = t.sub_(m_new.unsqueeze(1)).exp_()
-                lsum[:, j] = lsum[:, j] * alpha + e.sum(dim=1)
-                acc[:, j] = torch.baddbmm(acc[:, j] * alpha.unsqueeze(2), e.transpose(1, 2), s[:, i])
-                m[:, j] = m_new
-        out = acc / lsum.unsqueeze(2)
-        lse = m + torch.log(lsum)
-        ctx.save_for_backward(g, kb, s, out, lse)
-        ctx.blocks = blocks
-        return out
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        g, kb, s, out, lse = ctx.saved_tensors
-        grad_out = grad_out.contiguous()
-        delta = (grad_out * out).sum(dim=2)  # (n, N): sum_c dO * O
-        dg = torch.zeros_like(g) if ctx.needs_input_grad[0] else None
-        ds = torch.zeros_like(s)
-        blocks = ctx.blocks
-        for bi, i in enumerate(blocks):
-            for j in blocks[bi:]:
-                t = _sym_block(g, kb, i, j)
-                diag = j.start == i.start
-                # queries i / keys j: P1[q, k] in the (i, j) layout of t
-                p1 = t.sub(lse[:, i].unsqueeze(2)) if not diag else t.sub_(lse[:, i].unsqueeze(2))
-                p1.exp_()
-                ds[:, j] += torch.bmm(p1.transpose(1, 2), grad_out[:, i])
-                dsym = torch.bmm(grad_out[:, i], s[:, j].transpose(1, 2))
-                dsym.sub_(delta[:, i].unsqueeze(2)).mul_(p1)  # dS = P * (dP - delta)
-                if not diag:
-                    # queries j / keys i, kept in the (i, j) layout; t is consumed in place
-                    p2 = t.sub_(lse[:, j].unsqueeze(1)).exp_()
-                    ds[:, i] += torch.bmm(p2, grad_out[:, j])
-                    dp2 = torch.bmm(s[:, i], grad_out[:, j].transpose(1, 2))
-                    dsym.add_(dp2.sub_(delta[:, j].unsqueeze(1)).mul_(p2))
-                    if dg is not None:
-                        dg[:, i] += torch.bmm(dsym, g[:, j])
-                        dg[:, j] += torch.bmm(dsym.transpose(1, 2), g[:, i])
-                elif dg is not None:
-                    dg[:, i] += torch.bmm(dsym + dsym.transpose(1, 2), g[:, i])
-        return dg, None, ds, None
-
-
-def lam_blocked(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0, block: int = 1536) -> torch.Tensor:
-    """Exact linear-memory LAM by symmetric blocks (fastest on CPU); see :class:`_SymmetricBlockLAM`.
-
-    Args:
-        logits: (N, C, h, w) segmentation logits.
-        feats: (N, D, h', w') patch embedding (resized to (h, w) if needed).
-        sigma: Gaussian width in grid cells.
-        block: Block size (positions); memory is O(h w * block).
-
-    Returns:
-        (N, C, h, w) aggregated logits, dtype of ``logits`` (computed in float32).
-    """
-    feats = _check_inputs(logits, feats)
-    n, c, h, w = logits.shape
-    with torch.autocast(device_type=logits.device.type, enabled=False):
-        s = logits.float().reshape(n, c, h * w).transpose(1, 2).contiguous()
-        f = feats.float().reshape(n, feats.shape[1], h * w).transpose(1, 2)
-        p = grid_coordinates(h, w, device=logits.device, center=True) / sigma
-        g = torch.cat([f, p.expand(n, -1, -1)], dim=2).contiguous()
-        kb = -0.5 * p.pow(2).sum(dim=1)
-        out = _SymmetricBlockLAM.apply(g, kb, s, int(block))
-        out = out.transpose(1, 2).reshape(n, c, h, w)
-    return out.to(logits.dtype)
-
-
-def lam_linear(logits: torch.Tensor, feats: torch.Tensor, sigma: float = 6.0) -> torch.Tensor:
-    """Linear-memory LAM on given features through PyTorch's fused attention (same result as :func:`lam_dense`).
-
-    :class:`LocalAggregationModule` goes further when it owns the embedding: it uses the exact rank-49
-    factored form (:func:`lam_factored`). benchmarks/bench_lam.py (96x96, batch 2, D 256, fwd+bwd of the
-    module, 2 threads, quiet 2-core CPU): factored 31.6x less extra memory and 8.41x faster than the dense
-    form, fused attention on the 256-d features 22.9x / 2.17x.
-    """
-    return lam_attention(logits, feats, sigma)
 
 
 class BLPPatchEmbed(nn.Module):
@@ -386,7 +273,7 @@ class BLPPatchEmbed(nn.Module):
         return z, proj, bias
 
 
-_IMPLS = dict(linear=lam_linear, attention=lam_attention, blocked=lam_blocked, dense=lam_dense)
+_IMPLS = ('linear', 'attention', 'dense')
 
 
 @MODELS.register_module()
@@ -400,10 +287,9 @@ class LocalAggregationModule(BaseModule):
         embed_dims: Patch-embedding channels (256 in the original).
         patch_size: Patch size / stride of the embedding (4 = decoder stride).
         sigma: Gaussian width in grid cells (``MODEL_LAM_SIGMA`` = 6).
-        impl: ``'linear'`` (default: fused attention, in the exact factored form of
-            :func:`lam_factored` when the embedding is wider than its rank ``3 p^2 + 1``, else
-            :func:`lam_linear`), ``'attention'``, ``'blocked'`` (both linear memory) or ``'dense'``
-            (quadratic reference).
+        impl: ``'linear'`` (default: :func:`lam_attention` on the exact factored embedding when it is wider
+            than its rank ``3 p^2 + 1``, else on the embedding), ``'attention'`` (:func:`lam_attention` on the
+            embedding; both linear memory) or ``'dense'`` (:func:`lam_dense`, quadratic reference).
         init_cfg: mmengine init config (unused; weights use kaiming fan-out, BLPSeg lib/net/blpseg.py).
     """
 
@@ -411,7 +297,7 @@ class LocalAggregationModule(BaseModule):
                  impl: str = 'linear', init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         if impl not in _IMPLS:
-            raise ValueError(f'LocalAggregationModule: impl must be one of {sorted(_IMPLS)}, got {impl!r}')
+            raise ValueError(f'LocalAggregationModule: impl must be one of {list(_IMPLS)}, got {impl!r}')
         if sigma <= 0:
             raise ValueError(f'LocalAggregationModule: sigma must be > 0, got {sigma}')
         self.sigma = float(sigma)
@@ -440,10 +326,12 @@ class LocalAggregationModule(BaseModule):
         Returns:
             (N, C, h, w) aggregated logits.
         """
+        if self.impl == 'dense':
+            return lam_dense(logits, self.embed(img), self.sigma)
         if self.impl == 'linear' and self.embed.factor_rank < self.embed.out.out_channels:
             # exact low-rank form: the attention head shrinks from D + 3 to r + 4 (e.g. 259 -> 53)
-            return lam_factored(logits, *self.embed.factorize(img), sigma=self.sigma)
-        return _IMPLS[self.impl](logits, self.embed(img), self.sigma)
+            return lam_attention(logits, self.embed.factorize(img), self.sigma)
+        return lam_attention(logits, self.embed(img), self.sigma)
 
     def extra_repr(self) -> str:
         return f'sigma={self.sigma}, impl={self.impl!r}'

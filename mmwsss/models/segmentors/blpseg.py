@@ -7,15 +7,13 @@ detached decoder features; both logits are upsampled to the crop before the loss
 
     L = CE_w(scribble head, scribble; "not annotated" weight 0.02) + BLP(seg, q = softmax(scribble head), Y)
 
-``Y`` are the scribbles until ``self_training_iter`` and the 0.9-confidence pseudo labels afterwards
-(BLPSeg lib/net/loss.py, BLPLoss). The iteration is read from mmengine's ``MessageHub`` (``'iter'``, set by
-``RuntimeInfoHook``).
+``Y`` are the scribbles while ``self_training`` is off and the 0.9-confidence pseudo labels once it is on
+(BLPSeg lib/net/loss.py, BLPLoss). :class:`~mmwsss.engine.hooks.PseudoLabelSwitchHook` turns it on at the configured iteration.
 """
 from typing import List, Optional
 
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
@@ -34,8 +32,6 @@ class BLPSeg(EncoderDecoder):
         backbone: Backbone config (ResNet-101 deep stem 64-64-128 in the paper setting).
         decode_head: :class:`BLPHead` config.
         lam: :class:`LocalAggregationModule` config, or ``None`` to disable LAM (ablation).
-        self_training_iter: Iteration from which the targets become pseudo labels (10k VOC, 20k
-            Context); ``None`` disables self-training.
         pseudo_threshold: Confidence threshold of the pseudo labels (0.9).
         scribble_key: Data-sample field holding the scribble map (``0..C-1``, ``C`` = not annotated,
             ``255`` = ignore), as packed by ``PackWSSSInputs``.
@@ -47,7 +43,6 @@ class BLPSeg(EncoderDecoder):
                  backbone: dict,
                  decode_head: dict,
                  lam: Optional[dict] = dict(type='LocalAggregationModule', embed_dims=256, sigma=6.0),
-                 self_training_iter: Optional[int] = None,
                  pseudo_threshold: float = 0.9,
                  scribble_key: str = 'gt_scribble',
                  **kwargs):
@@ -57,11 +52,10 @@ class BLPSeg(EncoderDecoder):
         if not hasattr(self.decode_head, 'forward_train') or not hasattr(self.decode_head, 'loss_scribble'):
             raise TypeError(f'BLPSeg needs a BLPHead-like decode head, got {type(self.decode_head).__name__}')
         self.lam = MODELS.build(lam) if lam is not None else None
-        self.self_training_iter = self_training_iter
         self.pseudo_threshold = pseudo_threshold
         self.scribble_key = scribble_key
-        # None: follow self_training_iter; True/False: forced (tests, custom loops, the switch hook).
-        self.self_training: Optional[bool] = None
+        # train on pseudo labels instead of scribbles; set by PseudoLabelSwitchHook (or by hand in custom loops)
+        self.self_training = False
 
     # ----------------------------------------------------------------------------------- forward
     def _aggregate(self, seg_logits: Tensor, inputs: Tensor) -> Tensor:
@@ -82,12 +76,7 @@ class BLPSeg(EncoderDecoder):
 
     # ------------------------------------------------------------------------------------ losses
     def _use_pseudo_labels(self) -> bool:
-        if self.self_training is not None:
-            return bool(self.self_training)
-        if self.self_training_iter is None:
-            return False
-        it = MessageHub.get_current_instance().get_info('iter')
-        return it is not None and it >= self.self_training_iter
+        return bool(self.self_training)
 
     def _stack_scribbles(self, data_samples, size) -> Tensor:
         """(N, H, W) long scribbles, padded right/bottom with 255 like the image batch."""

@@ -14,7 +14,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from torch import Tensor
 
-__all__ = ['CAMClassifier', 'img_labels_from_samples', 'normalize_cams']
+__all__ = ['CAMClassifier', 'img_labels_from_samples', 'normalize_cams', 'backbone_with_pretrained']
 
 
 def img_labels_from_samples(data_samples: Sequence[SegDataSample], num_classes: int,
@@ -48,6 +48,14 @@ def img_labels_from_samples(data_samples: Sequence[SegDataSample], num_classes: 
             raise ValueError(f'{ds.metainfo.get("img_path", "?")}: data sample has neither gt_img_labels nor '
                              'gt_sem_seg; cannot build image-level labels')
     return out
+
+
+def backbone_with_pretrained(backbone: dict, pretrained: Optional[str]) -> dict:
+    """``backbone`` whose init loads ``pretrained`` (``EncoderDecoder``'s ``pretrained`` argument); unchanged for
+    ``None``."""
+    if pretrained is None:
+        return backbone
+    return dict(backbone, init_cfg=dict(type='Pretrained', checkpoint=pretrained))
 
 
 def normalize_cams(cams: Tensor, eps: float = 1e-5) -> Tensor:
@@ -85,6 +93,8 @@ class CAMClassifier(BaseModel):
             when no labels are available, 0.5).
         data_preprocessor: an mmseg ``SegDataPreProcessor`` config.
         init_cfg: mmengine init config.
+        train_cfg: unused; accepted, like ``pretrained``, because ``mmseg.apis.init_model`` sets both.
+        pretrained: backbone checkpoint (as ``EncoderDecoder``): sets the backbone's ``Pretrained`` init.
     """
 
     def __init__(self,
@@ -95,7 +105,10 @@ class CAMClassifier(BaseModel):
                  freeze_bn: bool = True,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None):
+        backbone = backbone_with_pretrained(backbone, pretrained)
         if isinstance(data_preprocessor, dict):  # mmseg's registry: works without a default scope
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)

@@ -92,6 +92,8 @@ class IRNet(BaseModel):
             as IRN's ``EdgeDisplacement``.
         data_preprocessor: ``SegDataPreProcessor`` config (seg_pad_val 255).
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint=<cam ckpt>, prefix='backbone.')`` on the backbone.
+        train_cfg: unused; accepted, like ``pretrained``, because ``mmseg.apis.init_model`` sets both.
+        pretrained: backbone checkpoint: sets the backbone's ``Pretrained`` init.
     """
 
     def __init__(self,
@@ -105,7 +107,11 @@ class IRNet(BaseModel):
                  pair_sources: str = 'irn',
                  test_pad_size: Optional[int] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 train_cfg: Optional[dict] = None,
+                 pretrained: Optional[str] = None):
+        from .cam_classifier import backbone_with_pretrained
+        backbone = backbone_with_pretrained(backbone, pretrained)
         if isinstance(data_preprocessor, dict):  # mmseg's registry: works without a default scope
             data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)

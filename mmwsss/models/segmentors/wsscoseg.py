@@ -6,6 +6,7 @@ separate non-dilated copy of the backbone's last stages (res4/res5), global max 
 per-image class prior ``g`` that is added to the segmentation logits before the softmax, trained with an extra
 BCE on the class-presence vector of the (pseudo) mask.
 """
+import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -259,8 +260,11 @@ class WSSCosegSegmentor(EncoderDecoder):
             data_samples = [SegDataSample(metainfo=dict(ori_shape=shape, img_shape=shape))
                             for _ in range(inputs.shape[0])]
         logits = self.lowres_logits(inputs)
+        # the output stride: the power of two the grid was divided by (ceil-sized grids of odd inputs
+        # make the plain ratio smaller, e.g. 52 / 7)
+        ratio = max(inputs.shape[-2] / logits.shape[-2], inputs.shape[-1] / logits.shape[-1])
         probs_all = upsample_probs_x8(F.softmax(logits.float(), dim=1), inputs.shape[-2:],
-                                      factor=max(1, round(inputs.shape[-1] / logits.shape[-1])))
+                                      factor=2**max(0, math.ceil(math.log2(ratio) - 1e-9)))
         for i, sample in enumerate(data_samples):
             meta = sample.metainfo
             probs = probs_all[i:i + 1]

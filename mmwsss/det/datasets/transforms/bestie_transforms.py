@@ -16,7 +16,7 @@ from mmdet.registry import TRANSFORMS
 from mmdet.structures import DetDataSample
 from PIL import Image
 
-from ...stages.peaks import read_points
+from ....datasets.points import read_points
 from .bestie_targets import generate_oracle_targets, generate_pseudo_targets
 
 __all__ = [
