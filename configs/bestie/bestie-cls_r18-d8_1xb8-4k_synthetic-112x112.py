@@ -42,7 +42,7 @@ model = dict(
               center_channels=32, offset_channels=8),
     # centre weight 2, not the original's 200: trained from scratch, the x200 centre loss on the few pixels that
     # carry instance targets (3 % after cropping with PAM peaks) swamps the shared backbone and costs the
-    # semantic branch 15-30 mIoU (configs/bestie/README.md, 'Centre weight'); the VOC configs keep 200
+    # semantic branch 15-30 mIoU (configs/bestie/README.md, Notes); the VOC configs keep 200
     loss_weights=dict(seg=1.0, center=2.0, offset=0.01),
     top_k_percent=0.2,
     refine_cfg=dict(sigma=3, thr=0.3, nms_kernel=13, beta=3, min_area=20, max_inst=5),

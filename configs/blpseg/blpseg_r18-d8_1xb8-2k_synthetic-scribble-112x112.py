@@ -2,10 +2,9 @@
 # data preprocessor) and shared short schedule, so it compares with
 # configs/fully_supervised/deeplabv3_r18-d8_1xb8-2k_synthetic-112x112.py. The ASPP head is replaced by BLPSeg's
 # PPM/FPN decoder + MLP heads (BLP loss, annotation head), LAM on the stride-4 logits, and the
-# pseudo-label switch at iteration 1000 (half the schedule). VOC switches at 24 % of the schedule (10k of 42,320),
-# but fine-tunes an ImageNet model; trained from scratch, the model at 24 % (480) is still immature and its
-# 0.9-confidence pseudo labels cost 10 mIoU (55.32 vs 64.40 without the switch); at 1000 / 1500: 65.28 / 68.00
-# (configs/blpseg/README.md).
+# pseudo-label switch at iteration 1000 (half the schedule). VOC switches at 24 % of the schedule (10k of 42,320)
+# but fine-tunes an ImageNet model; trained from scratch, the model at 24 % is still immature and its confident
+# mistakes become targets (configs/blpseg/README.md).
 #   python tools/train.py configs/blpseg/blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py
 #   tools/dist_train.sh configs/blpseg/blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py 2
 _base_ = [

@@ -69,7 +69,7 @@ suite = [
            _train_test(_sec % '-gmp')),
     _entry('sec_gap', 'SEC, global average pooling instead of GWRP', 'image labels', 'fully_supervised',
            _train_test(_sec % '-gap')),
-    _entry('sec_gwrp_grid', 'SEC, GWRP decays scaled to the 16x16 grid (post hoc)', 'image labels',
+    _entry('sec_gwrp_grid', 'SEC, GWRP decays scaled to the 16x16 grid', 'image labels',
            'fully_supervised', _train_test(_sec % '-gwrp-grid')),
     _entry('wsscoseg_init', 'wsscoseg initial mask generator', 'web images + web masks', 'fully_supervised_long',
            _train_test(_wss['init'], train_dir='{work_dir}/../wsscoseg/init', iters=_long_iters),

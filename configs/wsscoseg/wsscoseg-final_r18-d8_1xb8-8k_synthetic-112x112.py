@@ -24,10 +24,7 @@ train_dataloader = dict(
         data_prefix=dict(img_path='JPEGImages', seg_map_path='pseudo_masks/wsscoseg'), pipeline=train_pipeline))
 # wsscoseg cores/config.py: the final model trains longer than the Initial Mask Generator, 28k against 8k iterations on
 # VOC; the released final model is epoch 23 (~16.1k, 2x the initial model's). The embedded chain keeps that 2x: 4k
-# initial, 8k final. At 4k the final model tied with the initial model (67.30 vs 67.13 mIoU, five seeds); at 8k it
-# reaches 70.27, though an initial model trained 8k as well does better, 71.49 over five seeds
-# (configs/wsscoseg/README.md, "Why the final model trains 8,000 iterations" and "Control"). Its bound trains 8k too
-# (configs/fully_supervised/deeplabv3_r18-d8_1xb8-8k_synthetic-112x112.py).
+# initial, 8k final. Its bound trains 8k too (configs/fully_supervised/deeplabv3_r18-d8_1xb8-8k_synthetic-112x112.py).
 max_iters = 8000
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=100),

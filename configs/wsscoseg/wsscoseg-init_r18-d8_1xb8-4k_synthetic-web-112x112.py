@@ -24,7 +24,7 @@ model = dict(
         # gradient to a backbone trained from scratch, and Dropout2d(0.5) zeroes half of 32 channels, which leaves the
         # rare classes to the background. Trained on GT masks, the final model gets 36.4 mIoU as wsscoseg
         # cores/symbols/final_fcn_resnet50.py has it, 43.4 with BN, and 57.6 with BN and dropout 0.1 (no global branch).
-        # See configs/wsscoseg/README.md.
+        # See docs/implementation.md (wsscoseg).
         norm_cfg=dict(type='BN', requires_grad=True),
         dropout_ratio=0.1,
         num_classes=num_classes,

@@ -67,3 +67,56 @@ def test_visualize_tool_on_embedded_layout(tmp_path, tiny_synthetic):
     assert pngs == sorted(f'{i}.png' for i in ids)
     canvas = np.asarray(Image.open(out / pngs[0]))
     assert canvas.shape == (64 + 12, 7 * 64, 3)  # 5 default panels + pseudo + cam
+
+
+def _load_visualize_tool():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('mmwsss_visualize_tool', osp.join(REPO, 'tools/visualize.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_point_instances_are_the_regions_with_exactly_one_point(tiny_synthetic):
+    tool = _load_visualize_tool()
+    found = 0
+    for img_id in open(osp.join(tiny_synthetic, 'ImageSets/Segmentation/train.txt')).read().split():
+        cls_map = np.asarray(Image.open(osp.join(tiny_synthetic, 'SegmentationClass', img_id + '.png')))
+        pts = read_points(osp.join(tiny_synthetic, 'Center_points', img_id + '.txt'))
+        masks, labels = tool.point_instances(tiny_synthetic, img_id, min_area=1)
+        assert len(masks) == len(labels)
+        found += len(masks)
+        for mask, label in zip(masks, labels):
+            assert (cls_map[mask] == label).all()  # one class region
+            inside = [p for p in pts if int(p[2]) + 1 == label and mask[int(p[1]), int(p[0])]]
+            assert len(inside) == 1
+        if len(masks) > 1:  # disjoint regions
+            overlap = np.logical_and(masks[:, None], masks[None]).sum(axis=(2, 3))
+            assert not overlap[~np.eye(len(masks), dtype=bool)].any()
+    assert found >= 5
+
+
+def test_visualize_rows_with_a_model_prediction_and_blpseg_pseudo_label(tmp_path, tiny_synthetic):
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    import mmwsss.seg  # noqa: F401
+    from mmseg.registry import MODELS
+    config = osp.join(REPO, 'configs/blpseg/blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py')
+    init_default_scope('mmseg')
+    model = MODELS.build(Config.fromfile(config).model)
+    ckpt = tmp_path / 'blpseg.pth'
+    classes = ('background', 'train', 'boat', 'aeroplane', 'sheep', 'bottle', 'tvmonitor')
+    meta = dict(dataset_meta=dict(classes=classes, palette=[[i * 30, 0, 0] for i in range(7)]))
+    torch.save({'state_dict': model.state_dict(), 'meta': meta}, ckpt)  # as the runner saves it
+    out = tmp_path / 'vis'
+    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools/visualize.py'), tiny_synthetic, '--out', str(out),
+                           '--num', '2', '--show', 'image', 'scribble', 'gt', '--model', config, str(ckpt),
+                           '--layout', 'rows'], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(p.name for p in out.iterdir()) == ['figure.png']
+    canvas = np.asarray(Image.open(out / 'figure.png'))
+    assert canvas.shape == (2 * (64 + 12), 5 * 64, 3)  # image, scribble, gt, pseudo, pred; one row per image
+    proc = subprocess.run([sys.executable, osp.join(REPO, 'tools/visualize.py'), tiny_synthetic, '--out', str(out),
+                           '--show', 'image', 'model'], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode != 0 and '--model' in proc.stderr

@@ -1,10 +1,8 @@
 # The shared long schedule of the embedded dataset: the short one (schedule_2k.py) run for 4k iterations.
-# The BESTIE instance models use it. After 2k iterations their semantic branch is still learning (loss_seg falls
-# by a fifth over the last 500 iterations, rare classes at 0 IoU in some seeds) and every row gains 10-16 mAP50
-# from 2k to 4k (configs/bestie/README.md, 'Schedule'). The wsscoseg initial model uses it too, and its final model
-# twice its length (the ratio of wsscoseg cores/config.py; at 2k the final model was unconverged, 53.7 -> 68.6 mIoU at 4k and 69.2 at 8k,
-# configs/wsscoseg/README.md); their bounds are the DeepLabV3 on the same lengths
-# (configs/fully_supervised/deeplabv3_r18-d8_1xb8-4k_synthetic-112x112.py, -8k.py).
+# The BESTIE instance models use it: after 2k iterations their semantic branch is still learning and every row
+# gains 10-16 mAP50 from 2k to 4k. The wsscoseg initial model uses it too, and its final model twice its length
+# (the ratio of wsscoseg cores/config.py); their bounds are DeepLabV3 on the same lengths
+# (configs/fully_supervised/deeplabv3_r18-d8_1xb8-4k_synthetic-112x112.py and its 8k sibling).
 _base_ = ['./schedule_2k.py']
 max_iters = 4000
 param_scheduler = [
