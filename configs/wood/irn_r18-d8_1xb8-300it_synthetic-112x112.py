@@ -1,6 +1,9 @@
 # IRN (boundary + displacement heads) on the embedded dataset: frozen stage-wise features of the CAM
-# classifier backbone, trained on IR labels (confident seeds). Run through tools/wood/train_irn.py,
-# which sets the backbone checkpoint and the IR label folder (IRN, as run by W-OoD run_sample_pseudo_gt.py).
+# classifier backbone, trained on IR labels (confident seeds) (IRN, as run by W-OoD run_sample_pseudo_gt.py).
+# Trains with tools/train.py like any model; the backbone checkpoint and the IR label folder are options:
+#   python tools/train.py configs/wood/irn_r18-d8_1xb8-300it_synthetic-112x112.py --cfg-options \
+#       model.backbone.init_cfg.checkpoint=CAM.pth train_dataloader.dataset.data_prefix.seg_map_path=IR_LABEL_DIR
+# (tools/wood/train_irn.py --cam-checkpoint --ir-label-dir sets both and checks that they exist).
 _base_ = [
     '../_base_/models/deeplabv3_r18-d8.py', '../_base_/datasets/synthetic.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k.py'
@@ -18,7 +21,10 @@ model = dict(
     backbone=dict(  # the CAM classifier's backbone (OS 8), frozen and kept in eval mode by IRNet
         type='ResNetV1c', depth=18, stem_channels=16, base_channels=16, num_stages=4, out_indices=(0, 1, 2, 3),
         strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), norm_cfg=dict(type='BN', requires_grad=False),
-        norm_eval=True, style='pytorch', contract_dilation=True),
+        norm_eval=True, style='pytorch', contract_dilation=True,
+        # the CAM classifier's weights (keys backbone.*); the default is the W-OoD classifier of the README
+        init_cfg=dict(type='Pretrained', checkpoint='work_dirs/wood_r18-d8_1xb8-500it_synthetic-112x112/iter_500.pth',
+                      prefix='backbone.')),
     in_channels=(16, 32, 64, 128),
     edge_channels=32,
     dp_channels=(32, 64, 64, 64),

@@ -1,5 +1,5 @@
 # IRN on VOC train_aug IR labels (IRN, as run by W-OoD run_sample_pseudo_gt.py): frozen ResNet-50 (the W-OoD
-# classifier's backbone, set by tools/wood/train_irn.py --cam-checkpoint), crop 512, batch 32, 3 epochs (990 it),
+# classifier's backbone: model.backbone.init_cfg.checkpoint, or tools/wood/train_irn.py --cam-checkpoint), crop 512, batch 32, 3 epochs (990 it),
 # rescale U[0.5, 1.5], flip, lr 0.1 (edge) / 1.0 (displacement), wd 1e-4, poly 0.9, radius 10.
 _base_ = ['../_base_/datasets/voc12aug.py', '../_base_/default_runtime.py']
 crop_size = (512, 512)
@@ -12,7 +12,9 @@ model = dict(
     data_preprocessor=data_preprocessor,
     backbone=dict(
         type='ResNet', depth=50, num_stages=4, out_indices=(0, 1, 2, 3), strides=(1, 2, 2, 1),
-        dilations=(1, 1, 1, 1), style='pytorch', norm_cfg=dict(type='BN', requires_grad=False), norm_eval=True),
+        dilations=(1, 1, 1, 1), style='pytorch', norm_cfg=dict(type='BN', requires_grad=False), norm_eval=True,
+        init_cfg=dict(type='Pretrained', checkpoint='work_dirs/wood_r50-d16_1xb16-5e_voc12aug-512x512/epoch_5.pth',
+                      prefix='backbone.')),
     in_channels=(256, 512, 1024, 2048),
     edge_channels=32,
     dp_channels=(64, 128, 256, 256),

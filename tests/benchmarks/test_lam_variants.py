@@ -27,7 +27,7 @@ def test_blocked_equals_dense_with_grads(h, w, d, c, block):
         grads.append((out.detach(), s_.grad, f_.grad))
     for ref, got in zip(grads[0], grads[1]):
         assert got.shape == ref.shape and (got - ref).abs().max() < 1e-5
-    assert grads[1][2].abs().sum() > 0  # the embedding is trained through LAM
+    assert h * w == 1 or grads[1][2].abs().sum() > 0  # the embedding is trained through LAM (one cell: no)
 
 
 def test_blocked_constant_logits_and_autocast():
