@@ -10,7 +10,8 @@ re-runs it (``--resume`` for training) and checks that
 
 * training: the final weights and every logged loss after the resume point equal the reference bit for bit
   (dropout and random crop/flip on), for a kill mid-epoch and one at an epoch boundary;
-* generation tools: every output file equals the reference byte for byte and no temporary file is left.
+* generation tools: every output file equals the reference byte for byte and no temporary file is left;
+* ``torchrun`` (2 CPU workers) killed with ``SIGKILL``: its workers end within 30 s.
 
 Checkpoints of the generation tools' models are random initialisations (saved once, shared by both runs): the
 check is about resuming, not about the quality of the outputs. Prints one line per case and
@@ -121,8 +122,7 @@ def random_checkpoint(name, path, scope='mmseg'):
         from mmdet.registry import MODELS
         cfg = Config.fromfile(_cfg(name))
         init_default_scope('mmdet')
-        model = MODELS.build(cfg.model)
-        model.init_weights()
+        model = MODELS.build(cfg.model)  # torch's default initialisation (init_weights only logs more)
     torch.save(dict(meta=dict(iter=0), state_dict=model.state_dict()), path)
     return path
 
@@ -189,6 +189,63 @@ def case_train(ctx, kill_after):
     return problems
 
 
+def _children(pid):
+    out = []
+    for stat in glob.glob('/proc/[0-9]*/stat'):
+        try:
+            with open(stat) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # ppid
+            out.append(int(stat.split('/')[2]))
+    return out
+
+
+def _alive(pid):
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def case_torchrun(ctx):
+    """``torchrun`` with 2 CPU workers killed with SIGKILL (only the launcher): the workers must end too."""
+    from tests.conftest import free_port
+    cfg = train_config(osp.join(ctx['dir'], 'train_cfg_long.py'), ctx['data'], max_iters=400, interval=2)
+    work = osp.join(ctx['dir'], 'torchrun')
+    shutil.rmtree(work, ignore_errors=True)
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2', f'--master_port={free_port()}',
+           'tools/train.py', cfg, '--launcher', 'pytorch', '--work-dir', work]
+    with open(ctx['log'], 'a') as f:
+        f.write('$ ' + ' '.join(cmd) + '   # the launcher killed with SIGKILL\n')
+        f.flush()
+        proc = subprocess.Popen(cmd, cwd=REPO, env=ENV, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.time() + 600
+        while not osp.isfile(osp.join(work, 'iter_2.pth')):
+            if proc.poll() is not None:
+                return [f'torchrun ended (exit {proc.returncode}) before the kill']
+            if time.time() > deadline:
+                return ['no checkpoint in 600 s']
+            time.sleep(0.1)
+        workers = _children(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 30
+        while any(_alive(w) for w in workers) and time.time() < deadline:
+            time.sleep(0.2)
+        left = [w for w in workers if _alive(w)]
+        ctx['notes'].append(f'{len(workers)} workers, {len(left)} alive 30 s after the kill')
+        return [f'workers {left} outlived torchrun'] if left or not workers else []
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def case_tool(ctx, name, cmd_for, out_suffix, min_done=2):
     """Reference run into ``<name>_ref``, killed run + re-run into ``<name>_resumed``; compare."""
     ref = osp.join(ctx['dir'], f'{name}_ref')
@@ -214,6 +271,7 @@ def build_cases(ctx):
     return [
         ('train: kill mid-epoch (after iter 4), --resume', lambda: case_train(ctx, 4)),
         ('train: kill at the epoch boundary (after iter 12), --resume', lambda: case_train(ctx, 12)),
+        ('torchrun killed with SIGKILL: its workers exit', lambda: case_torchrun(ctx)),
         ('make_cam', lambda: case_tool(ctx, 'make_cam', lambda o: [
             py, 'tools/wood/make_cam.py', _cfg('cam'), cam_ckpt(), '--out-dir', o, '--data-root', data], '.npy')),
         ('cam_to_ir_label', lambda: case_tool(ctx, 'cam_to_ir_label', lambda o: [

@@ -10,14 +10,23 @@ import re
 from collections import OrderedDict
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-__all__ = ['CheckpointMismatchError', 'checkpoint_state_dict', 'compare_state_dicts', 'unwrap_model',
+__all__ = ['CheckpointError', 'CheckpointReadError', 'CheckpointMismatchError', 'checkpoint_state_dict',
+           'compare_state_dicts', 'unwrap_model',
            'load_checkpoint_strict', 'runner_load_strict']
 
 # the prefix DDP/DataParallel checkpoints carry (mmengine's default revise_keys)
 DEFAULT_REVISE_KEYS = ((r'^module\.', ''), )
 
 
-class CheckpointMismatchError(ValueError):
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used."""
+
+
+class CheckpointReadError(CheckpointError):
+    """A file that does not load as a checkpoint (truncated, not a torch file, refused by ``weights_only``)."""
+
+
+class CheckpointMismatchError(CheckpointError):
     """A checkpoint whose keys or shapes differ from the model it is loaded into."""
 
 
@@ -99,6 +108,7 @@ def load_checkpoint_strict(model, filename: str, allow_partial: bool = False, ma
 
     Raises:
         FileNotFoundError: No such local file.
+        CheckpointReadError: The file does not load as a checkpoint.
         CheckpointMismatchError: Missing/unexpected keys or shape mismatches and ``allow_partial`` is False; the
             one-line message names the checkpoint and the first offending keys.
     """
@@ -110,7 +120,7 @@ def load_checkpoint_strict(model, filename: str, allow_partial: bool = False, ma
     try:
         checkpoint = _load_checkpoint(filename, map_location=map_location)
     except Exception as err:  # truncated zip, not a torch file, pickle refused
-        raise CheckpointMismatchError(f'{filename}: cannot read the checkpoint ({type(err).__name__}: '
+        raise CheckpointReadError(f'{filename}: cannot read the checkpoint ({type(err).__name__}: '
                                       f'{str(err).splitlines()[0] if str(err) else ""}); is it a complete '
                                       '.pth file?') from err
     if before_load is not None:

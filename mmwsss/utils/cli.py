@@ -40,7 +40,8 @@ def format_tool_error(err: BaseException) -> str:
     if isinstance(err, KeyError) and len(err.args) == 1 and isinstance(err.args[0], str):
         msg = ' '.join(err.args[0].split())  # str(KeyError) wraps the message in quotes
     tb = traceback.extract_tb(err.__traceback__)
-    if tb and (not msg or isinstance(err, _BARE)):  # errors of the code rather than of the input: say where
+    # errors of the code rather than of the input (Python's own KeyError, TypeError, ...): say where
+    if tb and (not msg or (isinstance(err, _BARE) and not type(err).__module__.startswith('mmwsss'))):
         frame = tb[-1]
         msg = f'{msg} (raised at {frame.filename}:{frame.lineno})' if msg else \
             f'raised at {frame.filename}:{frame.lineno}'

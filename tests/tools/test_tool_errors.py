@@ -90,3 +90,15 @@ def test_format_tool_error_without_message():
     except KeyError as err:
         line = format_tool_error(err)
     assert line.startswith("error: KeyError: k (raised at ") and 'test_tool_errors.py' in line
+
+
+def test_every_tool_reports_one_line_errors():
+    """Each command-line tool runs its main through tool_main (new tools included)."""
+    import glob
+    missing = []
+    for path in sorted(glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True)):
+        with open(path) as f:
+            text = f.read()
+        if "__name__ == '__main__'" in text and 'tool_main(' not in text.split("__name__ == '__main__'")[-1]:
+            missing.append(osp.relpath(path, REPO))
+    assert not missing, f'tools without tool_main: {missing}'

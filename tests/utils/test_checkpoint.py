@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from mmwsss.utils.checkpoint import CheckpointMismatchError, load_checkpoint_strict
+from mmwsss.utils.checkpoint import CheckpointMismatchError, CheckpointReadError, load_checkpoint_strict
 
 
 class _Net(nn.Module):
@@ -73,7 +73,7 @@ def test_unreadable_and_missing_files(tmp_path):
     data = open(path, 'rb').read()
     with open(path, 'wb') as f:
         f.write(data[:len(data) // 2])
-    with pytest.raises(CheckpointMismatchError, match=r'cut\.pth: cannot read the checkpoint'):
+    with pytest.raises(CheckpointReadError, match=r'cut\.pth: cannot read the checkpoint'):
         load_checkpoint_strict(_Net(), path)
 
 

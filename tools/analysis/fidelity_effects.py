@@ -129,4 +129,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmwsss.utils.cli import tool_main  # one-line errors; --debug shows the traceback
+    tool_main(main)()
