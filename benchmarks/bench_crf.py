@@ -2,13 +2,16 @@
 
 Run:  python benchmarks/bench_crf.py            (all parts, about 2-4 minutes on 2 CPU cores)
       python benchmarks/bench_crf.py --parts a  (agreement only; parts: a, b, c, d)
+      python benchmarks/bench_crf.py --json out.json   (also write the figures, for benchmarks/run_all.py)
 
 (a) agreement at SEC's training setting (41x41, 21 classes, scale 12, 10 iterations) of the torch backend
     (lattice and exact) against pydensecrf, on embedded-dataset scenes and on real photographs
-    (skimage.data), as argmax agreement and mean |Q - Q'|;
-(b) SEC training case, batch 15, 21 classes, 41x41, 10 iterations: ms per batch of each backend;
+    (skimage.data, requirements/benchmarks.txt; skipped without scikit-image), as argmax agreement and
+    mean |Q - Q'|;
+(b) SEC training case, batch 15, 21 classes, 41x41, 10 iterations: ms per batch of each backend, wall and
+    CPU time (CPU time is robust to other jobs on the machine), plus CUDA rows when a GPU is present;
 (c) full resolution 500x375, 21 classes, 10 iterations (sec_test preset): time and peak memory (RSS
-    high-water delta, measured in a fresh subprocess per backend);
+    high-water delta, measured in a fresh subprocess per backend; CUDA when present);
 (d) share of the CRF in a SEC training step of the embedded config (configs/sec/sec_r18-d8_1xb8-2k_synthetic-128x128.py:
     batch 8, 128x128, 16x16 logits, 7 classes), forward + backward of its network on random input.
 
@@ -105,7 +108,11 @@ def scene_batch(n, size=41, seed=0):
 
 
 def photo_list():
-    import skimage.data as skd
+    """Real photographs from scikit-image's sample data (requirements/benchmarks.txt); [] without it."""
+    try:
+        import skimage.data as skd
+    except ImportError:
+        return []
     out = []
     for name in ('astronaut', 'coffee', 'chelsea', 'rocket', 'immunohistochemistry', 'hubble_deep_field', 'retina'):
         try:
@@ -126,6 +133,18 @@ def photo_batch(size=41, seed=1):
     return np.stack(imgs), torch.from_numpy(np.stack(probs)), names
 
 
+def fullres_image() -> np.ndarray:
+    """A 500x375 test photograph (skimage's chelsea), or an embedded-dataset scene upsampled to that size."""
+    photos = dict(photo_list())
+    if 'chelsea' in photos:
+        return resize_corner_aligned(photos['chelsea'], 375, 500)
+    from mmwsss.datasets.synthetic import render_scene
+    img = render_scene(0, 'val', 0, 128)['image']
+    big = resize_corner_aligned(img, 375, 500).astype(np.float32)
+    big += np.random.default_rng(0).normal(0, 4, big.shape)  # sensor-like noise: no flat colour patches
+    return np.clip(big, 0, 255).astype(np.uint8)
+
+
 # ---------------------------------------------------------------------------------------------------- parts
 def agreement(q_ref, q):
     return float((q_ref.argmax(1) == q.argmax(1)).float().mean()), float((q_ref - q).abs().mean())
@@ -138,10 +157,16 @@ def part_a():
         return {}
     res = {}
     imgs, probs, src = scene_batch(60)
-    pimgs, pprobs, names = photo_batch()
-    print(f'    scenes: 60 x {src}; photographs: {len(names)} from skimage.data ({", ".join(names)})')
+    sets = [('scenes', imgs, probs)]
+    if photo_list():
+        pimgs, pprobs, names = photo_batch()
+        sets.append(('photographs', pimgs, pprobs))
+        print(f'    scenes: 60 x {src}; photographs: {len(names)} from skimage.data ({", ".join(names)})')
+    else:
+        print(f'    scenes: 60 x {src}; photographs skipped (scikit-image not installed: '
+              'pip install -r requirements/benchmarks.txt)')
     print(f'    {"input":<14}{"torch method":<14}{"argmax agree":>14}{"mean |dQ|":>12}{"max |dQ|":>10}')
-    for tag, im, pr in (('scenes', imgs, probs), ('photographs', pimgs, pprobs)):
+    for tag, im, pr in sets:
         ref = dense_crf(pr, im, 'sec_train', 'pydensecrf')
         for method in ('lattice', 'exact'):
             q = dense_crf(pr, im, 'sec_train', 'torch', torch_method=method)
@@ -150,10 +175,10 @@ def part_a():
             res[f'{tag}/{method}'] = (a, m)
             print(f'    {tag:<14}{method:<14}{100 * a:>13.3f}%{m:>12.2e}{mx:>10.2e}')
     # Full-resolution agreement (sec_test preset) on the photographs, lattice only (exact is O(N^2)).
-    print('    full resolution (sec_test, photographs resized to 500x375), torch lattice vs pydensecrf:')
+    print('    full resolution (sec_test, 500x375), torch lattice vs pydensecrf:')
     rng = np.random.default_rng(2)
     agr, mad = [], []
-    for name, im in photo_list()[:3]:
+    for name, im in (photo_list() or [('rendered scene', fullres_image())])[:3]:
         big = resize_corner_aligned(im, 375, 500)
         pr = torch.from_numpy(probs_from_colours(big, rng))[None]
         ref = dense_crf(pr, big[None], 'sec_test', 'pydensecrf')
@@ -166,42 +191,72 @@ def part_a():
     return res
 
 
-def _time(fn, reps):
-    fn()  # warm-up (allocator, thread pool, process pool start)
-    ts = []
+def _time_rows(fns, reps):
+    """Interleaved timing of several callables: {name: (wall ms, CPU ms)}, the minimum over ``reps`` rounds.
+
+    Rounds alternate the callables so that a change of machine load hits all of them alike; the minimum is the
+    least disturbed run. CPU time is this process's (all its threads; child processes are not counted: None).
+    """
+    for fn, _ in fns.values():
+        fn()  # warm-up (allocator, thread pool, process pool start, caches)
+    wall = {k: [] for k in fns}
+    cpu = {k: [] for k in fns}
     for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return 1000 * float(np.median(ts))
+        for name, (fn, own_cpu) in fns.items():
+            t, c = time.perf_counter(), time.process_time()
+            fn()
+            wall[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
+    return {k: (1000 * min(wall[k]), 1000 * min(cpu[k]) if fns[k][1] else None) for k in fns}
 
 
-def part_b(reps=5):
-    print('\n(b) SEC training case: batch 15, 21 classes, 41x41, 10 iterations (median of '
-          f'{reps}, ms per batch; {torch.get_num_threads()} torch threads, {os.cpu_count()} cores)')
+def _print_rows(rows, base):
+    b_wall, b_cpu = rows[base]
+    print(f'    {"":<40}{"wall ms":>10}{"CPU ms":>10}{"wall / first":>14}{"CPU / first":>13}')
+    for name, (w, c) in rows.items():
+        cpu = f'{c:>10.1f}' if c is not None else f'{"-":>10}'
+        cr = f'{c / b_cpu:>12.2f}x' if c is not None and b_cpu else f'{"-":>13}'
+        print(f'    {name:<40}{w:>10.1f}{cpu}{w / b_wall:>13.2f}x{cr}')
+
+
+def part_b(reps=7):
+    print('\n(b) SEC training case: batch 15, 21 classes, 41x41, 10 iterations (ms per batch, minimum of '
+          f'{reps} interleaved rounds; {torch.get_num_threads()} torch threads, {os.cpu_count()} cores)')
+    from mmwsss.crf.torch_backend import _position_kernel
     imgs, probs, _ = scene_batch(15, seed=5)
-    rows = []
+    fns = {}
     if pydensecrf_available():
-        rows.append(('pydensecrf, image by image', _time(lambda: dense_crf(probs, imgs, 'sec_train', 'pydensecrf'),
-                                                          reps)))
+        fns['pydensecrf, image by image'] = (lambda: dense_crf(probs, imgs, 'sec_train', 'pydensecrf'), True)
         w = os.cpu_count() or 1
-        rows.append((f'pydensecrf, {w} processes',
-                     _time(lambda: dense_crf(probs, imgs, 'sec_train', 'pydensecrf', workers=w), reps)))
-        shutdown_pool()
-    for method in ('lattice', 'exact'):
-        rows.append((f'torch {method}, CPU',
-                     _time(lambda: dense_crf(probs, imgs, 'sec_train', 'torch', torch_method=method), reps)))
+        fns[f'pydensecrf, {w} processes'] = (
+            lambda: dense_crf(probs, imgs, 'sec_train', 'pydensecrf', workers=w), False)
+
+    def cold():
+        _position_kernel.cache_clear()
+        dense_crf(probs, imgs, 'sec_train', 'torch', torch_method='lattice')
+
+    fns['torch lattice, CPU (training: kernel cached)'] = (
+        lambda: dense_crf(probs, imgs, 'sec_train', 'torch', torch_method='lattice'), True)
+    fns['torch lattice, CPU, first call'] = (cold, True)
+    fns['torch exact, CPU'] = (lambda: dense_crf(probs, imgs, 'sec_train', 'torch', torch_method='exact'), True)
+    rows = _time_rows(fns, reps)
+    shutdown_pool()
     if torch.cuda.is_available():
         pc, ic = probs.cuda(), torch.from_numpy(imgs).cuda()
+        cuda = {}
         for method in ('lattice', 'exact'):
-            def run():
+            def run(method=method):
                 dense_crf(pc, ic, 'sec_train', 'torch', torch_method=method)
                 torch.cuda.synchronize()
-            rows.append((f'torch {method}, CUDA', _time(run, reps)))
-    base = rows[0][1]
-    for name, ms in rows:
-        print(f'    {name:<32}{ms:>10.1f} ms   x{base / ms:6.2f} vs first row')
-    return dict(rows)
+            cuda[f'torch {method}, CUDA'] = (run, False)
+        rows.update(_time_rows(cuda, reps))
+    _print_rows(rows, next(iter(rows)))
+    if pydensecrf_available():
+        base = rows['pydensecrf, image by image']
+        lat = rows['torch lattice, CPU (training: kernel cached)']
+        print(f'    torch lattice / pydensecrf: x{lat[1] / base[1]:.2f} CPU time, x{lat[0] / base[0]:.2f} wall '
+              '(goal <= 1.5)')
+    return rows
 
 
 _PEAK_RESET_OK = False
@@ -228,47 +283,59 @@ def _reset_peak_rss():
 
 
 def _child_fullres(backend):
-    """Runs in a fresh interpreter: time and RSS high-water delta of one 500x375x21 CRF."""
+    """Runs in a fresh interpreter: time and RSS high-water delta of one 500x375x21 CRF (``torch-cuda``: GPU)."""
     rng = np.random.default_rng(3)
-    import skimage.data as skd
-    img = resize_corner_aligned(skd.chelsea(), 375, 500)
+    img = fullres_image()
     probs = torch.from_numpy(probs_from_colours(img, rng))[None]
-    torch.set_num_threads(torch.get_num_threads())
-    if backend == 'torch':  # warm the allocator/thread pool on a small input so it does not count as time
-        dense_crf(probs[..., :8, :8] / probs[..., :8, :8].sum(1, keepdim=True), img[None, :8, :8], 'sec_test',
+    image = img[None]
+    cuda = backend == 'torch-cuda'
+    if cuda:
+        probs, image = probs.cuda(), torch.from_numpy(image).cuda()
+    name = 'torch' if cuda else backend
+    if name == 'torch':  # warm the allocator/thread pool on a small input so it does not count as time
+        dense_crf(probs[..., :8, :8] / probs[..., :8, :8].sum(1, keepdim=True), image[:, :8, :8], 'sec_test',
                   'torch')
     before = _rss_kb('VmRSS')
     _reset_peak_rss()
-    t = time.perf_counter()
-    dense_crf(probs, img[None], 'sec_test', backend)
-    dt = time.perf_counter() - t
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    t, c = time.perf_counter(), time.process_time()
+    dense_crf(probs, image, 'sec_test', name)
+    if cuda:
+        torch.cuda.synchronize()
+    dt, dc = time.perf_counter() - t, time.process_time() - c
     peak = _rss_kb('VmHWM') if _PEAK_RESET_OK else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps(dict(seconds=dt, rss_delta_mb=(peak - before) / 1024)))
+    mem = torch.cuda.max_memory_allocated() / 2**20 if cuda else (peak - before) / 1024
+    print(json.dumps(dict(seconds=dt, cpu_seconds=dc, rss_delta_mb=mem)))
 
 
 def part_c(reps=3):
-    print('\n(c) full resolution 500x375, 21 classes, 10 iterations, sec_test preset (fresh process per run; '
-          f'median of {reps}; memory = peak RSS during the call minus RSS before it)')
+    print('\n(c) full resolution 500x375, 21 classes, 10 iterations, sec_test preset (fresh process per run, '
+          f'backends interleaved, minimum of {reps}; memory = peak RSS during the call minus RSS before it, '
+          'CUDA: peak allocated)')
     backends = (['pydensecrf'] if pydensecrf_available() else []) + ['torch']
-    res = {}
-    for b in backends:
-        runs = []
-        for _ in range(reps):
+    if torch.cuda.is_available():
+        backends.append('torch-cuda')
+    runs = {b: [] for b in backends}
+    for _ in range(reps):
+        for b in backends:
             out = subprocess.run([sys.executable, __file__, '--child-fullres', b], capture_output=True, text=True)
             if out.returncode != 0:
                 print(out.stderr[-2000:])
                 raise RuntimeError(f'child {b} failed')
-            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        sec = float(np.median([r['seconds'] for r in runs]))
-        mem = float(np.median([r['rss_delta_mb'] for r in runs]))
-        res[b] = (sec, mem)
+            runs[b].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    res = {b: (min(r['seconds'] for r in rs), min(r['cpu_seconds'] for r in rs),
+               float(np.median([r['rss_delta_mb'] for r in rs]))) for b, rs in runs.items()}
     P = 375 * 500
-    print(f'    {"backend":<28}{"time":>10}{"peak RSS delta":>18}')
-    for b, (sec, mem) in res.items():
-        print(f'    {b + (" (lattice)" if b == "torch" else ""):<28}{sec:>9.2f}s{mem:>15.0f} MB')
+    print(f'    {"backend":<28}{"wall":>10}{"CPU":>10}{"peak memory":>15}')
+    for b, (sec, cpu, mem) in res.items():
+        label = {'torch': 'torch lattice, CPU', 'torch-cuda': 'torch lattice, CUDA'}.get(b, b)
+        print(f'    {label:<28}{sec:>9.2f}s{cpu:>9.2f}s{mem:>12.0f} MB')
     if 'pydensecrf' in res:
-        print(f'    torch / pydensecrf: time x{res["torch"][0] / res["pydensecrf"][0]:.2f}, '
-              f'memory x{res["torch"][1] / max(res["pydensecrf"][1], 1e-9):.2f}')
+        print(f'    torch / pydensecrf: x{res["torch"][1] / res["pydensecrf"][1]:.2f} CPU time, '
+              f'x{res["torch"][0] / res["pydensecrf"][0]:.2f} wall (goal <= 1.5), '
+              f'memory x{res["torch"][2] / max(res["pydensecrf"][2], 1e-9):.2f}')
     print(f'    (an N x N float32 kernel at this size would need {P * P * 4 / 2**30:.0f} GiB)')
     return res
 
@@ -316,21 +383,27 @@ def part_d(reps=3):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--parts', default='abcd', help='subset of "abcd"')
+    ap.add_argument('--threads', type=int, default=1,
+                    help='torch threads (default 1: pydensecrf runs on one core too; 0 keeps torch\'s default)')
+    ap.add_argument('--json', help='also write the figures to this JSON file (benchmarks/run_all.py)')
     ap.add_argument('--child-fullres', default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        os.environ['OMP_NUM_THREADS'] = str(args.threads)  # the fresh processes of part (c)
     if args.child_fullres:
         _child_fullres(args.child_fullres)
         return
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, cuda={torch.cuda.is_available()}, '
-          f'pydensecrf={pydensecrf_available()}')
-    if 'a' in args.parts:
-        part_a()
-    if 'b' in args.parts:
-        part_b()
-    if 'c' in args.parts:
-        part_c()
-    if 'd' in args.parts:
-        part_d()
+          f'pydensecrf={pydensecrf_available()}, {os.cpu_count()} cores, load average '
+          f'{" ".join(f"{x:.1f}" for x in os.getloadavg())}')
+    results = {}
+    for part, fn in (('a', part_a), ('b', part_b), ('c', part_c), ('d', part_d)):
+        if part in args.parts:
+            results[part] = fn()
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(results, load=os.getloadavg()), f, indent=1, default=str)
 
 
 if __name__ == '__main__':

@@ -9,23 +9,26 @@ closely at full resolution, with memory linear in the number of pixels (never N 
 
 The hash table of the C++ code is replaced by sorting: every lattice key is encoded into one int64
 (mixed radix over the per-coordinate key ranges, plus the image index so that one lattice holds a whole
-batch without mixing images) and looked up with ``torch.unique`` / ``torch.searchsorted``.
+batch without mixing images); the codes of a point's d+1 simplex vertices and of a vertex's blur
+neighbours are offsets of that code, so no key vector is ever materialised. The lattice is built once
+per CRF call and its sparse operators are reused by every mean-field iteration.
 """
 import math
 import warnings
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 
-__all__ = ['PermutohedralLattice', 'StackedLatticeMessage']
+__all__ = ['PermutohedralLattice', 'LatticeKernel', 'LatticeMessage']
 
 
-def _encode(keys: torch.Tensor, batch: torch.Tensor, kmin: torch.Tensor, radix: torch.Tensor) -> torch.Tensor:
-    """Mixed-radix int64 code of integer keys ``(..., d)`` with the batch index as the top digit."""
-    code = batch.clone()
-    for i in range(keys.shape[-1]):
-        code = code * radix[i] + (keys[..., i] - kmin[i])
-    return code
+def _csr(crow: torch.Tensor, col: torch.Tensor, val: torch.Tensor, shape) -> torch.Tensor:
+    if col.numel() < 2**31 and max(shape) < 2**31:
+        # int32 indices: the CPU sparse matmul would otherwise convert int64 indices at every product
+        crow, col = crow.to(torch.int32), col.to(torch.int32)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # "sparse CSR support is in beta"
+        return torch.sparse_csr_tensor(crow, col, val, shape)
 
 
 class PermutohedralLattice:
@@ -40,9 +43,14 @@ class PermutohedralLattice:
         batch_index: (P,) int64 image index of each point (points of different images never interact).
             ``None`` means one image.
 
-    Memory: splat and slice CSR matrices with P (d+1) entries each (int64 index + float32 value), d+1 blur
-    CSR matrices with 3 M entries, and the (M+1, C) vertex values during ``apply``; M <= P (d+1) lattice
-    vertices (usually far fewer). Nothing is quadratic in P.
+    Attributes:
+        splat: (M, P) CSR, barycentric weights (rows: vertices; M <= P (d+1) vertices, usually far fewer).
+        blur: list of (M, M) CSR ``N_j`` with 0.5 per existing neighbour along lattice axis j (axes where no
+            vertex has a neighbour are left out): one blur step is ``g + N_j g``.
+        slice: (P, M) CSR, ``alpha`` x barycentric weights.
+
+    Memory: splat and slice hold P (d+1) entries each (int64 index + float32 value), the blur at most 2 M
+    per axis; ``apply`` holds (M, C) vertex values. Nothing is quadratic in P.
     """
 
     def __init__(self, features: torch.Tensor, batch_index: Optional[torch.Tensor] = None):
@@ -53,216 +61,214 @@ class PermutohedralLattice:
         P, d = f.shape
         self.d = d
         self.num_points = P
-        if batch_index is None:
-            batch_index = torch.zeros(P, dtype=torch.long, device=device)
-        batch_index = batch_index.to(device=device, dtype=torch.long)
+        d1 = d + 1
 
         # Elevate onto the hyperplane sum(x) = 0 in R^{d+1} (E matrix, p.5 of Adams et al.); the scale makes
         # the lattice blur a Gaussian of std 1 in feature space (p.6), as in permutohedral.cpp.
-        inv_std_dev = math.sqrt(2.0 / 3.0) * (d + 1)
+        inv_std_dev = math.sqrt(2.0 / 3.0) * d1
         idx = torch.arange(d, device=device, dtype=torch.float32)
-        scale = (inv_std_dev / torch.sqrt((idx + 2) * (idx + 1))).to(torch.float32)
-        cf = f * scale  # (P, d)
-        # sm_j = sum_{i >= j} cf_i (reverse cumulative sum); elevated[j] = sm_{j} - j cf_{j-1} for j >= 1.
+        cf = f * (inv_std_dev / torch.sqrt((idx + 2) * (idx + 1)))  # (P, d)
+        # elevated[0] = sum_i cf_i; elevated[j] = sum_{i >= j} cf_i - j cf_{j-1} for j >= 1.
         rev_cum = torch.flip(torch.cumsum(torch.flip(cf, [1]), 1), [1])  # rev_cum[:, j] = sum_{i>=j} cf_i
-        elevated = torch.empty(P, d + 1, device=device, dtype=torch.float32)
+        elevated = torch.empty(P, d1, device=device, dtype=torch.float32)
         elevated[:, 0] = rev_cum[:, 0]
-        zeros = torch.zeros(P, 1, device=device, dtype=torch.float32)
-        tail = torch.cat([rev_cum[:, 1:], zeros], 1)  # sum_{i >= j} cf_i for j = 1..d (0 for j = d)
-        jj = torch.arange(1, d + 1, device=device, dtype=torch.float32)
-        elevated[:, 1:] = tail - jj * cf
+        elevated[:, 1:d] = rev_cum[:, 1:] - torch.arange(1, d, device=device, dtype=torch.float32) * cf[:, :d - 1]
+        elevated[:, d] = -d * cf[:, d - 1]
 
         # Closest 0-coloured lattice point (round to nearest, ties to even like _mm_round_ps).
-        v = torch.round(elevated / (d + 1))
-        rem0 = v * (d + 1)
+        v = torch.round(elevated / d1)
+        rem0 = v * d1
         s = v.sum(1, keepdim=True)
-        # Rank of each coordinate of the residual (pairwise comparison, ties broken as in the C++ loop).
-        diff = elevated - rem0
-        di = diff.unsqueeze(2)  # (P, d+1, 1)
-        dj = diff.unsqueeze(1)  # (P, 1, d+1)
-        upper = torch.triu(torch.ones(d + 1, d + 1, dtype=torch.bool, device=device), 1)  # j > i
-        lower = upper.T  # j < i
-        rank = ((di < dj) & upper).sum(2) + ((dj >= di) & lower).sum(2)
+        # Rank of each residual coordinate = its position in a stable descending sort: the C++ loop increments
+        # rank[i] for every j > i with diff[j] > diff[i] and for every j < i with diff[j] >= diff[i].
+        by_diff = torch.sort(elevated - rem0, dim=1, descending=True, stable=True)[1]
+        rank = torch.empty_like(by_diff)
+        rank.scatter_(1, by_diff, torch.arange(d1, device=device).expand(P, d1))
         rank = rank.to(torch.float32) + s
-        add = (rank < 0).to(torch.float32) * (d + 1)
-        sub = (rank >= d + 1).to(torch.float32) * (d + 1)
-        rank = rank + add - sub
-        rem0 = rem0 + add - sub
+        wrap = (rank >= d1).to(torch.float32) - (rank < 0).to(torch.float32)  # +1: subtract d+1, -1: add it
+        rank = rank - wrap * d1
+        rem0 = rem0 - wrap * d1
 
         # Barycentric coordinates (p.10 of Adams et al.).
-        vb = (elevated - rem0) / (d + 1)
+        vb = (elevated - rem0) / d1
         rank_l = rank.long()
         bary = torch.zeros(P, d + 2, device=device, dtype=torch.float32)
         bary.scatter_add_(1, d - rank_l, vb)
         bary.scatter_add_(1, d - rank_l + 1, -vb)
         bary[:, 0] += 1 + bary[:, d + 1]
-        self.barycentric = bary[:, :d + 1].contiguous()  # (P, d+1)
+        bary = bary[:, :d1]
 
-        # Vertex keys of the enclosing simplex: key_r[i] = rem0[i] + canonical[r, rank[i]], first d coords.
-        r = torch.arange(d + 1, device=device)
-        canonical = torch.where(r.view(1, -1) <= d - r.view(-1, 1), r.view(-1, 1), r.view(-1, 1) - (d + 1))
-        rem0_l = rem0.long()[:, :d]  # (P, d)
-        keys = rem0_l.unsqueeze(1) + canonical[:, rank_l[:, :d]].permute(1, 0, 2)  # (P, d+1, d)
-
-        kmin = keys.reshape(-1, d).amin(0) - (d + 1)  # margin so blur neighbours stay encodable
-        kmax = keys.reshape(-1, d).amax(0) + (d + 1)
-        radix = kmax - kmin + 1
-        nb = int(batch_index.max().item()) + 1 if P else 1
-        if math.prod([int(x) for x in radix.tolist()]) * nb >= 2**62:
+        # Vertex r of the simplex has key rem0 + canonical[r, rank] over the first d coordinates, with
+        # canonical[r, k] = r if k <= d - r else r - (d+1). Keys are encoded as mixed-radix int64 codes (image
+        # index as the top digit); the margin of 2 (d+1) per coordinate keeps the blur neighbours encodable.
+        rem0_l = rem0[:, :d].long()
+        kmin = rem0_l.amin(0) - 2 * d1 if P else torch.zeros(d, dtype=torch.long, device=device)
+        kmax = rem0_l.amax(0) + 2 * d1 if P else torch.zeros(d, dtype=torch.long, device=device)
+        radix = [int(x) for x in (kmax - kmin + 1).tolist()]
+        if batch_index is None:
+            nb = 1
+        else:
+            batch_index = batch_index.to(device=device, dtype=torch.long)
+            nb = int(batch_index.max().item()) + 1 if P else 1
+        if math.prod(radix) * nb >= 2**62:
             raise ValueError('PermutohedralLattice: feature range too large to encode the lattice keys in int64; '
                              'are the kernel standard deviations tiny compared to the feature values?')
-        codes = _encode(keys, batch_index.view(P, 1).expand(P, d + 1), kmin, radix)  # (P, d+1)
+        mult_list = [math.prod(radix[i + 1:]) for i in range(d)]
+        mult = torch.tensor(mult_list, dtype=torch.long, device=device)
+        base = ((rem0_l - kmin) * mult).sum(1)
+        if batch_index is not None:
+            base = base + batch_index * math.prod(radix)
+        # hist[:, k] = sum of mult_i over the coordinates i < d of rank k; above[:, t] = sum over ranks > t
+        hist = torch.zeros(P, d1, dtype=torch.long, device=device)
+        hist.scatter_add_(1, rank_l[:, :d], mult.expand(P, d))
+        above = torch.flip(torch.cumsum(torch.flip(hist, [1]), 1), [1]) - hist  # (P, d+1): sum over ranks > t
+        r = torch.arange(d1, device=device)
+        total = sum(mult_list)
+        codes = base[:, None] + r * total - d1 * above[:, d - r]  # (P, d+1), vertex r of each point
+
         # One sort gives the vertex table (unique codes), each entry's vertex id and the splat order.
         sorted_codes, order = torch.sort(codes.reshape(-1), stable=True)
         new = torch.ones_like(sorted_codes, dtype=torch.bool)
         new[1:] = sorted_codes[1:] != sorted_codes[:-1]
         uniq = sorted_codes[new]
-        inverse = torch.empty_like(order)
-        inverse[order] = torch.cumsum(new, 0) - 1
         M = uniq.numel()
         self.num_vertices = M
-        self.offset = (inverse.view(P, d + 1) + 1).contiguous()  # 1-based; row 0 of values is the zero pad
-
-        # One representative key per vertex, then its 2(d+1) blur neighbours.
-        flat_keys = keys.reshape(-1, d)
-        vkeys = torch.empty(M, d, dtype=torch.long, device=device)
-        vkeys[inverse] = flat_keys
-        vbatch = torch.empty(M, dtype=torch.long, device=device)
-        vbatch[inverse] = batch_index.view(P, 1).expand(P, d + 1).reshape(-1)
+        inverse = torch.empty_like(order)
+        inverse[order] = torch.cumsum(new, 0) - 1
+        self.offset = inverse.view(P, d1)  # the d+1 vertices of each point
+        self.barycentric = bary.contiguous()
         self.alpha = 1.0 / (1.0 + 2.0 ** (-d))
 
-        # Sparse operators (CSR). Row/column 0 of the vertex space is the zero pad of permutohedral.cpp
-        # (missing neighbours read it), kept so the operators are easy to compare with the original.
-        bary = self.barycentric
-        offset = inverse.view(P, d + 1) + 1
-        self.offset = offset
-        nnz = P * (d + 1)
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')  # "sparse CSR support is in beta"
-            # slice: point i reads its d+1 vertices with weights alpha * barycentric (rows already sorted).
-            self.slice = torch.sparse_csr_tensor(
-                torch.arange(0, nnz + 1, d + 1, device=device), offset.reshape(-1),
-                (bary * self.alpha).reshape(-1), (P, M + 1))
-            # splat: the transpose, rows in the code sort order (no duplicates to merge); row 0 is empty.
-            crow = torch.zeros(M + 2, dtype=torch.long, device=device)
-            crow[2:] = torch.cumsum(torch.bincount(inverse, minlength=M), 0)
-            self.splat = torch.sparse_csr_tensor(crow, torch.div(order, d + 1, rounding_mode='floor'),
-                                                 bary.reshape(-1)[order], (M + 1, P))
-            # blur along each of the d+1 lattice axes: v_i + 0.5 (v_n1 + v_n2); row 0 stays zero.
-            self.blur = []
-            ar = torch.arange(1, M + 1, device=device)
-            for j in range(d + 1):
-                n1 = vkeys - 1
-                n2 = vkeys + 1
-                if j < d:
-                    n1[:, j] = vkeys[:, j] + d
-                    n2[:, j] = vkeys[:, j] - d
-                cols = [ar]
-                vals = [torch.ones(M, device=device)]
-                for nk in (n1, n2):
-                    c = _encode(nk, vbatch, kmin, radix)
-                    pos = torch.searchsorted(uniq, c).clamp_max(M - 1)
-                    found = uniq[pos] == c
-                    cols.append(torch.where(found, pos + 1, torch.zeros_like(pos)))
-                    vals.append(found.to(torch.float32) * 0.5)
-                # 3 entries per row (absent neighbours point at column 0 with weight 0), columns unsorted
-                # within a row, which CSR matmul accepts.
-                col = torch.stack(cols, 1).reshape(-1)
-                val = torch.stack(vals, 1).reshape(-1)
-                crow_b = torch.cat([torch.zeros(1, dtype=torch.long, device=device),
-                                    torch.arange(0, 3 * M + 1, 3, device=device)])
-                self.blur.append(torch.sparse_csr_tensor(crow_b, col, val, (M + 1, M + 1)))
+        nnz = P * d1
+        # slice: point i reads its d+1 vertices with weights alpha * barycentric (columns unsorted within a row,
+        # which CSR matmul accepts).
+        self.slice = _csr(torch.arange(0, nnz + 1, d1, device=device), self.offset.reshape(-1),
+                          (self.barycentric * self.alpha).reshape(-1), (P, M))
+        # splat: the transpose, rows in the code sort order (no duplicates to merge).
+        crow = torch.cat([torch.nonzero(new).view(-1), torch.tensor([nnz], device=device)])
+        self.splat = _csr(crow, torch.div(order, d1, rounding_mode='floor'), self.barycentric.reshape(-1)[order],
+                          (M, P))
+        # blur along lattice axis j: the neighbours are key -/+ (1, ..., 1) with coordinate j -/+ (d+1) instead,
+        # i.e. code -/+ delta_j. One search per axis: u = v - delta_j found means v = u + delta_j.
+        ids = torch.arange(M, device=device)
+        self.blur = []
+        for j in range(d1):
+            delta = total - (d1 * mult_list[j] if j < d else 0)
+            lo = uniq - delta
+            pos = torch.searchsorted(uniq, lo).clamp_max(M - 1)
+            found_lo = uniq[pos] == lo
+            if not bool(found_lo.any()):
+                continue  # no vertex has a neighbour along this axis: the step is the identity
+            hi = torch.full_like(pos, -1)
+            hi[pos[found_lo]] = ids[found_lo]
+            found = torch.stack([found_lo, hi >= 0], 1)  # (M, 2): neighbour at -delta_j, at +delta_j
+            crow_j = torch.zeros(M + 1, dtype=torch.long, device=device)
+            torch.cumsum(found.sum(1), 0, out=crow_j[1:])
+            col = torch.stack([pos, hi], 1)[found]
+            self.blur.append(_csr(crow_j, col, torch.full_like(col, 0.5, dtype=torch.float32), (M, M)))
+
+    def blur_values(self, grid: torch.Tensor, spare: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The blur steps on vertex values (M, C); ``spare`` (M, C) is an optional work buffer (both are
+        overwritten; the result is one of them)."""
+        for blur in self.blur:
+            if spare is None:
+                spare = torch.empty_like(grid)
+            torch.addmm(grid, blur, grid, out=spare)
+            grid, spare = spare, grid
+        return grid
 
     def apply(self, values: torch.Tensor) -> torch.Tensor:
         """Filter ``values`` (P, C) -> (P, C) (float32)."""
         if values.shape[0] != self.num_points:
             raise ValueError(f'PermutohedralLattice.apply: expected {self.num_points} rows, got {values.shape[0]}')
-        grid = self.splat @ values.to(torch.float32).contiguous()
-        for blur in self.blur:
-            grid = blur @ grid
-        return self.slice @ grid
+        return self.slice @ self.blur_values(self.splat @ values.to(torch.float32).contiguous())
 
 
-def _csr_parts(t: torch.Tensor):
-    return t.crow_indices(), t.col_indices(), t.values()
+class LatticeKernel:
+    """One normalised, weighted kernel of the dense-CRF message: ``w D L D`` with ``L`` a lattice filter.
 
-
-def _identity_csr(n: int, device) -> torch.Tensor:
-    ar = torch.arange(n + 1, device=device)
-    return torch.sparse_csr_tensor(ar, ar[:-1], torch.ones(n, device=device), (n, n))
-
-
-def _block_diag_csr(mats) -> torch.Tensor:
-    crows, cols, vals = [], [], []
-    nnz = 0
-    off = 0
-    for m in mats:
-        cr, co, va = _csr_parts(m)
-        crows.append(cr[(1 if crows else 0):] + nnz)
-        cols.append(co + off)
-        vals.append(va)
-        nnz += va.numel()
-        off += m.shape[1]
-    return torch.sparse_csr_tensor(torch.cat(crows), torch.cat(cols), torch.cat(vals), (off, off))
-
-
-class StackedLatticeMessage:
-    """Weighted, symmetrically normalised sum of several lattice filters as one splat/blur/slice chain.
-
-    ``apply(Q) = sum_m w_m D_m L_m D_m Q`` (the dense-CRF message, torch_backend.py), with the normalisation
-    ``D_m`` folded into the splat/slice values and the kernels stacked block-diagonally, so one iteration
-    costs d_max + 3 sparse matmuls instead of (d_m + 3) per kernel plus the element-wise scalings.
+    ``D = diag(1 / sqrt(L 1 + 1e-20))`` (NORMALIZE_SYMMETRIC) is computed once and folded into the splat
+    columns and, with ``w``, into the slice rows, so applying the kernel costs its splat, its blur steps and its
+    slice. :meth:`compose` multiplies the chain out into one (points x points) sparse matrix when that has fewer
+    entries than the chain (small grids with a narrow kernel, e.g. SEC's 41x41 smoothness kernel).
 
     Args:
-        lattices: :class:`PermutohedralLattice` over the same points.
-        norms: (P, 1) per-point normalisation of each lattice.
-        weights: kernel weights ``w_m``.
+        lattice: the :class:`PermutohedralLattice`.
+        weight: the kernel weight ``w``.
     """
 
-    def __init__(self, lattices, norms, weights):
-        device = norms[0].device
-        P = lattices[0].num_points
+    def __init__(self, lattice: PermutohedralLattice, weight: float):
+        lat = lattice
+        self.lattice = lat
+        self.num_points = lat.num_points
+        ones = torch.ones(lat.num_points, 1, device=lat.splat.device)
+        norm = torch.rsqrt(lat.apply(ones) + 1e-20).view(-1)  # (points,)
+        crow, col, val = lat.splat.crow_indices(), lat.splat.col_indices(), lat.splat.values()
+        self.splat = _csr(crow, col, val * norm[col.long()], lat.splat.shape)
+        s_crow, s_col, s_val = lat.slice.crow_indices(), lat.slice.col_indices(), lat.slice.values()
+        self.slice = _csr(s_crow, s_col, (s_val.view(lat.num_points, -1) * (weight * norm)[:, None]).reshape(-1),
+                          lat.slice.shape)
+        self.matrix = None  # the composed operator, see compose()
+        self._buffers = None
+
+    def chain_entries(self) -> int:
+        """Stored entries the chain reads per column of values (splat, blur steps incl. their identity, slice)."""
+        m = self.lattice.num_vertices
+        return (self.splat.values().numel() + self.slice.values().numel()
+                + sum(b.values().numel() + m for b in self.lattice.blur))
+
+    def compose(self) -> bool:
+        """Replace the chain by ``slice B_d ... B_0 splat`` as one sparse matrix if it has fewer entries.
+
+        Returns whether it did. The product is formed in float32 sparse arithmetic: the result equals the chain
+        up to float rounding.
+        """
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            splats, slices_col, slices_val, sizes = [], [], [], []
-            for lat, n, w in zip(lattices, norms, weights):
-                cr, co, va = _csr_parts(lat.splat)
-                splats.append(torch.sparse_csr_tensor(cr, co, va * n.view(-1)[co], lat.splat.shape))
-                _, sco, sva = _csr_parts(lat.slice)
-                k = lat.d + 1
-                slices_col.append(sco.view(P, k))
-                slices_val.append((sva.view(P, k) * (w * n.view(P, 1))))
-                sizes.append(lat.num_vertices + 1)
-            # stacked splat: rows of kernel m follow those of kernel m-1
-            crows, cols, vals, nnz = [], [], [], 0
-            for s in splats:
-                cr, co, va = _csr_parts(s)
-                crows.append(cr[(1 if crows else 0):] + nnz)
-                cols.append(co)
-                vals.append(va)
-                nnz += va.numel()
-            total = sum(sizes)
-            self.splat = torch.sparse_csr_tensor(torch.cat(crows), torch.cat(cols), torch.cat(vals), (total, P))
-            # blur steps: block-diagonal, identity for kernels with fewer lattice axes
-            steps = max(lat.d + 1 for lat in lattices)
-            self.blur = []
-            for j in range(steps):
-                blocks = [lat.blur[j] if j < len(lat.blur) else _identity_csr(sz, device)
-                          for lat, sz in zip(lattices, sizes)]
-                self.blur.append(_block_diag_csr(blocks))
-            # stacked slice: each point reads its vertices in every kernel
-            offs = [0]
-            for sz in sizes[:-1]:
-                offs.append(offs[-1] + sz)
-            col = torch.cat([c + o for c, o in zip(slices_col, offs)], 1)
-            val = torch.cat(slices_val, 1)
-            k = col.shape[1]
-            self.slice = torch.sparse_csr_tensor(torch.arange(0, P * k + 1, k, device=device), col.reshape(-1),
-                                                 val.reshape(-1), (P, total))
+            g = self.splat
+            for blur in self.lattice.blur:
+                g = g + blur @ g
+            w = self.slice @ g
+        if w.values().numel() >= self.chain_entries():
+            return False
+        self.matrix = _csr(w.crow_indices(), w.col_indices(), w.values(), w.shape)
+        return True
 
-    def apply(self, q: torch.Tensor) -> torch.Tensor:
-        """(P, C) -> (P, C) message ``sum_m w_m D_m L_m D_m q``."""
-        g = self.splat @ q.contiguous()
-        for b in self.blur:
-            g = b @ g
-        return self.slice @ g
+    def apply(self, x: torch.Tensor, out: torch.Tensor, accumulate: bool = False) -> torch.Tensor:
+        """``out (+)= w D L D x`` for values ``x`` (points, K); ``out`` (points, K)."""
+        if self.matrix is not None:
+            g = x
+            op = self.matrix
+        else:
+            shape = (self.lattice.num_vertices, x.shape[1])
+            if self._buffers is None or self._buffers[0].shape != shape:
+                # kept between calls: fresh multi-megabyte tensors at every mean-field iteration would cost a
+                # page fault per 4 KiB page
+                self._buffers = (x.new_empty(shape), x.new_empty(shape))
+            torch.mm(self.splat, x, out=self._buffers[0])
+            g = self.lattice.blur_values(*self._buffers)
+            op = self.slice
+        if accumulate:
+            return torch.addmm(out, op, g, out=out)
+        return torch.mm(op, g, out=out)
+
+
+class LatticeMessage:
+    """The dense-CRF message ``sum_m w_m D_m L_m D_m Q`` of several :class:`LatticeKernel`.
+
+    ``apply(q)`` takes ``q`` as (P, B, C), pixel-major. A kernel over the P pixels of one image is shared by
+    the B images (it filters the (P, B C) view at once: the position-only kernel is the same for every image
+    of a batch); a kernel over all P B points of the batch (point p of image b is row ``p * B + b``) filters
+    the (P B, C) view.
+    """
+
+    def __init__(self, kernels: Sequence[LatticeKernel]):
+        self.kernels = list(kernels)
+
+    def apply(self, q: torch.Tensor, out: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(P, B, C) -> (P, B, C) message (written to ``out`` when given)."""
+        if out is None:
+            out = torch.empty_like(q)
+        for k, kernel in enumerate(self.kernels):
+            kernel.apply(q.view(kernel.num_points, -1), out.view(kernel.num_points, -1), accumulate=k > 0)
+        return out

@@ -21,11 +21,12 @@ Two filters compute ``K_m v``:
 * ``lattice``: the permutohedral lattice (:mod:`mmwsss.crf.permutohedral`), linear memory, the same
   approximation pydensecrf makes; used for full-resolution images.
 """
+import functools
 from typing import Optional, Sequence
 
 import torch
 
-from .permutohedral import PermutohedralLattice, StackedLatticeMessage
+from .permutohedral import LatticeKernel, LatticeMessage, PermutohedralLattice
 
 __all__ = ['torch_mean_field', 'pairwise_features', 'exact_kernel_bytes', 'EXACT_MAX_PIXELS']
 
@@ -56,6 +57,46 @@ def pairwise_features(images: torch.Tensor, sxy: float, srgb: Optional[float]) -
         return pos.contiguous()
     col = images.reshape(B, H * W, 3).to(torch.float32) / torch.tensor(srgb, dtype=torch.float32, device=dev)
     return torch.cat([pos, col], -1).contiguous()
+
+
+#: The position-only kernel is multiplied out into one sparse matrix (when that is cheaper) up to this many pixels.
+COMPOSE_MAX_PIXELS = 64 * 64
+
+
+@functools.lru_cache(maxsize=4)
+def _position_kernel(height: int, width: int, sxy: float, weight: float, device: str) -> LatticeKernel:
+    """The normalised, weighted position-only (gaussian) kernel over one image's pixels.
+
+    It depends on the image size, ``sxy`` and the weight only: one kernel serves every image of a batch and,
+    cached, every call of the same size (SEC's training CRF calls this with the same 41x41 grid at every
+    iteration); small grids get the composed matrix (:meth:`LatticeKernel.compose`).
+    """
+    dummy = torch.zeros(1, height, width, 3, dtype=torch.uint8, device=device)
+    kernel = LatticeKernel(PermutohedralLattice(pairwise_features(dummy, sxy, None)[0]), weight)
+    if height * width <= COMPOSE_MAX_PIXELS:
+        kernel.compose()
+    return kernel
+
+
+def _lattice_mean_field(neg_u: torch.Tensor, images: torch.Tensor, kernel, iterations: int) -> torch.Tensor:
+    """Mean field with lattice filters; ``neg_u`` (P, B, C) pixel-major, returns Q in the same layout."""
+    gw, gsxy, bw, bsxy, bsrgb = kernel
+    P, B, C = neg_u.shape
+    H, W = images.shape[1:3]
+    kernels = []
+    if gw != 0:
+        kernels.append(_position_kernel(H, W, float(gsxy), float(gw), str(neg_u.device)))
+    if bw != 0:
+        feats = pairwise_features(images, bsxy, bsrgb).transpose(0, 1).reshape(P * B, -1)  # pixel-major
+        lattice = PermutohedralLattice(feats, torch.arange(B, device=neg_u.device).repeat(P))
+        kernels.append(LatticeKernel(lattice, float(bw)))
+    message = LatticeMessage(kernels)
+    Q = torch.softmax(neg_u, -1)
+    logits = torch.empty_like(Q)
+    for _ in range(iterations):
+        message.apply(Q, out=logits).add_(neg_u)  # the message buffer is reused: no page faults
+        Q = torch.softmax(logits, -1)
+    return Q
 
 
 def _exact_operator(feats: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Tensor:
@@ -103,16 +144,15 @@ def torch_mean_field(unary: torch.Tensor,
     if method not in ('exact', 'lattice'):
         raise ValueError(f"torch_mean_field: method must be 'exact', 'lattice' or 'auto', got {method!r}")
     neg_u = -unary.to(torch.float32).reshape(B, C, P).transpose(1, 2).contiguous()  # (B, P, C)
-    kernels = []
-    if gaussian_weight != 0:
-        kernels.append((pairwise_features(images, gaussian_sxy, None), float(gaussian_weight)))
-    if bilateral_weight != 0:
-        kernels.append((pairwise_features(images, bilateral_sxy, bilateral_srgb), float(bilateral_weight)))
-
-    if iterations == 0 or not kernels:
+    if iterations == 0 or (gaussian_weight == 0 and bilateral_weight == 0):
         return torch.softmax(neg_u, -1).transpose(1, 2).reshape(B, C, H, W)
 
     if method == 'exact':
+        kernels = []
+        if gaussian_weight != 0:
+            kernels.append((pairwise_features(images, gaussian_sxy, None), float(gaussian_weight)))
+        if bilateral_weight != 0:
+            kernels.append((pairwise_features(images, bilateral_sxy, bilateral_srgb), float(bilateral_weight)))
         if 8 * P * P > 4 * 2**30:
             raise ValueError(f"torch_method='exact' needs {8 * P * P / 2**30:.0f} GiB of kernel matrices per image at "
                              f"{H}x{W}; use torch_method='lattice' (or 'auto') for images this large")
@@ -128,20 +168,9 @@ def torch_mean_field(unary: torch.Tensor,
             del A
         Q = torch.cat(out, 0)
     else:
-        batch_index = torch.arange(B, device=unary.device).repeat_interleave(P)
-        lats, norms, weights = [], [], []
-        for f, w in kernels:
-            lat = PermutohedralLattice(f.reshape(B * P, -1), batch_index)
-            lats.append(lat)
-            norms.append(torch.rsqrt(lat.apply(torch.ones(B * P, 1, device=unary.device)) + 1e-20))  # (BP, 1)
-            weights.append(w)
-        message = StackedLatticeMessage(lats, norms, weights)
-        del lats, lat  # the stacked operator holds its own (rescaled) copies
-        nu = neg_u.reshape(B * P, C)
-        Q = torch.softmax(nu, -1)
-        for _ in range(iterations):
-            Q = torch.softmax(nu + message.apply(Q), -1)
-        Q = Q.reshape(B, P, C)
+        Q = _lattice_mean_field(neg_u.permute(1, 0, 2).contiguous(), images,
+                                (gaussian_weight, gaussian_sxy, bilateral_weight, bilateral_sxy, bilateral_srgb),
+                                iterations).transpose(0, 1)
     return Q.transpose(1, 2).reshape(B, C, H, W)
 
 

@@ -56,3 +56,41 @@ def test_bad_input():
         lat.apply(torch.rand(9, 1))
     with pytest.raises(ValueError, match='too large'):
         PermutohedralLattice(torch.tensor([[0.0] * 5, [1e7] * 5]))
+
+
+def test_composed_kernel_equals_chain():
+    from mmwsss.crf.permutohedral import LatticeKernel
+    # SEC's smoothness kernel on its 41x41 grid (sxy 3 / scale 12) composes into a tiny matrix; a wide
+    # kernel stays a chain because its composition would have more entries than the chain.
+    for sxy, composes in ((0.25, True), (3.0, False)):
+        ys, xs = torch.meshgrid(torch.arange(41.0), torch.arange(41.0), indexing='ij')
+        f = torch.stack([xs, ys], -1).reshape(-1, 2) / sxy
+        chain, comp = LatticeKernel(PermutohedralLattice(f), 3.0), LatticeKernel(PermutohedralLattice(f), 3.0)
+        assert comp.compose() is composes
+        x = torch.rand(41 * 41, 5, generator=torch.Generator().manual_seed(0))
+        a = chain.apply(x, torch.empty_like(x))
+        b = comp.apply(x, torch.empty_like(x))
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+        # accumulate adds to what is there
+        torch.testing.assert_close(comp.apply(x, a.clone(), accumulate=True), 2 * a, atol=1e-5, rtol=1e-5)
+
+
+def test_far_apart_points_do_not_interact():
+    # blur steps only link the vertices of each point's own simplex: the filter is diagonal
+    f = torch.arange(20.0).view(10, 2) * 50
+    lat = PermutohedralLattice(f)
+    assert sum(b.values().numel() for b in lat.blur) <= 10 * 3 * 2
+    out = lat.apply(torch.eye(10))
+    torch.testing.assert_close(out, torch.diag(torch.diagonal(out)))
+
+
+def test_message_shared_kernel_equals_batch_kernel():
+    from mmwsss.crf.permutohedral import LatticeKernel, LatticeMessage
+    # a kernel over one image's pixels filtering the (P, B C) view equals a kernel over the batch's points
+    P, B, C = 60, 3, 4
+    pos = torch.rand(P, 2, generator=torch.Generator().manual_seed(1)) * 5
+    q = torch.rand(P, B, C, generator=torch.Generator().manual_seed(2))
+    shared = LatticeMessage([LatticeKernel(PermutohedralLattice(pos), 2.0)]).apply(q)
+    batch_pos = pos.repeat_interleave(B, 0)  # pixel-major: row p * B + b
+    batch = LatticeKernel(PermutohedralLattice(batch_pos, torch.arange(B).repeat(P)), 2.0)
+    torch.testing.assert_close(LatticeMessage([batch]).apply(q), shared, atol=1e-5, rtol=1e-5)
