@@ -139,6 +139,8 @@ def test_one_training_step_per_model_family(family, tiny_synthetic):
     cfg.merge_from_dict(dict(options, **{
         'train_dataloader.dataset.data_root': tiny_synthetic, 'train_dataloader.batch_size': 2,
         'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False}))
+    if cfg.default_scope == 'mmseg':
+        cfg.train_dataloader.dataset.generate = False  # the tiny dataset, not the default-size one
     init_default_scope(cfg.default_scope)
     if cfg.default_scope == 'mmdet':
         import mmwsss.det  # noqa: F401

@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from mmwsss.datasets.points import read_points  # noqa: E402
+from mmwsss.datasets.splits import read_split  # noqa: E402
 from mmwsss.visualization import draw_instances, draw_points, overlay_heatmap, overlay_label_map, tile  # noqa: E402
 from mmwsss.utils.io import atomic_write  # noqa: E402
 
@@ -186,9 +187,7 @@ def main():
         extras.append((kind, folder))
     ids = args.ids
     if not ids:
-        split = osp.join(args.data_root, 'ImageSets', 'Segmentation', args.split + '.txt')
-        with open(split) as f:
-            ids = [line.split()[0] for line in f if line.strip()][:args.num]
+        ids = read_split(osp.join(args.data_root, 'ImageSets', 'Segmentation', args.split + '.txt'))[:args.num]
     class_names = None
     meta = osp.join(args.data_root, 'meta.json')
     if osp.isfile(meta):

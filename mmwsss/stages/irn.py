@@ -169,7 +169,7 @@ def sem_seg_label(model,
                   radius: int = 5,
                   np_power: float = 1.5,
                   bg_thr: float = 0.22) -> np.ndarray:
-    """Random-walk pseudo mask of one image (B.7 step 3).
+    """Random-walk pseudo mask of one image (IRN ``step/make_sem_seg_labels.py``).
 
     Args:
         model: a trained :class:`mmwsss.models.segmentors.IRNet` (its ``predict_edge`` is used).

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from mmwsss.stages.sec_cues import (CueQuality, SaliencyClassifier, bg_cues_from_saliency, fg_cues_from_cams,
-                                  merge_cues)
+from mmwsss.models.segmentors import SECSaliencyClassifier
+from mmwsss.stages.sec_cues import CueQuality, bg_cues_from_saliency, fg_cues_from_cams, merge_cues
 from mmwsss.datasets.sec_cues import (SECCueDataset, cues_to_dense, dense_to_cues, load_sec_cue_file,
                                       read_input_list, save_sec_cue_file, write_input_list)
 from mmwsss.datasets.transforms.sec_cues import LoadSECCues, upsample_cue_grid
@@ -137,7 +137,7 @@ def test_cue_quality_numbers():
 
 
 def test_saliency_classifier_grid_and_gradient():
-    m = SaliencyClassifier(dict(type='VGG16LargeFOV', arch='cam', with_fc=False, out_indices=(2, 4)), 512, 3, 0)
+    m = SECSaliencyClassifier(dict(type='VGG16LargeFOV', arch='cam', with_fc=False, out_indices=(2, 4)), 512, 3, 0)
     m.init_weights()
     m.eval()
     x = torch.randn(2, 3, 65, 65)
@@ -215,7 +215,8 @@ def test_generate_cues_end_to_end(tmp_path):
     from mmseg.registry import MODELS
 
     import mmwsss.models  # noqa: F401
-    from mmwsss.stages.sec_cues import CAMSaliency, ImageLabelSet, generate_sec_cues
+    from mmwsss.models.segmentors import CAMSaliency
+    from mmwsss.stages.sec_cues import ImageLabelSet, generate_sec_cues
     root, names, _ = _make_root(tmp_path, n=3, size=(40, 40))
     paths = [str(root / 'JPEGImages' / f'{n}.jpg') for n in names]
     ds = ImageLabelSet(paths, [[0], [1], [0, 2]], 3, (33, 33), [128.0] * 3, [64.0] * 3)

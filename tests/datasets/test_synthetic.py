@@ -362,9 +362,8 @@ def test_web_masks_are_imperfect_like_coseg(medium):
 def test_ood_images_contain_no_class_object(medium, monkeypatch):
     def boom(rng, s):
         raise AssertionError('a class object was drawn into an OoD image')
-    from mmwsss.datasets.synthetic.shapes import OBJECT_DRAWERS  # the dict the scene renderers draw from
-    for c in list(OBJECT_DRAWERS):
-        monkeypatch.setitem(OBJECT_DRAWERS, c, boom)
+    for c in list(syn.scenes.OBJECT_DRAWERS):
+        monkeypatch.setitem(syn.scenes.OBJECT_DRAWERS, c, boom)
     for i in range(12):
         out = syn.render_ood(0, i, 64)
         assert out['image'].shape == (64, 64, 3)

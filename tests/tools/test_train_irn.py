@@ -23,7 +23,8 @@ def test_irn_trains_through_train_py_from_the_cam_backbone(tmp_path, tiny_synthe
     ir_labels = osp.join(tiny_synthetic, 'SegmentationClass')  # any {0..C, 255} maps serve as IR labels here
     work = str(tmp_path / 'irn')
     options = ['train_cfg.max_iters=2', 'train_dataloader.batch_size=2', 'param_scheduler.0.end=2',
-               f'train_dataloader.dataset.data_root={tiny_synthetic}', 'default_hooks.checkpoint.interval=2']
+               f'train_dataloader.dataset.data_root={tiny_synthetic}', 'train_dataloader.dataset.generate=False',
+               'default_hooks.checkpoint.interval=2']
     out = subprocess.run([sys.executable, osp.join(REPO, 'tools/wood/train_irn.py'), IRN, '--cam-checkpoint', cam_ckpt,
                           '--ir-label-dir', ir_labels, '--work-dir', work, '--cfg-options'] + options,
                          cwd=str(tmp_path), env=ENV, capture_output=True, text=True, timeout=600)

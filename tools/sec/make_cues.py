@@ -24,42 +24,40 @@ import torch
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # noqa: E402
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-SMALL_MODEL_BASE = osp.join(ROOT, 'configs', '_base_', 'models', 'deeplabv3_r18-d8.py')
+# --preset NAME is the cue-classifier config configs/sec/sec-cues_<...>.py of that dataset
+PRESETS = {
+    'synthetic': osp.join(ROOT, 'configs', 'sec', 'sec-cues_r18-d8_1xb16-600it_synthetic-128x128.py'),
+    'voc': osp.join(ROOT, 'configs', 'sec', 'sec-cues_vgg16-largefov_1xb15-8k_voc12aug-321x321.py'),
+}
 
 
-def small_resnet(width=None):
-    """The shared small backbone of the embedded configs (read from its base config, so they stay in sync).
+def cue_models(config: str, num_classes: int, pretrained=None, width=None):
+    """The two classifier configs of a cue config, completed with the class count, init and backbone width.
 
     Returns:
-        tuple: (backbone config, channels of its last output).
+        tuple: (fg model config, bg model config, ``cue_data``, ``cue_train``) as plain dicts.
     """
     from mmengine.config import Config
-    bb = dict(Config.fromfile(SMALL_MODEL_BASE).small_backbone.to_dict())
-    if width:
-        bb.update(stem_channels=width, base_channels=width)
-    return bb, bb['base_channels'] * 8  # ResNet-18: last stage has 8x the base channels
-
-
-PRESETS = {
-    # the shared small backbone of the embedded configs, trained from scratch
-    'synthetic': dict(
-        fg_backbone='small', bg_backbone='small', saliency_index=0,
-        size=128, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True,
-        iters=600, step=400, lr=0.05, batch_size=16, freeze_bn=False),
-    # SEC: VGG-16 nets at 321x321 with Caffe BGR mean; solver of training/solver.prototxt with stepsize 4000 (SEC
-    # weak-localization/foreground)
-    'voc': dict(
-        fg_backbone=dict(type='VGG16LargeFOV', arch='cam', fc7_relu=True, out_indices=(2, 5)), fg_channels=1024,
-        bg_backbone=dict(type='VGG16LargeFOV', arch='cam', with_fc=False, out_indices=(2, 4)), bg_channels=512,
-        saliency_index=0, size=321, mean=[104.008, 116.669, 122.675], std=[1.0, 1.0, 1.0], to_rgb=False,
-        iters=8000, step=4000, lr=1e-3, batch_size=15, freeze_bn=False),
-}
+    cfg = Config.fromfile(config)
+    fg, bg = cfg.fg_model.to_dict(), cfg.bg_model.to_dict()
+    for m in (fg, bg):
+        if cfg.get('backbone_out_indices') is not None:
+            m['backbone']['out_indices'] = tuple(cfg.backbone_out_indices)
+        if width:  # the small ResNet at another width: its last stage has 8x the base channels
+            m['backbone'].update(stem_channels=width, base_channels=width)
+            m['in_channels'] = width * 8
+        m['backbone']['init_cfg'] = dict(type='Pretrained', checkpoint=pretrained) if pretrained else None
+    fg['num_classes'] = num_classes
+    bg['num_fg'] = num_classes - 1
+    return fg, bg, cfg.cue_data.to_dict(), cfg.cue_train.to_dict()
 
 
 def parse_args():
     p = argparse.ArgumentParser(description='Generate SEC localization cues (original pickle format)')
     p.add_argument('data_root', help='dataset root in the docs/dataset_layout.md layout')
-    p.add_argument('--preset', choices=sorted(PRESETS), default='synthetic')
+    p.add_argument('--preset', choices=sorted(PRESETS), default='synthetic',
+                   help='the cue-classifier config of a dataset (configs/sec/sec-cues_*.py)')
+    p.add_argument('--config', default=None, help='a cue-classifier config instead of --preset')
     p.add_argument('--work-dir', default=None,
                    help='classifier checkpoints + logs (default work_dirs/sec_cues_<preset>)')
     p.add_argument('--ann-file', default='ImageSets/Segmentation/train.txt')
@@ -83,7 +81,7 @@ def parse_args():
                         '(cheaper; SEC trains a separate one)')
     p.add_argument('--gen-batch-size', type=int, default=16)
     p.add_argument('--backbone-width', type=int, default=None,
-                   help='synthetic preset: stem/base channels of the small ResNet (default: as the shared base config)')
+                   help='small ResNet configs: stem/base channels (default: as the shared base config)')
     p.add_argument('--overwrite', action='store_true', help='regenerate an existing cue file (default: skip)')
     p.add_argument('--threads', type=int, default=None)
     p.add_argument('--seed', type=int, default=0)
@@ -110,8 +108,8 @@ def main():
     import mmwsss.seg  # noqa: F401  (registers VGG16LargeFOV, CAMClassifier, ...)
     from mmseg.registry import MODELS
 
-    from mmwsss.stages.sec_cues import (CAMSaliency, ImageLabelSet, SaliencyClassifier, generate_sec_cues,
-                                        train_multilabel)
+    from mmwsss.models.segmentors import CAMSaliency
+    from mmwsss.stages.sec_cues import ImageLabelSet, generate_sec_cues, train_multilabel
     from mmwsss.datasets.sec_cues import save_sec_cue_file, write_input_list
     from mmwsss.datasets.splits import read_split
     from mmwsss.datasets.voc import read_cls_label_file
@@ -119,14 +117,6 @@ def main():
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = dict(PRESETS[args.preset])
-    for k in ('iters', 'step', 'lr', 'batch_size'):
-        if getattr(args, k) is not None:
-            cfg[k] = getattr(args, k)
-    if cfg['fg_backbone'] == 'small':
-        bb, ch = small_resnet(args.backbone_width)
-        cfg.update(fg_backbone=dict(bb, out_indices=(1, 3)), fg_channels=ch, bg_backbone=dict(bb, out_indices=(1, 3)),
-                   bg_channels=ch)
     if args.preset == 'synthetic' and not osp.isfile(osp.join(args.data_root, args.ann_file)):
         from mmwsss.datasets.synthetic import ensure_synthetic_dataset
         ensure_synthetic_dataset(args.data_root)
@@ -141,6 +131,11 @@ def main():
 
     names = read_split(osp.join(args.data_root, args.ann_file))
     num_classes = num_classes_of(args.data_root, args.num_classes)
+    fg_cfg, bg_cfg, data_cfg, cfg = cue_models(args.config or PRESETS[args.preset], num_classes, args.pretrained,
+                                               args.backbone_width)
+    for k in ('iters', 'step', 'lr', 'batch_size'):
+        if getattr(args, k) is not None:
+            cfg[k] = getattr(args, k)
     labels = read_cls_label_file(osp.join(args.data_root, args.cls_file), num_classes - 1)
     missing = [n for n in names if n not in labels]
     if missing:
@@ -148,10 +143,10 @@ def main():
                          f'e.g. {missing[:3]}')
     img_paths = [osp.join(args.data_root, 'JPEGImages', n + '.jpg') for n in names]
     fg_labels = [labels[n] for n in names]
-    size = (cfg['size'], cfg['size'])
-    common = dict(num_fg=num_classes - 1, size=size, mean=cfg['mean'], std=cfg['std'], to_rgb=cfg['to_rgb'])
+    size = (data_cfg['size'], data_cfg['size'])
+    common = dict(num_fg=num_classes - 1, size=size, mean=data_cfg['mean'], std=data_cfg['std'],
+                  to_rgb=data_cfg['to_rgb'])
     train_set = ImageLabelSet(img_paths, fg_labels, flip=True, **common)
-    init = dict(type='Pretrained', checkpoint=args.pretrained) if args.pretrained else None
     log = open(osp.join(work_dir, 'make_cues.log'), 'a')
 
     def logger(msg):
@@ -159,9 +154,7 @@ def main():
         log.write(msg + '\n')
         log.flush()
 
-    cam_model = MODELS.build(dict(type='CAMClassifier', backbone=dict(cfg['fg_backbone'], init_cfg=init),
-                                  num_classes=num_classes, in_channels=cfg['fg_channels'],
-                                  freeze_bn=cfg['freeze_bn']))
+    cam_model = MODELS.build(fg_cfg)
     from mmwsss.utils.checkpoint import CheckpointMismatchError, load_checkpoint_strict
     if args.fg_checkpoint:
         # the preprocessor's mean/std buffers are not weights (ImageLabelSet normalises), and a WOoDClassifier
@@ -172,10 +165,9 @@ def main():
         with atomic_write(osp.join(work_dir, 'fg_cam.pth')) as f:
             torch.save(cam_model.state_dict(), f)
     if args.bg_from_fg:
-        sal_model = CAMSaliency(cam_model, cfg['saliency_index'])
+        sal_model = CAMSaliency(cam_model, bg_cfg['saliency_index'])
     else:
-        sal_model = SaliencyClassifier(dict(cfg['bg_backbone'], init_cfg=init), cfg['bg_channels'],
-                                       num_classes - 1, cfg['saliency_index'])
+        sal_model = MODELS.build(bg_cfg)
     nets = [('fg_cam', cam_model, lambda m: m.forward_logits)]
     if not args.bg_from_fg:
         nets.append(('bg_saliency', sal_model, lambda m: m.forward_logits))

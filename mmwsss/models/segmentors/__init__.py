@@ -12,3 +12,5 @@ from .sec import SECSegmentor
 __all__ += ['SECSegmentor']
 from .wsscoseg import WSSCosegSegmentor
 __all__ += ['WSSCosegSegmentor']
+from .sec_saliency import CAMSaliency, SECSaliencyClassifier, gradient_saliency
+__all__ += ['SECSaliencyClassifier', 'CAMSaliency', 'gradient_saliency']
