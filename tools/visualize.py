@@ -45,7 +45,8 @@ class ModelPanels:
     def __init__(self, config, checkpoint):
         from mmengine.config import Config
         from mmengine.registry import init_default_scope
-        from mmwsss.utils.compat import cpu_dist_cfg
+        from mmwsss.utils.compat import apply_patches, cpu_dist_cfg
+        apply_patches()  # opt in: runner checkpoints under torch's weights_only loading
         cfg = Config.fromfile(config)
         cpu_dist_cfg(cfg)
         self.scope = cfg.get('default_scope', 'mmseg')
