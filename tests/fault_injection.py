@@ -171,8 +171,8 @@ def case_train(ctx, kill_after):
     cmd = [sys.executable, 'tools/train.py', cfg, '--work-dir', work]
     if not run_and_kill(cmd, ctx['log'], lambda: osp.isfile(osp.join(work, f'iter_{kill_after}.pth'))):
         return ['training finished before the kill']
-    with open(osp.join(work, 'last_checkpoint')) as f:
-        resumed_from = int(osp.basename(f.read().strip())[5:-4])
+    from mmwsss.utils.checkpoint import latest_checkpoint
+    resumed_from = int(osp.basename(latest_checkpoint(work))[5:-4])
     run(cmd + ['--resume'], ctx['log'])
     problems = []
     a = torch.load(osp.join(ref, 'iter_16.pth'), weights_only=True)['state_dict']
@@ -293,6 +293,8 @@ def build_cases(ctx):
 
 
 def main():
+    from mmwsss.utils.compat import apply_patches
+    apply_patches()  # weights_only loading of runner checkpoints, as the tools do
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'fault_injection'))
     p.add_argument('--only', nargs='+', help='cases whose name starts with one of these')

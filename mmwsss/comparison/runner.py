@@ -165,20 +165,17 @@ def run_entry(entry: dict, work_root: str, data_root: Optional[str] = None, pyth
 
 
 def _interrupted_training(cmd: Sequence[str]) -> Optional[str]:
-    """The checkpoint an interrupted ``tools/train.py`` command left in its ``--work-dir`` (mmengine's
-    ``last_checkpoint`` file), or ``None`` (not a training command, already resuming, nothing saved yet)."""
+    """The checkpoint an interrupted ``tools/train.py`` command left in its ``--work-dir``
+    (:func:`mmwsss.utils.checkpoint.latest_checkpoint`), or ``None`` (not a training command, already resuming,
+    nothing saved yet)."""
     if not any(str(c).replace(os.sep, '/').endswith('tools/train.py') for c in cmd) or '--resume' in cmd:
         return None
     if '--work-dir' not in cmd or cmd.index('--work-dir') + 1 >= len(cmd):
         return None
     work_dir = cmd[cmd.index('--work-dir') + 1]
     work_dir = work_dir if osp.isabs(work_dir) else osp.join(REPO, work_dir)
-    marker = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(marker):
-        return None
-    with open(marker) as f:
-        ckpt = f.read().strip()
-    return ckpt if ckpt and osp.isfile(ckpt) else None
+    from ..utils.checkpoint import latest_checkpoint
+    return latest_checkpoint(work_dir)
 
 
 def _extra_metrics(entry: dict, ctx: Dict[str, str]) -> str:

@@ -12,7 +12,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 __all__ = ['CheckpointError', 'CheckpointReadError', 'CheckpointMismatchError', 'checkpoint_state_dict',
            'compare_state_dicts', 'unwrap_model',
-           'load_checkpoint_strict', 'runner_load_strict']
+           'load_checkpoint_strict', 'runner_load_strict', 'latest_checkpoint']
 
 # the prefix DDP/DataParallel checkpoints carry (mmengine's default revise_keys)
 DEFAULT_REVISE_KEYS = ((r'^module\.', ''), )
@@ -162,3 +162,31 @@ def runner_load_strict(runner, filename: str, allow_partial: bool = False) -> di
     runner._load_from = None
     runner._has_loaded = True
     return checkpoint
+
+
+def _checkpoint_number(path: str):
+    m = re.match(r'(iter|epoch)_(\d+)\.pth$', osp.basename(path))
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def latest_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint ``--resume`` continues from: the file mmengine's ``last_checkpoint`` names, or, when that
+    marker is missing, empty or names a file that is gone, the newest ``iter_N.pth`` / ``epoch_N.pth``.
+
+    mmengine rewrites ``last_checkpoint`` in place after each save; a run killed at that moment leaves it empty,
+    and ``--resume`` would then fail although the checkpoints are intact.
+    """
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(marker):
+        with open(marker) as f:
+            named = f.read().strip()
+        if named and osp.isfile(named):
+            return named
+    found = [(p, _checkpoint_number(p)) for p in os.listdir(work_dir)] if osp.isdir(work_dir) else []
+    found = [(osp.join(work_dir, p), n) for p, n in found if n is not None]
+    if not found:
+        return None
+    kinds = {n[0] for _, n in found}
+    if len(kinds) > 1:  # iteration and epoch checkpoints side by side: the newest file
+        return max(found, key=lambda item: os.stat(item[0]).st_mtime_ns)[0]
+    return max(found, key=lambda item: item[1][1])[0]

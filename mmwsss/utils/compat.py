@@ -11,6 +11,8 @@ environment variables that users would have to remember:
   ``tools/dist_train.sh CONFIG 2`` train with the gloo backend on a CPU machine.
 * Checkpoints are written atomically (temp file + ``os.replace``) so a run killed while saving
   never leaves a truncated ``iter_N.pth`` that ``--resume`` would then pick up.
+* ``--resume`` finds its checkpoint even when a kill emptied mmengine's ``last_checkpoint`` marker (it is
+  rewritten in place after each save): the newest ``iter_N.pth`` / ``epoch_N.pth`` is taken then.
 * A gloo process group left to interpreter shutdown sometimes aborts a rank after a finished run
   ("terminate called without an active exception", SIGABRT), and torchrun then reports the run as
   failed; the tools call :func:`close_dist` at the end.
@@ -169,6 +171,19 @@ def _replace_syncbn(node) -> None:
             _replace_syncbn(value)
 
 
+def _patch_find_latest_checkpoint() -> None:
+    from mmengine.runner import runner as runner_mod
+    if getattr(runner_mod.find_latest_checkpoint, '_mmwsss_patched', False):
+        return
+
+    def find_latest_checkpoint(path):
+        from .checkpoint import latest_checkpoint
+        return latest_checkpoint(path)
+
+    find_latest_checkpoint._mmwsss_patched = True
+    runner_mod.find_latest_checkpoint = find_latest_checkpoint
+
+
 def apply_patches() -> None:
     """Apply all patches once; safe to call repeatedly."""
     global _APPLIED
@@ -178,4 +193,5 @@ def apply_patches() -> None:
     _patch_atomic_checkpoint()
     _patch_cpu_init_dist()
     _patch_pretrained_init()
+    _patch_find_latest_checkpoint()
     _APPLIED = True

@@ -89,3 +89,21 @@ def test_load_model_of_another_config_fails(tmp_path):
         init_model(cam_cfg, path)
     model = init_model(cam_cfg, path, allow_partial=True)  # the backbone matches
     assert torch.equal(model.backbone.stem[0].weight, deeplab.backbone.stem[0].weight)
+
+
+def test_latest_checkpoint_survives_an_emptied_marker(tmp_path):
+    """mmengine rewrites last_checkpoint in place: a kill at that moment leaves it empty."""
+    from mmwsss.utils.checkpoint import latest_checkpoint
+    from mmwsss.utils.compat import apply_patches
+    assert latest_checkpoint(str(tmp_path)) is None
+    for n in (2, 10, 4):
+        (tmp_path / f'iter_{n}.pth').write_bytes(b'x')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_4.pth'))
+    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_4.pth')  # the marker wins when valid
+    (tmp_path / 'last_checkpoint').write_text('')
+    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_12.pth'))  # names a file that is gone
+    assert latest_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
+    apply_patches()  # what tools/train.py --resume uses
+    from mmengine.runner import runner as runner_mod
+    assert runner_mod.find_latest_checkpoint(str(tmp_path)) == str(tmp_path / 'iter_10.pth')
