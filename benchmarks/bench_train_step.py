@@ -1,6 +1,7 @@
 """What the weak-supervision parts cost: one training step of each method's VOC config next to the plain model.
 
-For every pair, one SGD step (forward, losses, backward, update) at the method's real crop and batch 1 on CPU,
+For every pair, one SGD step (forward, losses, backward, update) at the method's real crop and batch 1 on CPU
+(batch 2 for BLPSeg / UPerNet, whose pyramid pooling cannot train batch-norm on one sample),
 with randomly initialised weights and synthetic inputs carrying every field the losses read (scribbles, image
 labels, SEC cues, BESTIE centre / offset targets):
 
@@ -31,7 +32,8 @@ sys.path.insert(0, ROOT)
 NUM_CLASSES = 21
 
 PAIRS = dict(
-    blpseg=dict(method='BLPSeg-r101', baseline='UPerNet-r101', crop=(384, 384),
+    # batch 2: the pyramid pooling's 1x1 bin has batch-norm, which cannot train on one value per channel
+    blpseg=dict(method='BLPSeg-r101', baseline='UPerNet-r101', crop=(384, 384), batch=2,
                 config='configs/blpseg/blpseg_r101_2xb5-42k_voc12aug-scribble-384x384.py'),
     sec=dict(method='SEC', baseline='DeepLab-LargeFOV', crop=(321, 321),
              config='configs/sec/sec_vgg16-largefov_1xb15-8k_voc12aug-321x321.py'),
@@ -76,7 +78,7 @@ def _baseline_model(pair: str, model: dict) -> dict:
         return dict(type='EncoderDecoder',
                     data_preprocessor=dict(type='SegDataPreProcessor', mean=model['data_preprocessor']['mean'],
                                            std=model['data_preprocessor']['std'], bgr_to_rgb=True, pad_val=0,
-                                           seg_pad_val=255),
+                                           seg_pad_val=255, size_divisor=32),
                     backbone=backbone,
                     decode_head=dict(type='FCNHead', in_channels=in_channels, channels=head.get('head_channels', 256),
                                      num_convs=1, kernel_size=3, concat_input=False, in_index=0, dropout_ratio=0.0,
@@ -161,11 +163,12 @@ def child(pair: str, which: str, steps: int) -> dict:
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
     h, w = spec['crop']
+    n = spec.get('batch', 1)
     img = torch.randint(0, 256, (3, h, w), dtype=torch.uint8)
 
     def step():
-        samples = _bestie_samples(h, w) if det else _seg_samples(h, w, NUM_CLASSES)
-        data = model.data_preprocessor(dict(inputs=[img.clone()], data_samples=samples), True)
+        samples = [s for _ in range(n) for s in (_bestie_samples(h, w) if det else _seg_samples(h, w, NUM_CLASSES))]
+        data = model.data_preprocessor(dict(inputs=[img.clone() for _ in range(n)], data_samples=samples), True)
         losses = model(**data, mode='loss')
         loss, _ = model.parse_losses(losses)
         opt.zero_grad()
@@ -239,7 +242,7 @@ def main():
                 print(f'{spec["method"]} ({which}) failed:\n{proc.stderr[-3000:]}', flush=True)
                 break
             res[which] = json.loads(proc.stdout.strip().splitlines()[-1])
-        crop = f'{spec["crop"][0]}x{spec["crop"][1]}'
+        crop = f'{spec["crop"][0]}x{spec["crop"][1]}' + (f' b{spec["batch"]}' if spec.get('batch', 1) > 1 else '')
         if 'error' in res:
             rows.append(dict(method=spec['method'], baseline=spec['baseline'], crop=crop, error=res['error']))
             continue
