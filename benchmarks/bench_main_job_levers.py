@@ -29,6 +29,8 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _common import sgd_step  # noqa: E402
 
 ENTRIES = dict(
     bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-4k_synthetic-112x112.py',
@@ -65,17 +67,12 @@ def child(entry: str, variant: str, iters: int) -> dict:
     opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     batches = iter(loader)
 
+    def to_cl(data):
+        data['inputs'] = data['inputs'].contiguous(memory_format=torch.channels_last)
+        return data
+
     def step():
-        data = model.data_preprocessor(next(batches), True)
-        if cl:
-            data['inputs'] = data['inputs'].contiguous(memory_format=torch.channels_last)
-        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
-            losses = model(**data, mode='loss')
-        loss, _ = model.parse_losses(losses)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return float(loss)
+        return sgd_step(model, opt, next(batches), autocast_bf16=bf16, prepare=to_cl if cl else None)
 
     for _ in range(2):
         step()  # warm-up (oneDNN kernels, allocator)

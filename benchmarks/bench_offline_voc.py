@@ -37,6 +37,8 @@ import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _common import reset_peak_rss, status_kb  # noqa: E402
 
 VOC_TRAIN_AUG = 10582
 COCO_TRAIN = 82081
@@ -194,14 +196,6 @@ SETUPS = dict(cam=setup_cam, irn_seeds=setup_irn_seeds, irn_rw=setup_irn_rw, sec
 
 
 # ------------------------------------------------------------------------------------------------ measurement
-def _status_kb(field):
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    raise RuntimeError(f'{field} not in /proc/self/status')
-
-
 def child(stage: str, n: int) -> dict:
     """Runs in a fresh process: set-up, one warm-up image, then ``n`` timed images."""
     import torch
@@ -211,19 +205,15 @@ def child(stage: str, n: int) -> dict:
         run = SETUPS[stage](images, tmp)
         setup_s = time.perf_counter() - t0
         run(*images[0])  # warm-up (allocator, thread pool, lazy inits)
-        base = _status_kb('VmRSS')
-        try:
-            with open('/proc/self/clear_refs', 'w') as f:
-                f.write('5')  # reset VmHWM: the peak below is that of the timed images
-        except OSError:
-            pass
+        base = status_kb('VmRSS')
+        reset_peak_rss()  # the peak below is that of the timed images
         wall, cpu = [], []
         for img, keys in images[1:]:
             t, c = time.perf_counter(), time.process_time()
             run(img, keys)
             wall.append(time.perf_counter() - t)
             cpu.append(time.process_time() - c)
-        peak = max(_status_kb('VmHWM'), base)
+        peak = max(status_kb('VmHWM'), base)
     return dict(stage=stage, images=n, setup_s=setup_s, s_per_image=float(np.mean(wall)),
                 cpu_s_per_image=float(np.mean(cpu)), peak_rss_mb=peak / 1024, rss_increase_mb=(peak - base) / 1024,
                 threads=torch.get_num_threads())

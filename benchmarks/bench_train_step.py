@@ -29,6 +29,8 @@ import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _common import reset_peak_rss, sgd_step, status_kb  # noqa: E402
 NUM_CLASSES = 21
 
 PAIRS = dict(
@@ -168,28 +170,18 @@ def child(pair: str, which: str, steps: int) -> dict:
 
     def step():
         samples = [s for _ in range(n) for s in (_bestie_samples(h, w) if det else _seg_samples(h, w, NUM_CLASSES))]
-        data = model.data_preprocessor(dict(inputs=[img.clone() for _ in range(n)], data_samples=samples), True)
-        losses = model(**data, mode='loss')
-        loss, _ = model.parse_losses(losses)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return float(loss)
+        return sgd_step(model, opt, dict(inputs=[img.clone() for _ in range(n)], data_samples=samples))
 
     step()  # warm-up
-    rss = _status_kb('VmRSS')
-    try:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')
-    except OSError:
-        pass
+    rss = status_kb('VmRSS')
+    reset_peak_rss()
     wall, cpu = [], []
     for _ in range(steps):
         t, c = time.perf_counter(), time.process_time()
         step()
         wall.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
-    return dict(wall_s=min(wall), cpu_s=min(cpu), peak_mb=max(_status_kb('VmHWM'), rss) / 1024,
+    return dict(wall_s=min(wall), cpu_s=min(cpu), peak_mb=max(status_kb('VmHWM'), rss) / 1024,
                 params_m=sum(p.numel() for p in model.parameters()) / 1e6)
 
 
@@ -200,14 +192,6 @@ def _sync_bn_to_bn(obj):
     if isinstance(obj, (list, tuple)):
         return type(obj)(_sync_bn_to_bn(v) for v in obj)
     return obj
-
-
-def _status_kb(field):
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    raise RuntimeError(f'{field} not in /proc/self/status')
 
 
 def main():
