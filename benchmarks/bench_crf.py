@@ -34,7 +34,10 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 warnings.filterwarnings('ignore')
+
+from _common import reset_peak_rss, status_kb  # noqa: E402
 
 from mmwsss.crf import dense_crf  # noqa: E402
 from mmwsss.crf.pydensecrf_backend import pydensecrf_available, shutdown_pool  # noqa: E402
@@ -259,29 +262,6 @@ def part_b(reps=7):
     return rows
 
 
-_PEAK_RESET_OK = False
-
-
-def _rss_kb(field):
-    """VmRSS / VmHWM of this process in kB (Linux /proc)."""
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(field + ':'):
-                return int(line.split()[1])
-    raise RuntimeError(f'{field} not in /proc/self/status')
-
-
-def _reset_peak_rss():
-    """Reset the RSS high-water mark (VmHWM) so it measures only what follows (Linux clear_refs 5)."""
-    global _PEAK_RESET_OK
-    try:
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')
-        _PEAK_RESET_OK = True
-    except OSError:
-        _PEAK_RESET_OK = False
-
-
 def _child_fullres(backend):
     """Runs in a fresh interpreter: time and RSS high-water delta of one 500x375x21 CRF (``torch-cuda``: GPU)."""
     rng = np.random.default_rng(3)
@@ -295,8 +275,8 @@ def _child_fullres(backend):
     if name == 'torch':  # warm the allocator/thread pool on a small input so it does not count as time
         dense_crf(probs[..., :8, :8] / probs[..., :8, :8].sum(1, keepdim=True), image[:, :8, :8], 'sec_test',
                   'torch')
-    before = _rss_kb('VmRSS')
-    _reset_peak_rss()
+    before = status_kb('VmRSS')
+    reset_ok = reset_peak_rss()
     if cuda:
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -305,7 +285,7 @@ def _child_fullres(backend):
     if cuda:
         torch.cuda.synchronize()
     dt, dc = time.perf_counter() - t, time.process_time() - c
-    peak = _rss_kb('VmHWM') if _PEAK_RESET_OK else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = status_kb('VmHWM') if reset_ok else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     mem = torch.cuda.max_memory_allocated() / 2**20 if cuda else (peak - before) / 1024
     print(json.dumps(dict(seconds=dt, cpu_seconds=dc, rss_delta_mb=mem)))
 

@@ -86,16 +86,17 @@ def worker(args) -> None:
     extra = peak - base
     torch.save(dict(out=out.detach().cpu(), g_logits=logits.grad.cpu(),
                     g_embed=lam.embed.proj.weight.grad.cpu()), args.dump)
-    times = []
+    times, cpu_times = [], []
     for _ in range(args.repeats):
         if cuda:
             torch.cuda.synchronize()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         _step(lam, logits, img, target)
         if cuda:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
-    print(json.dumps(dict(impl=args.impl, extra_bytes=extra, times=times)))
+        cpu_times.append(time.process_time() - c0)
+    print(json.dumps(dict(impl=args.impl, extra_bytes=extra, times=times, cpu_times=cpu_times)))
 
 
 def main() -> None:
@@ -111,6 +112,7 @@ def main() -> None:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--sdpa', action='store_true',
                         help='on CPU also time plain fused attention (lam_attention), for information')
+    parser.add_argument('--json', help='also write the figures to this JSON file (benchmarks/run_all.py)')
     parser.add_argument('--impl', choices=['dense', 'linear', 'sdpa'], help=argparse.SUPPRESS)
     parser.add_argument('--dump', help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -142,16 +144,28 @@ def main() -> None:
     for impl in impls:
         r = res[impl]
         print(f'  {names[impl]:20s}: extra peak {r["extra_bytes"] / mib:9.1f} MiB   '
-              f'time {min(r["times"]):7.3f} s (min of {args.repeats})')
+              f'time {min(r["times"]):7.3f} s, CPU {min(r["cpu_times"]):7.3f} s (min of {args.repeats})')
+    summary = dict(grid=args.grid, batch=args.batch, device=args.device, threads=torch.get_num_threads(),
+                   load=os.getloadavg())
     for impl in impls[1:]:
         a = res[impl]
         diffs = {k: (d['dump'][k] - a['dump'][k]).abs().max().item() for k in ('out', 'g_logits', 'g_embed')}
         rel_embed = diffs['g_embed'] / max(d['dump']['g_embed'].abs().max().item(), 1e-30)
-        print(f'  {impl}: memory ratio dense/{impl} {d["extra_bytes"] / max(a["extra_bytes"], 1):.1f}x, '
-              f'speed ratio dense/{impl} {min(d["times"]) / min(a["times"]):.2f}x, max |diff| output '
+        mem_ratio = d["extra_bytes"] / max(a["extra_bytes"], 1)
+        speed_ratio = min(d["times"]) / min(a["times"])
+        cpu_ratio = min(d["cpu_times"]) / min(a["cpu_times"])
+        print(f'  {impl}: memory ratio dense/{impl} {mem_ratio:.1f}x, '
+              f'speed ratio dense/{impl} {speed_ratio:.2f}x wall, {cpu_ratio:.2f}x CPU time, max |diff| output '
               f'{diffs["out"]:.2e}, grad logits {diffs["g_logits"]:.2e}, grad patch-embedding weight '
               f'{diffs["g_embed"]:.2e} ({rel_embed:.1e} of its max)')
+        summary[impl] = dict(memory_ratio=mem_ratio, speed_ratio=speed_ratio, cpu_speed_ratio=cpu_ratio,
+                             max_out_diff=diffs['out'],
+                             extra_mib=a['extra_bytes'] / mib, seconds=min(a['times']))
+    summary['dense'] = dict(extra_mib=d['extra_bytes'] / mib, seconds=min(d['times']))
     print('  goals: memory ratio >= 20x, speed ratio >= 5x (CPU), output diff < 1e-4')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(summary, f, indent=1)
 
 
 if __name__ == '__main__':

@@ -26,7 +26,7 @@ else
 fi
 echo "[mmwsss install] 4/5 mmsegmentation, mmdet, pydensecrf2, runtime and test requirements"
 $PIP install -q "mmsegmentation==1.2.2" "mmdet==3.3.0" \
-  -r requirements/runtime.txt -r requirements/optional.txt -r requirements/tests.txt
+  -r requirements/runtime.txt -r requirements/optional.txt -r requirements/tests.txt -r requirements/benchmarks.txt
 echo "[mmwsss install] 5/5 mmwsss (editable)"
 $PIP install -q --no-build-isolation --no-deps -e .
 $PY - <<'PYEOF'

@@ -1,3 +1,3 @@
-from . import hooks  # noqa: F401  (registration)
+from . import hooks, optim_wrappers  # noqa: F401  (registration)
 
-__all__ = ['hooks']
+__all__ = ['hooks', 'optim_wrappers']

@@ -1,0 +1,133 @@
+"""Levers on the main job's wall time, measured as seconds per training iteration of its four entries.
+
+``tools/main_job.py`` trains four small models on the embedded dataset (BESTIE oracle and points for 4k
+iterations, UPerNet and BLPSeg for 2k, batch 8, 112x112 crops), two side by side on 2 cores. This script times
+one training iteration (data preprocessor, forward, losses, backward, SGD update) of each entry's config on real
+batches of the embedded dataset, in one process per variant, variants of an entry interleaved:
+
+  fp32            as the configs train today
+  channels_last   model and inputs in NHWC memory format
+  bf16            forward under ``torch.autocast('cpu', torch.bfloat16)``
+  bf16+cl         both
+
+and the thread placement of the side-by-side runs: one iteration with 1 thread vs 2 threads (two 1-thread runs
+side by side finish two iterations in the time one 1-thread run takes one when the cores are free; one 2-thread
+run must be < 0.5x the 1-thread time to win).
+
+Usage::
+
+    python benchmarks/bench_main_job_levers.py                       # all entries and variants, 6 timed iterations
+    python benchmarks/bench_main_job_levers.py --entries upernet --variants fp32 bf16 --iters 10
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from _common import sgd_step  # noqa: E402
+
+ENTRIES = dict(
+    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-4k_synthetic-112x112.py',
+    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-4k_synthetic-112x112.py',
+    upernet='configs/fully_supervised/upernet_r18-d8_1xb8-2k_synthetic-112x112.py',
+    blpseg='configs/blpseg/blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py',
+)
+VARIANTS = ['fp32', 'channels_last', 'bf16', 'bf16+cl', 'fp32-2threads']
+
+
+def child(entry: str, variant: str, iters: int) -> dict:
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import Runner
+
+    from mmwsss.utils.config import load_tool_config
+    cfg = load_tool_config(osp.join(ROOT, ENTRIES[entry]), None, '/tmp/mmwsss_levers', 'none')
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    torch.manual_seed(0)
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    if cfg.get('default_scope') == 'mmdet':
+        import mmwsss.det  # noqa: F401
+        from mmdet.registry import MODELS
+    else:
+        import mmwsss.seg  # noqa: F401
+        from mmseg.registry import MODELS
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.train()
+    cl = variant in ('channels_last', 'bf16+cl')
+    bf16 = variant in ('bf16', 'bf16+cl')
+    if cl:
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    batches = iter(loader)
+
+    def to_cl(data):
+        data['inputs'] = data['inputs'].contiguous(memory_format=torch.channels_last)
+        return data
+
+    def step():
+        return sgd_step(model, opt, next(batches), autocast_bf16=bf16, prepare=to_cl if cl else None)
+
+    for _ in range(2):
+        step()  # warm-up (oneDNN kernels, allocator)
+    wall, cpu = [], []
+    for _ in range(iters):
+        t, c = time.perf_counter(), time.process_time()
+        step()
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    wall.sort()
+    cpu.sort()
+    return dict(wall_s=wall[len(wall) // 2], cpu_s=cpu[len(cpu) // 2], wall_min_s=wall[0], cpu_min_s=cpu[0],
+                threads=torch.get_num_threads())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--entries', nargs='+', default=list(ENTRIES), choices=list(ENTRIES))
+    ap.add_argument('--variants', nargs='+', default=VARIANTS, choices=VARIANTS)
+    ap.add_argument('--iters', type=int, default=6, help='timed iterations per variant (after 2 warm-up ones)')
+    ap.add_argument('--rounds', type=int, default=1, help='interleaved repetitions of the variants of an entry')
+    ap.add_argument('--json', help='also write the figures to this JSON file')
+    ap.add_argument('--child', nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child[0], args.child[1], args.iters)))
+        return
+    print(f'main-job entries: s/iteration (median of {args.iters} after 2 warm-up), batch 8, 112x112; '
+          f'{os.cpu_count()} cores, load average {" ".join(f"{x:.1f}" for x in os.getloadavg())}')
+    res = {}
+    for entry in args.entries:
+        runs = {v: [] for v in args.variants}
+        for _ in range(args.rounds):
+            for v in args.variants:
+                threads = '2' if v == 'fp32-2threads' else '1'
+                env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads,
+                           PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+                proc = subprocess.run([sys.executable, osp.abspath(__file__), '--child', entry, v, '--iters',
+                                       str(args.iters)], capture_output=True, text=True, env=env, cwd=ROOT)
+                if proc.returncode != 0:
+                    print(f'{entry} {v} failed:\n{proc.stderr[-2000:]}')
+                    continue
+                runs[v].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        res[entry] = {v: dict(cpu_s=min(r['cpu_s'] for r in rs), wall_s=min(r['wall_s'] for r in rs))
+                      for v, rs in runs.items() if rs}
+        base = res[entry].get('fp32')
+        line = f'{entry:<15}'
+        for v, r in res[entry].items():
+            rel = f' ({r["wall_s"] / base["wall_s"]:.2f}x wall, {r["cpu_s"] / base["cpu_s"]:.2f}x CPU)' if base else ''
+            line += f'  {v}: {r["wall_s"]:.3f} s{rel}'
+        print(line, flush=True)
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(results=res, iters=args.iters, load=os.getloadavg()), f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
