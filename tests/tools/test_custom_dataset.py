@@ -1,9 +1,9 @@
 """A dataset with its own classes trains every method by config alone (docs/custom_dataset.md).
 
 The dataset comes from tools/dataset_converters/make_toy_custom.py (5 household classes, none of the embedded
-ones). Each method's config is a two-line dataset config on top of the method config (``data_root`` and
-``metainfo``) plus a one-iteration schedule; the offline stages between (SEC cues, wsscoseg masks, CAM ->
-IR labels) run through their tools as a user would.
+ones). Each method trains from its configs/custom/ config (the method config + ``data_root`` + ``metainfo``),
+here pointed at a temporary copy of the dataset and shrunk to one iteration; the offline stages between (SEC
+cues, wsscoseg masks, CAMs) run through their tools as a user would.
 """
 import json
 import os.path as osp
@@ -33,10 +33,9 @@ def toy_root(tmp_path_factory):
 
 
 def _user_config(tmp_path, name, base, data_root, extra=''):
-    """The dataset config of docs/custom_dataset.md, shrunk to one iteration of batch 2."""
+    """A configs/custom/ config on the test's copy of the dataset, shrunk to one iteration of batch 2."""
     text = f'''_base_ = [{osp.join(REPO, base)!r}]
 data_root = {data_root!r}
-metainfo = dict(classes={TOY!r})
 train_cfg = dict(max_iters=1, val_interval=100)
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False)
 default_hooks = dict(checkpoint=dict(interval=1), logger=dict(interval=1))
@@ -74,18 +73,17 @@ def _tool(args):
 
 
 def test_blpseg_on_scribbles(toy_root, tmp_path):
-    cfg = _user_config(tmp_path, 'blpseg_toy', 'configs/blpseg/blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py', toy_root)
+    cfg = _user_config(tmp_path, 'blpseg_toy', 'configs/custom/blpseg_r18-d8_1xb8-2k_toy-custom-scribble-112x112.py', toy_root)
     _, model, c = _train(cfg, tmp_path / 'work')
     assert c.train_dataloader.dataset.metainfo['classes'] == TOY
     assert set(_head_classes(model).values()) == {6}
 
 
 def test_cam_then_wood(toy_root, tmp_path):
-    cam_cfg = _user_config(tmp_path, 'cam_toy', 'configs/wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py', toy_root,
-                           "model = dict(backbone=dict(init_cfg=None))\n")
+    cam_cfg = _user_config(tmp_path, 'cam_toy', 'configs/custom/cam_r18-d8_1xb8-2k_toy-custom-112x112.py', toy_root)
     cam_ckpt, model, _ = _train(cam_cfg, tmp_path / 'cam')
     assert set(_head_classes(model).values()) == {6}
-    wood_cfg = _user_config(tmp_path, 'wood_toy', 'configs/wood/wood_r18-d8_1xb8-500it_synthetic-112x112.py', toy_root,
+    wood_cfg = _user_config(tmp_path, 'wood_toy', 'configs/custom/wood_r18-d8_1xb8-500it_toy-custom-112x112.py', toy_root,
                             f'load_from = {cam_ckpt!r}\nmodel = dict(num_ood_prototypes=3)  # 4 OoD images here\n')
     _, model, c = _train(wood_cfg, tmp_path / 'wood')
     ood = c.train_dataloader.dataset.ood_dataset
@@ -104,7 +102,7 @@ def test_sec_from_its_cues(toy_root, tmp_path):
     cues = str(tmp_path / 'sec_cues')
     _tool(['tools/sec/make_cues.py', toy_root, '--iters', '1', '--batch-size', '2', '--bg-from-fg',
            '--work-dir', str(tmp_path / 'cue_work'), '--out-dir', cues])
-    cfg = _user_config(tmp_path, 'sec_toy', 'configs/sec/sec_r18-d8_1xb8-2k_synthetic-128x128.py', toy_root,
+    cfg = _user_config(tmp_path, 'sec_toy', 'configs/custom/sec_r18-d8_1xb8-2k_toy-custom-128x128.py', toy_root,
                        f"train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=dict("
                        f"cue_file={cues + '/localization_cues.pickle.gz'!r}, input_list={cues + '/input_list.txt'!r}))\n")
     _, model, _ = _train(cfg, tmp_path / 'work')
@@ -112,12 +110,12 @@ def test_sec_from_its_cues(toy_root, tmp_path):
 
 
 def test_wsscoseg_web_then_final(toy_root, tmp_path):
-    init = _user_config(tmp_path, 'coseg_init', 'configs/wsscoseg/wsscoseg-init_r18-d8_1xb8-4k_synthetic-web-112x112.py', toy_root)
+    init = _user_config(tmp_path, 'coseg_init', 'configs/custom/wsscoseg-init_r18-d8_1xb8-4k_toy-custom-web-112x112.py', toy_root)
     ckpt, model, c = _train(init, tmp_path / 'init')
     assert c.train_dataloader.dataset.data_root == toy_root
     masks = str(tmp_path / 'masks')
     _tool(['tools/wsscoseg/estimate_masks.py', init, ckpt, '--data-root', toy_root, '--out-dir', masks])
-    final = _user_config(tmp_path, 'coseg_final', 'configs/wsscoseg/wsscoseg-final_r18-d8_1xb8-8k_synthetic-112x112.py', toy_root,
+    final = _user_config(tmp_path, 'coseg_final', 'configs/custom/wsscoseg-final_r18-d8_1xb8-8k_toy-custom-112x112.py', toy_root,
                          f"train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, "
                          f"dataset=dict(data_prefix=dict(seg_map_path={masks!r})))\n")
     _, model, _ = _train(final, tmp_path / 'final')
@@ -125,7 +123,10 @@ def test_wsscoseg_web_then_final(toy_root, tmp_path):
 
 
 def test_bestie_points(toy_root, tmp_path):
-    cfg = _user_config(tmp_path, 'bestie_toy', 'configs/bestie/bestie-point_r18-d8_1xb8-4k_synthetic-112x112.py', toy_root)
+    # semantic maps: the GT masks stand in for another method's pseudo masks (the config reads pseudo_masks/wsscoseg)
+    cfg = _user_config(tmp_path, 'bestie_toy', 'configs/custom/bestie-point_r18-d8_1xb8-4k_toy-custom-112x112.py',
+                       toy_root, "train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, "
+                       "dataset=dict(data_prefix=dict(seg_map_path='SegmentationClass')))\n")
     _, model, c = _train(cfg, tmp_path / 'work')
     assert c.num_classes == 5
     assert c.train_dataloader.dataset.metainfo['classes'] == TOY
@@ -133,7 +134,7 @@ def test_bestie_points(toy_root, tmp_path):
 
 def test_mask_rcnn_on_instance_json(toy_root, tmp_path):
     ann = osp.join(toy_root, 'annotations/instances_train.json')
-    cfg = _user_config(tmp_path, 'mrcnn_toy', 'configs/bestie/mask-rcnn-bestie-pseudo_r18_fpn_1xb8-2k_synthetic.py',
+    cfg = _user_config(tmp_path, 'mrcnn_toy', 'configs/custom/mask-rcnn-bestie-pseudo_r18_fpn_1xb8-2k_toy-custom.py',
                        toy_root, f"pseudo_ann_file = {ann!r}\n"
                        f"train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, "
                        f"dataset=dict(ann_file={ann!r}))\n")

@@ -5,8 +5,8 @@ Usage::
     python tools/analysis_tools/class_frequency.py DATA_ROOT [--split ImageSets/Segmentation/train.txt]
         [--mask-dir SegmentationClass] [--power 0.5] [--num-classes C]
 
-Prints one line per class (pixel share, weight) and the ``class_weight`` list for mmseg's
-``CrossEntropyLoss``: ``w_c = (1 / f_c) ** power``, normalised so that the pixel-weighted mean weight is 1
+Prints one line per class (pixel share, weight) and the ``class_weight`` list for
+``ClassBalancedCELoss`` (``loss_decode=dict(type='ClassBalancedCELoss', class_weight=[...])``): ``w_c = (1 / f_c) ** power``, normalised so that the pixel-weighted mean weight is 1
 (the loss scale of unweighted CE is kept). ``power`` 0.5 (inverse square root) tempers the weights of very rare
 classes; 1.0 is full inverse-frequency balancing. Classes absent from the split get the largest weight of
 the others. 255 (void) is not counted.
