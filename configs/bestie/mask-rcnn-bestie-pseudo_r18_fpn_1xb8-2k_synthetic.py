@@ -6,14 +6,16 @@
 # Stock mmdet Mask R-CNN (VOC: use mask-rcnn_r50_fpn with the VOC json); ResNet-18 here for CPU.
 _base_ = ['mmdet::_base_/models/mask-rcnn_r50_fpn.py', './_base_bestie_runtime.py',
           '../_base_/schedules/schedule_2k.py']
-data_root = 'data/synthetic'
+data_root = '{{$MMWSSS_DATA_ROOT:data/synthetic}}'  # one switch: data_root=DIR moves every path
+# classes of the dataset (a dataset config's own metainfo replaces them; the heads follow num_classes)
 classes = ('train', 'boat', 'aeroplane', 'sheep', 'bottle', 'tvmonitor')
+metainfo = dict(classes=classes)
+num_classes = len(classes)  # foreground classes (mmdet scope)
 pseudo_ann_file = 'work_dirs/bestie-cls_r18-d8_1xb8-4k_synthetic-112x112/pseudo_train.json'
 model = dict(
     backbone=dict(depth=18, init_cfg=None, norm_cfg=dict(type='BN', requires_grad=True), norm_eval=False),
     neck=dict(in_channels=[64, 128, 256, 512]),
-    roi_head=dict(bbox_head=dict(num_classes=len(classes)), mask_head=dict(num_classes=len(classes))))
-metainfo = dict(classes=classes)
+    roi_head=dict(bbox_head=dict(num_classes=num_classes), mask_head=dict(num_classes=num_classes)))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
@@ -48,10 +50,11 @@ val_dataloader = dict(
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='CheckedCocoDataset',  # mmdet's CocoDataset + a clear error for a json without masks
+        type='SplitCocoDataset',  # mmdet's CocoDataset, checked json, only the images of split_file
         data_root=data_root,
         metainfo=metainfo,
         ann_file='annotations/instances_val.json',
+        split_file='ImageSets/Segmentation/val.txt',
         data_prefix=dict(img='JPEGImages/'),
         test_mode=True,
         pipeline=test_pipeline))

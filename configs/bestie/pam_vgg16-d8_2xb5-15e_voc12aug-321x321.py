@@ -1,9 +1,8 @@
 # PAM classifier on VOC train_aug (BESTIE PAM/models/classifier.py): VGG16-D1 (stride 8) + 3×[conv3×3 → PAM] + 1×1 +
 # GAP, multilabel soft margin; SGD nesterov lr 1e-3, momentum 0.9, wd 5e-4, lr ×(1, 2, 10, 20) for
 # backbone w/b and extra w/b; 15 epochs (batch 10), lr ×0.1 at epochs 5 and 10; aug: resize 384²,
-# flip, colour jitter, crop 321. ImageNet VGG-16 (torchvision vgg16-397923af.pth) via `load_from`-free
-# init: set model.backbone.init_cfg=dict(type='Pretrained', checkpoint=PATH, prefix=None) after
-# converting, or call BestieVGG16D1.load_torchvision(PATH).
+# flip, colour jitter, crop 321. ImageNet VGG-16: torchvision's vgg16 (vgg16-397923af.pth), whose
+# features.<i> keys are the backbone's; offline without a cached copy -> a warning and random weights.
 _base_ = ['./_base_bestie_runtime.py', '../_base_/datasets/voc_instance.py']
 num_classes = 20
 model = dict(
@@ -11,7 +10,7 @@ model = dict(
     num_classes=num_classes,
     alpha=0.7,
     in_channels=512,
-    backbone=dict(type='BestieVGG16D1'),
+    backbone=dict(type='BestieVGG16D1', init_cfg=dict(type='Pretrained', checkpoint='torchvision://vgg16')),
     data_preprocessor=dict(
         type='DetDataPreprocessor',
         mean=[123.675, 116.28, 103.53],

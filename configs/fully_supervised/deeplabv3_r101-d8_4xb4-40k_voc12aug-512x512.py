@@ -5,8 +5,8 @@ _base_ = [
 ]
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
-    # ImageNet weights: checkpoints/resnet101_v1c.pth (see README); absent -> warning, random init
-    pretrained='checkpoints/resnet101_v1c.pth',
+    # ImageNet weights from the OpenMMLab zoo (mmseg's ResNetV1c-101); offline and not cached -> warning, random init
+    pretrained='open-mmlab://resnet101_v1c',
     backbone=dict(depth=101, stem_channels=64, base_channels=64, norm_cfg=norm_cfg),
     decode_head=dict(in_channels=2048, channels=512, dilations=(1, 12, 24, 36), num_classes=21,
                      norm_cfg=norm_cfg),

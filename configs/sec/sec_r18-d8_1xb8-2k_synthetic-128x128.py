@@ -8,6 +8,7 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k.py'
 ]
 class_names = ('background', 'train', 'boat', 'aeroplane', 'sheep', 'bottle', 'tvmonitor')
+metainfo = dict(classes=class_names)  # a dataset config that sets its own metainfo replaces it everywhere
 num_classes = 7
 input_size = (128, 128)
 cue_size = 16  # 128 / output stride 8
@@ -44,5 +45,5 @@ train_dataloader = dict(
     dataset=dict(
         _delete_=True, type='SECCueDataset', data_root={{_base_.data_root}},
         ann_file='ImageSets/Segmentation/train.txt', data_prefix=dict(img_path='JPEGImages'),
-        metainfo=dict(classes=class_names), cue_file='sec_cues/localization_cues.pickle.gz',
+        metainfo=metainfo, cue_file='sec_cues/localization_cues.pickle.gz',
         input_list='sec_cues/input_list.txt', cue_size=cue_size, pipeline=train_pipeline))

@@ -14,6 +14,7 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k.py', '../_base_/pretrained_synthetic.py'
 ]
 class_names = ('background', 'train', 'boat', 'aeroplane', 'sheep', 'bottle', 'tvmonitor')
+metainfo = dict(classes=class_names)  # a dataset config that sets its own metainfo replaces it everywhere
 crop_size = (112, 112)
 data_preprocessor = dict(
     type='SegDataPreProcessor',

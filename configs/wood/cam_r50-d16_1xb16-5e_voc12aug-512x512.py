@@ -24,8 +24,8 @@ resnet50_os16 = dict(
     frozen_stages=2,
     norm_cfg=dict(type='BN', requires_grad=True),
     norm_eval=True,
-    # ImageNet torchvision ResNet-50 (resnet50-19c8e357.pth, converted with no key changes)
-    init_cfg=dict(type='Pretrained', checkpoint='checkpoints/resnet50-19c8e357.pth'))
+    # ImageNet torchvision ResNet-50 (the V1 weights, resnet50-19c8e357 / -0676ba61; mmseg's ResNet has the same keys)
+    init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50'))
 model = dict(
     type='CAMClassifier',
     data_preprocessor=data_preprocessor,

@@ -9,6 +9,7 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k.py'
 ]
 class_names = ('background', 'train', 'boat', 'aeroplane', 'sheep', 'bottle', 'tvmonitor')
+metainfo = dict(classes=class_names)  # a dataset config that sets its own metainfo replaces it everywhere
 crop_size = (112, 112)
 irn_iters = 300
 data_preprocessor = dict(

@@ -18,14 +18,14 @@ ood_train_pipeline = [
     dict(type='PackWSSSInputs'),
 ]
 ood_dataset = dict(
-    type='OoDImageDataset', data_root='data/synthetic', ood_list='ood_list.txt', ood_root='ood_images',
+    type='OoDImageDataset', data_root={{_base_.data_root}}, ood_list='ood_list.txt', ood_root='ood_images',
     num_classes=7, pipeline=ood_train_pipeline)
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
         type='WOoDMixDataset',
         dataset=dict(
-            type='SyntheticWSSSDataset', data_root='data/synthetic',
+            type='SyntheticWSSSDataset', data_root={{_base_.data_root}},
             ann_file='ImageSets/Segmentation/train.txt',
             cls_label_file='ImageSets/Segmentation/train_cls.txt',
             data_prefix=dict(img_path='JPEGImages'),
@@ -39,7 +39,7 @@ proto_ood_pipeline = [dict(type='LoadWSSSImage'), dict(type='PackWSSSInputs')]
 proto_id_dataloader = dict(
     batch_size=1, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='SyntheticWSSSDataset', data_root='data/synthetic',
+        type='SyntheticWSSSDataset', data_root={{_base_.data_root}},
         ann_file='ImageSets/Segmentation/train.txt',
         cls_label_file='ImageSets/Segmentation/train_cls.txt',
         data_prefix=dict(img_path='JPEGImages'), pipeline=proto_id_pipeline))

@@ -4,7 +4,6 @@
 # used (the original picks the best of 17 GT-scored checkpoints on VOC train: not weakly supervised).
 _base_ = ['./cam_r50-d16_1xb16-5e_voc12aug-512x512.py']
 load_from = 'work_dirs/cam_r50-d16_1xb16-5e_voc12aug-512x512/iter_3305.pth'  # the IRN-style classifier (res50_cam_orig)
-ood_root = 'data/WOoD_dataset/openimages'
 model = dict(
     type='WOoDClassifier',
     backbone=dict(init_cfg=None),
@@ -14,15 +13,18 @@ model = dict(
     ood_loss=dict(type='WOoDOoDLoss', loss_weight=0.25, exclude_classes=(4, )),
     num_ood_prototypes=50,
     adv_step=0.07)
+# the released OpenImages hard OoD set inside the dataset folder (docs/dataset_layout.md): <data_root>/ood_images/
+# holds its images and <data_root>/ood_list.txt its list (paths relative to ood_images/)
 ood_dataset = dict(
-    type='OoDImageDataset', data_root=ood_root, ood_list='ood_list.txt', ood_root='OoD_images', num_classes=21,
+    type='OoDImageDataset', data_root={{_base_.data_root}}, ood_list='ood_list.txt', ood_root='ood_images',
+    num_classes=21,
     pipeline={{_base_.weak_train_pipeline}})
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
         type='WOoDMixDataset',
         dataset=dict(
-            type='WSSSVOCDataset', data_root='data/VOCdevkit/VOC2012',
+            type='WSSSVOCDataset', data_root={{_base_.data_root}},
             ann_file='ImageSets/Segmentation/train_aug.txt',
             cls_label_file='ImageSets/Segmentation/train_aug_cls.txt',
             data_prefix=dict(img_path='JPEGImages'), pipeline={{_base_.weak_train_pipeline}}),
@@ -36,7 +38,7 @@ custom_hooks = [
         id_dataloader=dict(
             batch_size=1, num_workers=4, sampler=dict(type='DefaultSampler', shuffle=False),
             dataset=dict(
-                type='WSSSVOCDataset', data_root='data/VOCdevkit/VOC2012',
+                type='WSSSVOCDataset', data_root={{_base_.data_root}},
                 ann_file='ImageSets/Segmentation/train_aug.txt',
                 cls_label_file='ImageSets/Segmentation/train_aug_cls.txt', data_prefix=dict(img_path='JPEGImages'),
                 pipeline=[dict(type='LoadWSSSImage'), dict(type='LoadWSSSAnnotations', with_seg=False),

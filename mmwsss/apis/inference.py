@@ -54,6 +54,9 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu', al
     from ..utils.checkpoint import load_checkpoint_strict
     if isinstance(config, str) and not osp.isfile(config):
         raise FileNotFoundError(f'{config}: config file not found')
+    if isinstance(config, str):  # the dataset switches (data_root, metainfo -> num_classes) as the tools apply them
+        from ..utils.config import load_config
+        config, cfg_options = load_config(config, cfg_options, patches=False), None
     model = mmseg_init_model(config, None, device='cpu', cfg_options=cfg_options)
     if checkpoint is not None:
         ckpt = load_checkpoint_strict(model, checkpoint, allow_partial=allow_partial)

@@ -17,3 +17,8 @@ from .points import read_points, write_points
 __all__ += ['read_points', 'write_points']
 from .splits import read_split
 __all__ += ['read_split']
+from .classes import foreground, num_classes_at, num_seg_classes, read_dataset_classes, seg_metainfo, with_background
+__all__ += ['foreground', 'num_classes_at', 'num_seg_classes', 'read_dataset_classes', 'seg_metainfo',
+            'with_background']
+from .coco import COCO_CLASSES, WSSSCOCODataset, coco_label_map, convert_coco_semantic, load_coco_json
+__all__ += ['COCO_CLASSES', 'WSSSCOCODataset', 'coco_label_map', 'convert_coco_semantic', 'load_coco_json']

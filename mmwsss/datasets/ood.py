@@ -133,9 +133,15 @@ class WOoDMixDataset:
         dataset: ID dataset config or instance.
         ood_dataset: OoD dataset config or instance (e.g. :class:`OoDImageDataset`).
         seed: seed of the OoD permutation (per-worker offsets come from the index).
+        data_root: default ``data_root`` of the two dataset configs (one that sets its own keeps it), so the
+            OoD list and images can live in the same dataset folder as the ID images.
     """
 
-    def __init__(self, dataset: Union[dict, BaseDataset], ood_dataset: Union[dict, BaseDataset], seed: int = 0):
+    def __init__(self, dataset: Union[dict, BaseDataset], ood_dataset: Union[dict, BaseDataset], seed: int = 0,
+                 data_root: Optional[str] = None):
+        if data_root is not None:
+            dataset, ood_dataset = [dict(d, data_root=d.get('data_root', data_root)) if isinstance(d, dict) else d
+                                    for d in (dataset, ood_dataset)]
         self.dataset = DATASETS.build(dataset) if isinstance(dataset, dict) else dataset
         self.ood_dataset = DATASETS.build(ood_dataset) if isinstance(ood_dataset, dict) else ood_dataset
         if len(self.ood_dataset) == 0:

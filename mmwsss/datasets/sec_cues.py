@@ -165,21 +165,7 @@ class SECCueDataset(WSSSVOCDataset):
         self.input_list = input_list
         self.cue_size = (cue_size, cue_size) if isinstance(cue_size, int) else tuple(cue_size)
         self.labels_from_cues = labels_from_cues
-        metainfo = kwargs.get('metainfo')
-        if metainfo and 'classes' in metainfo and 'palette' not in metainfo:
-            # a class list without colours (e.g. the embedded set): first VOC colours, then fixed random ones
-            n = len(metainfo['classes'])
-            pal = [list(c) for c in self.METAINFO['palette']][:n]
-            rng = np.random.RandomState(0)
-            pal += rng.randint(0, 256, (n - len(pal), 3)).tolist()
-            kwargs['metainfo'] = dict(metainfo, palette=pal)
         super().__init__(**kwargs)
-
-    @classmethod
-    def get_label_map(cls, new_classes=None):
-        """No label remapping: the cue file defines the class indices and ``metainfo['classes']`` only
-        names them (e.g. the embedded set's 7 classes), so any class list is accepted as is."""
-        return None
 
     def load_data_list(self) -> List[dict]:
         data_list = super().load_data_list()

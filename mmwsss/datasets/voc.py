@@ -7,6 +7,10 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from .splits import read_split
+from .classes import seg_metainfo
+
+DEFAULT_SYNTHETIC_ROOT = 'data/synthetic'
+DEFAULT_PRETRAIN_ROOT = 'data/synthetic_pretrain'
 
 __all__ = ['WSSSVOCDataset', 'SyntheticWSSSDataset', 'SyntheticPretrainDataset', 'read_cls_label_file',
            'prepare_synthetic_root', 'synthetic_metainfo']
@@ -60,6 +64,11 @@ class WSSSVOCDataset(BaseSegDataset):
     in which case :class:`LoadWSSSAnnotations` derives them from a map) and ``<name>_path`` for every
     entry of ``extra_maps`` (e.g. ``dict(gt_scribble='Scribbles')``).
 
+    Any class list: ``metainfo=dict(classes=..., palette=...)`` names the label values of the dataset's
+    maps in order (value ``i`` is ``classes[i]``); no remapping to the default classes takes place (unlike
+    mmseg's subset selection), so own names and any number of classes work. A list without a leading
+    ``'background'`` gets it prepended (index 0 is background); without a palette the VOC colour map is used.
+
     Args:
         data_root: Dataset root in the layout of docs/dataset_layout.md.
         ann_file: Split file relative to ``data_root``.
@@ -85,8 +94,15 @@ class WSSSVOCDataset(BaseSegDataset):
         self.cls_label_file = cls_label_file
         self.extra_maps = dict(extra_maps or {})
         self.check_files = check_files
+        kwargs['metainfo'] = seg_metainfo(kwargs.get('metainfo'), self.METAINFO,
+                                          where=f'{type(self).__name__} metainfo ({data_root})')
         super().__init__(ann_file=ann_file, data_root=data_root, data_prefix=data_prefix,
                          img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)
+
+    @classmethod
+    def get_label_map(cls, new_classes=None):
+        """No remapping: ``metainfo['classes']`` names the dataset's own label values (any list)."""
+        return None
 
     def _abs(self, path: str) -> str:
         return path if osp.isabs(path) else osp.join(self.data_root, path)
@@ -133,23 +149,70 @@ class WSSSVOCDataset(BaseSegDataset):
 class SyntheticWSSSDataset(WSSSVOCDataset):
     """The embedded synthetic dataset; generated into ``data_root`` on first use.
 
+    ``data_root`` rules (:func:`prepare_synthetic_root`): a folder holding the split file is used as it is
+    (the embedded set or any dataset in the layout); the dataset is generated only into an absent or empty
+    folder, and only where asked (``generate=True``, or the default ``data/synthetic`` with ``'auto'``).
+
     Args:
-        generate: Generate the dataset when ``data_root`` holds none (default True).
+        generate: ``'auto'`` (default): generate into the default ``data/synthetic`` only; ``True``: also
+            into any other absent or empty ``data_root``; ``False``: never.
         generator_cfg: Keyword arguments of
             :func:`mmwsss.datasets.synthetic.generate_synthetic_dataset` (seed, sizes, ...).
     """
 
-    def __init__(self, data_root: str = 'data/synthetic', generate: bool = True,
+    def __init__(self, data_root: str = DEFAULT_SYNTHETIC_ROOT, generate='auto',
                  generator_cfg: Optional[dict] = None, **kwargs) -> None:
-        prepare_synthetic_root(data_root, generate, generator_cfg)
+        prepare_synthetic_root(data_root, generate, generator_cfg,
+                               kwargs.get('ann_file', 'ImageSets/Segmentation/train.txt'))
         super().__init__(data_root=data_root, **kwargs)
 
 
-def prepare_synthetic_root(data_root: str, generate: bool = True, generator_cfg: Optional[dict] = None) -> None:
-    """Generate the embedded dataset into ``data_root`` unless it is already there (or ``generate`` is off)."""
-    if generate:
-        from .synthetic import ensure_synthetic_dataset
-        ensure_synthetic_dataset(data_root, **(generator_cfg or {}))
+def _is_default_root(data_root: str, default_root: str) -> bool:
+    return osp.normpath(data_root) == osp.normpath(default_root) or \
+        osp.abspath(data_root) == osp.abspath(default_root)
+
+
+def prepare_synthetic_root(data_root: str, generate='auto', generator_cfg: Optional[dict] = None,
+                           ann_file: str = 'ImageSets/Segmentation/train.txt',
+                           default_root: str = DEFAULT_SYNTHETIC_ROOT, kind: str = 'dataset') -> None:
+    """Make sure ``data_root`` holds a dataset before an embedded-dataset class reads it.
+
+    * ``data_root`` holds ``ann_file``: used as it is (the embedded set, or a user's dataset in the
+      layout); nothing is generated or checked against the generator's parameters.
+    * ``data_root`` is absent or empty: the embedded set is generated there when ``generate`` is ``True``,
+      or ``'auto'`` and ``data_root`` is ``default_root``; otherwise ``FileNotFoundError`` (a mistyped
+      path never turns into a freshly generated dataset).
+    * ``data_root`` is a non-empty folder without ``ann_file``: ``FileNotFoundError``; nothing is written.
+
+    Args:
+        data_root: The dataset folder.
+        generate: ``'auto'``, ``True`` or ``False`` (see above).
+        generator_cfg: Generator keyword arguments.
+        ann_file: The split file (relative to ``data_root``) the dataset reads.
+        default_root: The folder ``'auto'`` generates into.
+        kind: ``'dataset'`` (the embedded set) or ``'pretrain'`` (its pretraining stand-in).
+    """
+    if generate not in ('auto', True, False):
+        raise ValueError(f"generate must be 'auto', True or False, got {generate!r}")
+    split = ann_file if osp.isabs(ann_file) else osp.join(data_root, ann_file)
+    if osp.isfile(split):
+        return
+    tool = 'tools/dataset_converters/make_synthetic.py' + (' --pretrain' if kind == 'pretrain' else '')
+    if osp.exists(data_root) and (not osp.isdir(data_root) or os.listdir(data_root)):
+        raise FileNotFoundError(
+            f'{split}: split file not found, and {data_root} is not empty, so nothing is generated there. '
+            f'Point data_root at a folder in the layout of docs/dataset_layout.md, or at an absent or empty '
+            f'folder to generate the embedded {kind} into (python {tool} DIR).')
+    if generate is True or (generate == 'auto' and _is_default_root(data_root, default_root)):
+        from . import synthetic
+        ensure = synthetic.ensure_pretrain_dataset if kind == 'pretrain' else synthetic.ensure_synthetic_dataset
+        ensure(data_root, **(generator_cfg or {}))
+        return
+    state = 'is empty' if osp.isdir(data_root) else 'does not exist'
+    raise FileNotFoundError(
+        f'{data_root}: {state}; no dataset to read. Check the path, or generate the embedded {kind} there '
+        f'with `python {tool} {data_root}` (or generate=True in the dataset config); only the default '
+        f'{default_root} is generated automatically.')
 
 
 def synthetic_metainfo() -> dict:
@@ -170,15 +233,15 @@ class SyntheticPretrainDataset(WSSSVOCDataset):
     ImageNet weights (``configs/pretrain/``).
 
     Args:
-        generate: Generate the dataset when ``data_root`` holds none (default True).
+        generate: As :class:`SyntheticWSSSDataset` (``'auto'``: only into ``data/synthetic_pretrain``).
         generator_cfg: Keyword arguments of
             :func:`mmwsss.datasets.synthetic.generate_pretrain_dataset` (seed, image_size, num_per_class).
     """
     METAINFO = synthetic_metainfo()
 
-    def __init__(self, data_root: str = 'data/synthetic_pretrain', generate: bool = True,
+    def __init__(self, data_root: str = DEFAULT_PRETRAIN_ROOT, generate='auto',
                  generator_cfg: Optional[dict] = None, **kwargs) -> None:
-        if generate:
-            from .synthetic import ensure_pretrain_dataset
-            ensure_pretrain_dataset(data_root, **(generator_cfg or {}))
+        prepare_synthetic_root(data_root, generate, generator_cfg,
+                               kwargs.get('ann_file', 'ImageSets/Segmentation/train.txt'),
+                               default_root=DEFAULT_PRETRAIN_ROOT, kind='pretrain')
         super().__init__(data_root=data_root, **kwargs)

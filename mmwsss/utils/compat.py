@@ -116,7 +116,8 @@ def _patch_pretrained_init() -> None:
     def tolerant_call(self, module):
         try:
             return original_call(self, module)
-        except OSError as err:  # FileNotFoundError, URLError (no network), permission
+        except (OSError, ImportError) as err:  # FileNotFoundError, URLError (no network), permission;
+            # ImportError: torchvision:// needs torchvision (not a dependency of mmwsss) to resolve the URL
             warnings.warn(
                 f'Pretrained weights "{self.checkpoint}" could not be loaded ({type(err).__name__}: '
                 f'{err}); {type(module).__name__} keeps its random initialisation. See README.md '

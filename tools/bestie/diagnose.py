@@ -41,7 +41,7 @@ def main():
     from mmwsss.utils import apply_patches
     apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
     from mmdet.apis import init_detector
-    from mmengine.config import Config
+    from mmwsss.utils.config import load_config
     from mmengine.dataset import Compose
     from mmengine.registry import init_default_scope
     from PIL import Image
@@ -52,7 +52,7 @@ def main():
     from mmwsss.det.models.postprocess import get_instances
     from mmwsss.utils import atomic_write
 
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     init_default_scope('mmdet')
     root = args.data_root or cfg.test_dataloader.dataset.data_root
     model = init_detector(cfg, args.checkpoint, device='cpu').eval()

@@ -45,7 +45,7 @@ def main():
     args = parse_args()
     from mmwsss.utils import apply_patches
     apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
-    from mmengine.config import Config
+    from mmwsss.utils.config import load_config
     from mmengine.registry import init_default_scope
 
     import mmwsss.det  # noqa: F401  (registration)
@@ -54,7 +54,7 @@ def main():
     from mmwsss.det.datasets.bestie_dataset import read_cls_labels
     from mmwsss.det.stages.peaks import make_peaks
 
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     init_default_scope(cfg.get('default_scope', 'mmdet'))
     pc = dict(cfg.get('peak_cfg', {}))
     from mmwsss.utils.cli import check_cfg_options

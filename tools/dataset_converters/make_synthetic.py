@@ -37,6 +37,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--void-border', type=int, default=1)
     p.add_argument('--overwrite', action='store_true', help='replace an existing generated dataset')
     p.add_argument('--quiet', action='store_true', help='no per-part progress lines')
+    p.add_argument('--pretrain', action='store_true',
+                   help="generate the pretraining stand-in instead (uses --seed, --image-size, --num-per-class)")
+    p.add_argument('--num-per-class', type=int, default=200, help='--pretrain: images per class')
     return p.parse_args(argv)
 
 
@@ -64,6 +67,13 @@ def format_summary(s: Dict) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    if args.pretrain:
+        from mmwsss.datasets.synthetic import ensure_pretrain_dataset, generate_pretrain_dataset
+        kw = dict(seed=args.seed, image_size=args.image_size, num_per_class=args.num_per_class)
+        gen = generate_pretrain_dataset if args.overwrite else ensure_pretrain_dataset
+        extra = dict(overwrite=True) if args.overwrite else {}
+        print(f'dataset: {gen(args.data_root, verbose=not args.quiet, **kw, **extra)}')
+        return 0
     kw = dict(seed=args.seed, image_size=args.image_size, num_train=args.num_train, num_val=args.num_val,
               num_web_per_class=args.num_web_per_class, num_ood=args.num_ood, void_border=args.void_border)
     if args.overwrite:

@@ -64,7 +64,9 @@ def parse_args():
     p.add_argument('--cls-file', default='ImageSets/Segmentation/train_cls.txt')
     p.add_argument('--out-dir', default=None,
                    help='where localization_cues.pickle.gz and input_list.txt go (default <data_root>/sec_cues)')
-    p.add_argument('--num-classes', type=int, default=None, help='incl. background; default from meta.json or 21')
+    p.add_argument('--num-classes', type=int, default=None,
+                   help='incl. background; default from <data_root>/meta.json or classes.txt (with or without '
+                   'a "background" entry), else 21')
     p.add_argument('--pretrained', default=None, help='backbone checkpoint (e.g. converted vgg16_20M) for both nets')
     p.add_argument('--iters', type=int, default=None)
     p.add_argument('--step', type=int, default=None, help='lr x0.1 every STEP iterations')
@@ -91,14 +93,9 @@ def parse_args():
 
 
 def num_classes_of(data_root, given):
-    if given:
-        return given
-    meta = osp.join(data_root, 'meta.json')
-    if osp.isfile(meta):
-        import json
-        with open(meta) as f:
-            return len(json.load(f)['classes'])
-    return 21
+    """Classes incl. background: --num-classes, else the dataset's meta.json / classes.txt, else 21."""
+    from mmwsss.datasets.classes import num_classes_at
+    return num_classes_at(data_root, given)
 
 
 def main():

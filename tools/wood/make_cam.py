@@ -54,14 +54,14 @@ def main():
     from mmwsss.utils import apply_patches
     apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
     import numpy as np
-    from mmengine.config import Config
+    from mmwsss.utils.config import config_class_names, load_config
 
     from mmwsss.apis import init_model
 
     from mmwsss.datasets.splits import read_split
     from mmwsss.stages.cam import eval_cams, make_cams, read_cls_labels
     from mmwsss.utils import atomic_write
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     cam_cfg = dict(resize='pil_bicubic', high_res='strided_up', **cfg.get('make_cam', {}))
     resize = args.resize or cam_cfg['resize']
     high_res = args.high_res or cam_cfg['high_res']
@@ -78,7 +78,7 @@ def main():
     print(f'\nwrote {n} CAM files ({len(ids) - n} already present) to {args.out_dir}')
     if args.eval:
         res = eval_cams(args.out_dir, osp.join(root, args.gt_dir), ids, model.num_classes, args.thresholds)
-        classes = cfg.get('class_names') or [str(i) for i in range(model.num_classes)]
+        classes = config_class_names(cfg) or [str(i) for i in range(model.num_classes)]
         for t, (m, _) in res['results'].items():
             print(f'bg thr {t:.2f}: CAM mIoU {m * 100:.2f}')
         print(f'best thr {res["best_thr"]:.2f}: mIoU {res["best_miou"] * 100:.2f}')

@@ -48,8 +48,8 @@ def main():
     from mmwsss.stages.cam import eval_label_dir
     from mmwsss.stages.irn import make_sem_seg_labels
     from mmwsss.utils import atomic_write
-    from mmengine.config import Config
-    cfg = Config.fromfile(args.config)
+    from mmwsss.utils.config import config_class_names, load_config
+    cfg = load_config(args.config)
     rw_cfg = dict(RW_DEFAULTS, **cfg.get('random_walk', {}))
     for k in RW_DEFAULTS:
         if getattr(args, k) is None:
@@ -77,7 +77,7 @@ def main():
         if num_classes is None:
             raise ValueError('--num-classes is needed (the config has no num_classes)')
         miou, iou = eval_label_dir(args.out_dir, osp.join(args.data_root, args.gt_dir), ids, num_classes)
-        names = cfg.get('class_names') or [str(i) for i in range(num_classes)]
+        names = config_class_names(cfg) or [str(i) for i in range(num_classes)]
         per_class = {str(names[i]): round(float(v) * 100, 2) for i, v in enumerate(iou)}
         print(f'pseudo-mask mIoU {miou * 100:.2f}\nper-class IoU: {per_class}')
         with atomic_write(osp.join(args.out_dir, 'pseudo_mask_eval.json'), 'w') as f:

@@ -40,7 +40,7 @@ def main():
     from mmwsss.utils import apply_patches
     apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
     import numpy as np
-    from mmengine.config import Config
+    from mmwsss.utils.config import config_class_names, load_config
 
     from mmwsss.apis import init_model
 
@@ -58,10 +58,10 @@ def main():
                  if f.lower().endswith(('.jpg', '.jpeg', '.png'))]
         if not paths:
             raise SystemExit(f'{args.pool_root}: no .jpg/.png images')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     model = init_model(cfg, args.checkpoint, args.device, allow_partial=args.allow_partial)
     scores = score_images(model, paths)
-    classes = list(cfg.get('class_names') or [str(i) for i in range(model.num_classes)])[1:]
+    classes = list(config_class_names(cfg) or [str(i) for i in range(model.num_classes)])[1:]
 
     def summary(idx, title):
         s = scores[idx]

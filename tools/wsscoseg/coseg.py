@@ -28,7 +28,8 @@ def parse_args():
     p.add_argument('--out-dir', default=None, help='output folder (default <data_root>/web_labels_coseg)')
     p.add_argument('--gt-dir', default=None, help='GT masks to score against (default <data_root>/web_labels_gt)')
     p.add_argument('--num-classes', type=int, default=None,
-                   help='classes incl. background (default: from meta.json, else 21)')
+                   help='classes incl. background (default: from <data_root>/meta.json or classes.txt, with or '
+                        'without a "background" entry, else 21)')
     p.add_argument('--eval-only', default=None, metavar='DIR', help='only score the masks in DIR')
     p.add_argument('--cam-config', default=None, help='CAMClassifier config for a CAM foreground prior')
     p.add_argument('--cam-checkpoint', default=None)
@@ -48,15 +49,9 @@ def main():
     from mmwsss.datasets.splits import read_split
     from mmwsss.stages.coseg import CosegParams, mask_quality, run_coseg
     root = args.data_root
-    meta_path = osp.join(root, 'meta.json')
+    from mmwsss.datasets.classes import num_classes_at
     palette = None
-    num_classes = args.num_classes
-    if osp.isfile(meta_path):
-        with open(meta_path) as f:
-            meta = json.load(f)
-        num_classes = num_classes or len(meta.get('classes', [])) or None
-    if num_classes is None:
-        num_classes = 21
+    num_classes = num_classes_at(root, args.num_classes)
     try:
         from mmwsss.datasets.synthetic import voc_palette_flat
         palette = voc_palette_flat()

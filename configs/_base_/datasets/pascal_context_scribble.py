@@ -5,7 +5,7 @@
 # tools/dataset_converters/scribble_xml2png.py --dataset context, ImageSets/Segmentation/{train,val}.txt.
 # SegmentationClass from tools/dataset_converters/pascal_context60.py (459 -> 60 lookup table).
 dataset_type = 'WSSSContext60Dataset'
-data_root = 'data/VOCdevkit/VOC2010/Context'
+data_root = '{{$MMWSSS_DATA_ROOT:data/VOCdevkit/VOC2010/Context}}'  # one switch: data_root=DIR moves every path
 crop_size = (384, 384)
 num_classes = 60
 train_pipeline = [

@@ -1,7 +1,7 @@
 # The embedded synthetic dataset, fully supervised view (see docs/dataset_layout.md).
 # Generated into data_root on first use; any directory in the same layout works as data_root.
 dataset_type = 'SyntheticWSSSDataset'
-data_root = '{{$MMWSSS_DATA_ROOT:data/synthetic}}'  # or --cfg-options ...data_root=DIR
+data_root = '{{$MMWSSS_DATA_ROOT:data/synthetic}}'  # one switch: data_root=DIR moves every path
 crop_size = (112, 112)
 num_classes = 7
 train_pipeline = [

@@ -4,7 +4,7 @@
 # image labels, Center_points for point labels). Image size 128: BESTIE's VOC sizes (σ 6, NMS 41,
 # min area 50 at 416 crops) are scaled down (docs/implementation.md, BESTIE).
 dataset_type = 'BestieSyntheticDataset'
-data_root = '{{$MMWSSS_DATA_ROOT:data/synthetic}}'  # or --cfg-options ...data_root=DIR
+data_root = '{{$MMWSSS_DATA_ROOT:data/synthetic}}'  # one switch: data_root=DIR moves every path
 num_classes = 6
 crop_size = (112, 112)
 wsss_dir = 'SegmentationClass'

@@ -1,7 +1,7 @@
 # PASCAL VOC 2012 + SBD train_aug (10,582 images), fully supervised view.
 # Prepare with: python tools/dataset_converters/voc_aug.py data/VOCdevkit/VOC2012 data/benchmark_RELEASE
 dataset_type = 'WSSSVOCDataset'
-data_root = 'data/VOCdevkit/VOC2012'
+data_root = '{{$MMWSSS_DATA_ROOT:data/VOCdevkit/VOC2012}}'  # one switch: data_root=DIR moves every path
 crop_size = (512, 512)
 num_classes = 21
 train_pipeline = [

@@ -4,7 +4,7 @@
 # 255 then only marks crop padding). Image-level labels come from the whole scribble (BLPSeg
 # experiment/blpseg-voc/train.py).
 dataset_type = 'WSSSVOCDataset'
-data_root = 'data/VOCdevkit/VOC2012'
+data_root = '{{$MMWSSS_DATA_ROOT:data/VOCdevkit/VOC2012}}'  # one switch: data_root=DIR moves every path
 crop_size = (384, 384)
 num_classes = 21
 train_pipeline = [

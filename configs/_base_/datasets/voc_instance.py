@@ -1,7 +1,7 @@
 # PASCAL VOC 2012 for BESTIE (BESTIE README.md; scripts/run_image_labels.sh): train_aug ids with WSSS_maps + Peak_points
 # / Center_points; val = the 1,449 official val ids with SegmentationObject/SegmentationClass GT.
 dataset_type = 'BestieVOCDataset'
-data_root = 'data/VOCdevkit/VOC2012'
+data_root = '{{$MMWSSS_DATA_ROOT:data/VOCdevkit/VOC2012}}'  # one switch: data_root=DIR moves every path
 num_classes = 20
 crop_size = (416, 416)
 wsss_dir = 'WSSS_maps'

@@ -131,7 +131,8 @@ def _generate(data_root, p: Dict, build, overwrite: bool, verbose: bool) -> str:
         if _is_nonempty_dir(root):
             if _read_meta(root) is None:
                 raise FileExistsError(f'{root}: exists, is not empty and holds no synthetic-dataset meta.json; '
-                                      'refusing to overwrite user data')
+                                      'nothing is written there (user data); generate into an absent or empty '
+                                      'folder instead')
             if not overwrite:
                 raise FileExistsError(f'{root}: a synthetic dataset already exists; pass overwrite=True to replace it')
         _generate_unlocked(root, p, verbose, build)
@@ -170,10 +171,11 @@ def _ensure(data_root, p: Dict, version: str, build, generate_fn: str, verbose: 
             meta = _read_meta(root)
             if meta is None:
                 raise FileExistsError(f'{root}: exists, is not empty and holds no synthetic-dataset meta.json; '
-                                      'refusing to overwrite user data')
+                                      'nothing is written there (user data); generate into an absent or empty '
+                                      'folder instead')
             raise ValueError(f'{root}: holds a synthetic dataset generated with {meta.get("generator")} '
-                             f'{meta.get("params")}, requested {version} {p}; use '
-                             f'{generate_fn}(..., overwrite=True) or another data_root')
+                             f'{meta.get("params")}, requested {version} {p} ({generate_fn}); pass another, '
+                             f'absent or empty data_root (the existing one is left as it is)')
         _generate_unlocked(root, p, verbose, build)
     return root
 

@@ -147,6 +147,12 @@ class LoadWSSSAnnotations(BaseTransform):
                                f'{name}=FOLDER to the dataset\'s extra_maps')
             label = self._load(results, name, path)
             if name == 'gt_scribble' and self.scribble_unlabeled_to is not None:
+                nc = results.get('num_classes')
+                if nc is not None and self.scribble_unlabeled_to < nc:
+                    raise ValueError(f'{path}: scribble_unlabeled_to={self.scribble_unlabeled_to} is a class of '
+                                     f'this {nc}-class dataset, so unannotated pixels would train as that class; '
+                                     f'set it to num_classes ({nc}) (the config switch does so when it follows '
+                                     f'num_classes)')
                 label = label.copy()
                 label[label == 255] = self.scribble_unlabeled_to
             results[name] = label

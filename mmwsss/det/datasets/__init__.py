@@ -5,3 +5,5 @@ from .transforms import __all__ as _t_all
 
 __all__ = ['BestieVOCDataset', 'BestieSyntheticDataset', 'BestieOoDDataset', 'read_cls_labels', 'CheckedCocoDataset', 'check_coco_dict',
            'load_coco_json'] + list(_t_all)
+from .coco_split import SplitCocoDataset  # noqa: E402
+__all__ += ['SplitCocoDataset']

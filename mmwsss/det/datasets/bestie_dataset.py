@@ -5,8 +5,9 @@ from typing import Dict, List, Optional
 from mmdet.datasets.base_det_dataset import BaseDetDataset
 from mmdet.registry import DATASETS
 
+from mmwsss.datasets.classes import BACKGROUND, foreground
 from mmwsss.datasets.splits import read_split
-from mmwsss.datasets.voc import read_cls_label_file
+from mmwsss.datasets.voc import DEFAULT_SYNTHETIC_ROOT, prepare_synthetic_root, read_cls_label_file
 
 from .coco import load_coco_json
 
@@ -22,6 +23,19 @@ SYNTHETIC_FG_CLASSES = ('train', 'boat', 'aeroplane', 'sheep', 'bottle', 'tvmoni
 read_cls_labels = read_cls_label_file
 
 
+def det_metainfo(metainfo: Optional[dict], where: str) -> Optional[dict]:
+    """Instance datasets count foreground classes only: a leading ``'background'`` (as in the semantic
+    datasets' metainfo, so one ``metainfo`` serves both) is dropped, with its palette entry."""
+    if not metainfo or 'classes' not in metainfo:
+        return metainfo
+    classes = tuple(metainfo['classes'])
+    out = dict(metainfo, classes=foreground(classes, where))
+    pal = metainfo.get('palette')
+    if pal is not None and classes[:1] == (BACKGROUND, ) and len(pal) == len(classes):
+        out['palette'] = list(pal)[1:]
+    return out
+
+
 @DATASETS.register_module()
 class BestieVOCDataset(BaseDetDataset):
     """Images with a semantic (WSSS) map, point cues, image labels and optional instance GT.
@@ -32,6 +46,9 @@ class BestieVOCDataset(BaseDetDataset):
     ``pseudo_masks/<method>``), ``points_path`` (``Peak_points`` / ``Center_points``),
     ``inst_map_path`` (``SegmentationObject``; oracle targets), ``img_labels`` (0-based fg
     classes) and ``num_classes``. A missing prefix (``None``) leaves the key out.
+
+    Any class list: ``metainfo=dict(classes=...)`` (foreground names; a leading ``'background'`` is dropped)
+    sets the classes that ``cls_label_file`` indices and point ``cls`` values refer to.
 
     Args:
         data_root: Dataset root.
@@ -61,6 +78,7 @@ class BestieVOCDataset(BaseDetDataset):
         self.img_suffix = img_suffix
         self.check_files = check_files
         data_prefix = {k: v for k, v in dict(data_prefix).items() if v is not None}
+        kwargs['metainfo'] = det_metainfo(kwargs.get('metainfo'), f'{type(self).__name__} metainfo ({data_root})')
         super().__init__(data_root=data_root, ann_file=ann_file, data_prefix=data_prefix, **kwargs)
 
     def _abs(self, p: str) -> str:
@@ -107,14 +125,21 @@ class BestieVOCDataset(BaseDetDataset):
 
 @DATASETS.register_module()
 class BestieSyntheticDataset(BestieVOCDataset):
-    """:class:`BestieVOCDataset` with the embedded classes; generates ``data_root`` when empty."""
+    """:class:`BestieVOCDataset` with the embedded classes, ``data_root`` rules of the semantic embedded dataset.
+
+    A folder holding the split file is used as it is; the embedded set is generated only into an absent or
+    empty folder where asked (see :func:`mmwsss.datasets.voc.prepare_synthetic_root`).
+
+    Args:
+        generate: ``'auto'`` (only into the default ``data/synthetic``), ``True`` or ``False``.
+        generator_cfg: Keyword arguments of the generator.
+    """
     METAINFO = dict(classes=SYNTHETIC_FG_CLASSES)
 
-    def __init__(self, data_root: str = 'data/synthetic', **kwargs):
-        if not osp.isfile(osp.join(data_root, 'meta.json')):
-            # numpy/PIL-only generator; it locks data_root and never overwrites foreign data
-            from mmwsss.datasets.synthetic.generator import ensure_synthetic_dataset
-            ensure_synthetic_dataset(data_root)
+    def __init__(self, data_root: str = DEFAULT_SYNTHETIC_ROOT, generate='auto',
+                 generator_cfg: Optional[dict] = None, **kwargs):
+        prepare_synthetic_root(data_root, generate, generator_cfg,
+                               kwargs.get('ann_file', 'ImageSets/Segmentation/train.txt'))
         super().__init__(data_root=data_root, **kwargs)
 
 
@@ -140,6 +165,7 @@ class BestieOoDDataset(BaseDetDataset):
         if data_root is None or not osp.isdir(data_root):
             raise FileNotFoundError(f'{data_root}: data_root does not exist or is not a directory')
         self.ood_list, self.ood_root, self.check_files = ood_list, ood_root, check_files
+        kwargs['metainfo'] = det_metainfo(kwargs.get('metainfo'), f'BestieOoDDataset metainfo ({data_root})')
         super().__init__(data_root=data_root, ann_file='', data_prefix=dict(), **kwargs)
 
     def load_data_list(self) -> List[dict]:
