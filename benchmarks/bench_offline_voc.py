@@ -121,15 +121,13 @@ def setup_sec_cues(images, tmp):
 
     import mmwsss.seg  # noqa: F401  (registers VGG16LargeFOV, CAMClassifier)
     from mmseg.registry import MODELS
-    from mmwsss.stages.sec_cues import ImageLabelSet, SaliencyClassifier, generate_sec_cues
+    from mmwsss.stages.sec_cues import ImageLabelSet, generate_sec_cues
     spec = importlib.util.spec_from_file_location('make_cues', osp.join(ROOT, 'tools', 'sec', 'make_cues.py'))
     make_cues = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make_cues)
-    cfg = make_cues.PRESETS['voc']
-    cam_model = MODELS.build(dict(type='CAMClassifier', backbone=dict(cfg['fg_backbone']), num_classes=NUM_CLASSES,
-                                  in_channels=cfg['fg_channels'], freeze_bn=cfg['freeze_bn'])).eval()
-    sal_model = SaliencyClassifier(dict(cfg['bg_backbone']), cfg['bg_channels'], NUM_CLASSES - 1,
-                                   cfg['saliency_index']).eval()
+    fg_cfg, bg_cfg, cfg, _ = make_cues.cue_models(make_cues.PRESETS['voc'], NUM_CLASSES)  # cfg: the data settings
+    cam_model = MODELS.build(fg_cfg).eval()
+    sal_model = MODELS.build(bg_cfg).eval()
     paths = []
     for i, (img, _) in enumerate(images):
         paths.append(osp.join(tmp, f'{i}.jpg'))

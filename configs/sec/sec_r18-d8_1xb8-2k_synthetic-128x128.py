@@ -47,3 +47,16 @@ train_dataloader = dict(
         ann_file='ImageSets/Segmentation/train.txt', data_prefix=dict(img_path='JPEGImages'),
         metainfo=metainfo, cue_file='sec_cues/localization_cues.pickle.gz',
         input_list='sec_cues/input_list.txt', cue_size=cue_size, pipeline=train_pipeline))
+# The two classifiers of the localization cues (tools/sec/make_cues.py --config THIS, or --preset synthetic):
+# the CAM classifier gives the foreground cues, the gradient saliency of the second classifier the background
+# cues (SEC weak-localization/foreground, .../background); both on the shared small backbone, from scratch.
+# Images warped to 128x128 (aspect ratio not kept), ImageNet mean/std in RGB, random flip; SGD (momentum 0.9,
+# weight decay 5e-4), lr x0.1 every `step` iterations, as SEC's solver with a shorter run. The tool sets the
+# class count, the optional --pretrained init and --backbone-width.
+cue_cfg = dict(
+    fg_model=dict(type='CAMClassifier', backbone={{_base_.small_backbone}}, in_channels=128, freeze_bn=False),
+    bg_model=dict(type='SECSaliencyClassifier', backbone={{_base_.small_backbone}}, in_channels=128,
+                  saliency_index=0),
+    backbone_out_indices=(1, 3),  # the stride-8 saliency feature, then the classification feature
+    data=dict(size=128, mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], to_rgb=True),
+    train=dict(iters=600, step=400, lr=0.05, batch_size=16))

@@ -74,3 +74,17 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=3))
 randomness = dict(seed=0)
+# The two classifiers of the localization cues (tools/sec/make_cues.py --config THIS, or --preset voc): VGG-16
+# nets at 321x321 with Caffe's BGR mean, the solver of SEC training/solver.prototxt with stepsize 4000 (SEC
+# weak-localization/foreground, .../background); the saliency is taken at the stride-8 conv4 output (outs[0]).
+# The tool sets the class count and the --pretrained init (the converted vgg16_20M).
+cue_cfg = dict(
+    fg_model=dict(type='CAMClassifier',
+                  backbone=dict(type='VGG16LargeFOV', arch='cam', fc7_relu=True, out_indices=(2, 5)),
+                  in_channels=1024, freeze_bn=False),
+    bg_model=dict(type='SECSaliencyClassifier',
+                  backbone=dict(type='VGG16LargeFOV', arch='cam', with_fc=False, out_indices=(2, 4)),
+                  in_channels=512, saliency_index=0),
+    backbone_out_indices=None,  # as written in the backbones
+    data=dict(size=321, mean=[104.008, 116.669, 122.675], std=[1.0, 1.0, 1.0], to_rgb=False),
+    train=dict(iters=8000, step=4000, lr=1e-3, batch_size=15))

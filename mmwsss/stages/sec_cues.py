@@ -248,7 +248,8 @@ def generate_sec_cues(cam_model, sal_model, dataset: ImageLabelSet, names: Seque
 
     Args:
         cam_model: Trained ``CAMClassifier`` (eval mode).
-        sal_model: Trained :class:`SaliencyClassifier` or :class:`CAMSaliency` (eval mode).
+        sal_model: Trained :class:`~mmwsss.models.segmentors.SECSaliencyClassifier` or :class:`CAMSaliency`
+            (eval mode).
         dataset: Images (no flip) and labels; image i gets cue id i.
         names: Image ids (for messages).
         gt_paths: Optional GT label maps to measure cue quality.

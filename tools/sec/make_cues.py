@@ -24,21 +24,24 @@ import torch
 sys.path.insert(0, osp.abspath(osp.join(osp.dirname(__file__), '..', '..')))  # noqa: E402
 
 ROOT = osp.abspath(osp.join(osp.dirname(__file__), '..', '..'))
-# --preset NAME is the cue-classifier config configs/sec/sec-cues_<...>.py of that dataset
+# --preset NAME: the SEC config of that dataset, whose cue_cfg describes the cue classifiers
 PRESETS = {
-    'synthetic': osp.join(ROOT, 'configs', 'sec', 'sec-cues_r18-d8_1xb16-600it_synthetic-128x128.py'),
-    'voc': osp.join(ROOT, 'configs', 'sec', 'sec-cues_vgg16-largefov_1xb15-8k_voc12aug-321x321.py'),
+    'synthetic': osp.join(ROOT, 'configs', 'sec', 'sec_r18-d8_1xb8-2k_synthetic-128x128.py'),
+    'voc': osp.join(ROOT, 'configs', 'sec', 'sec_vgg16-largefov_1xb15-8k_voc12aug-321x321.py'),
 }
 
 
 def cue_models(config: str, num_classes: int, pretrained=None, width=None):
-    """The two classifier configs of a cue config, completed with the class count, init and backbone width.
+    """The two classifier configs of a config's ``cue_cfg``, completed with the class count, init and width.
 
     Returns:
-        tuple: (fg model config, bg model config, ``cue_data``, ``cue_train``) as plain dicts.
+        tuple: (fg model config, bg model config, data settings, training settings) as plain dicts.
     """
     from mmengine.config import Config
-    cfg = Config.fromfile(config)
+    full = Config.fromfile(config)
+    if 'cue_cfg' not in full:
+        raise ValueError(f'{config}: has no cue_cfg (the cue classifiers); use a configs/sec/ config')
+    cfg = full.cue_cfg
     fg, bg = cfg.fg_model.to_dict(), cfg.bg_model.to_dict()
     for m in (fg, bg):
         if cfg.get('backbone_out_indices') is not None:
@@ -49,15 +52,15 @@ def cue_models(config: str, num_classes: int, pretrained=None, width=None):
         m['backbone']['init_cfg'] = dict(type='Pretrained', checkpoint=pretrained) if pretrained else None
     fg['num_classes'] = num_classes
     bg['num_fg'] = num_classes - 1
-    return fg, bg, cfg.cue_data.to_dict(), cfg.cue_train.to_dict()
+    return fg, bg, cfg.data.to_dict(), cfg.train.to_dict()
 
 
 def parse_args():
     p = argparse.ArgumentParser(description='Generate SEC localization cues (original pickle format)')
     p.add_argument('data_root', help='dataset root in the docs/dataset_layout.md layout')
     p.add_argument('--preset', choices=sorted(PRESETS), default='synthetic',
-                   help='the cue-classifier config of a dataset (configs/sec/sec-cues_*.py)')
-    p.add_argument('--config', default=None, help='a cue-classifier config instead of --preset')
+                   help='the SEC config of a dataset, whose cue_cfg describes the cue classifiers')
+    p.add_argument('--config', default=None, help='a config with a cue_cfg, instead of --preset')
     p.add_argument('--work-dir', default=None,
                    help='classifier checkpoints + logs (default work_dirs/sec_cues_<preset>)')
     p.add_argument('--ann-file', default='ImageSets/Segmentation/train.txt')
