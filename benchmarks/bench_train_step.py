@@ -226,17 +226,19 @@ def main():
                 print(f'{spec["method"]} ({which}) failed:\n{proc.stderr[-3000:]}', flush=True)
                 break
             res[which] = json.loads(proc.stdout.strip().splitlines()[-1])
-        crop = f'{spec["crop"][0]}x{spec["crop"][1]}' + (f' b{spec["batch"]}' if spec.get('batch', 1) > 1 else '')
+        crop = f'{spec["crop"][0]}x{spec["crop"][1]}'
+        batch = spec.get('batch', 1)
         if 'error' in res:
-            rows.append(dict(method=spec['method'], baseline=spec['baseline'], crop=crop, error=res['error']))
+            rows.append(dict(method=spec['method'], baseline=spec['baseline'], crop=crop, batch=batch, error=res['error']))
             continue
         m, b = res['method'], res['baseline']
-        row = dict(method=spec['method'], baseline=spec['baseline'], crop=crop, cpu_s=m['cpu_s'], wall_s=m['wall_s'],
+        row = dict(method=spec['method'], baseline=spec['baseline'], crop=crop, batch=batch, cpu_s=m['cpu_s'],
+                   wall_s=m['wall_s'],
                    peak_mb=m['peak_mb'], base_cpu_s=b['cpu_s'], base_wall_s=b['wall_s'], base_peak_mb=b['peak_mb'],
                    time_ratio=m['cpu_s'] / b['cpu_s'], memory_ratio=m['peak_mb'] / b['peak_mb'],
                    params_m=m['params_m'], base_params_m=b['params_m'])
         rows.append(row)
-        print(f'{spec["method"]:<18}{crop:>9}{m["cpu_s"]:>8.2f}{m["peak_mb"]:>9.0f}   {spec["baseline"]:<26}'
+        print(f'{spec["method"]:<18}{crop + ("" if batch == 1 else f" b{batch}"):>9}{m["cpu_s"]:>8.2f}{m["peak_mb"]:>9.0f}   {spec["baseline"]:<26}'
               f'{b["cpu_s"]:>8.2f}{b["peak_mb"]:>9.0f}{row["time_ratio"]:>7.2f}x{row["memory_ratio"]:>9.2f}x',
               flush=True)
     if args.json:

@@ -95,7 +95,9 @@ def rows_crf(fig):
     a = fig.get('a') or {}
     for k, v in a.items():
         if k.endswith('/lattice'):
-            rows.append((f'CRF agreement with pydensecrf ({k.split("/")[0]})', 'argmax agreement; mean |dQ|',
+            inputs = {'scenes': 'scenes, 41x41', 'photographs': 'photographs, 41x41', 'fullres': '500x375'}
+            rows.append((f'CRF agreement with pydensecrf ({inputs.get(k.split("/")[0], k)})',
+                         'argmax agreement; mean |dQ|',
                          f'{100 * v[0]:.3f} %; {v[1]:.1e}', '>= 98 %; <= 0.005'))
     return rows
 
@@ -128,7 +130,7 @@ def rows_train_step(fig):
         if 'error' in r:
             rows.append((f'training step: {r["method"]}', 'failed', r['error'][-80:], ''))
             continue
-        rows.append((f'training step: {r["method"]} vs {r["baseline"]} ({r["crop"]}, batch 1, CPU)',
+        rows.append((f'training step: {r["method"]} vs {r["baseline"]} ({r["crop"]}, batch {r.get("batch", 1)}, CPU)',
                      'CPU s/iter; peak RSS; ratio to the plain model',
                      f'{r["cpu_s"]:.2f} vs {r["base_cpu_s"]:.2f} s ({r["time_ratio"]:.2f}x); '
                      f'{r["peak_mb"]:.0f} vs {r["base_peak_mb"]:.0f} MB ({r["memory_ratio"]:.2f}x)', ''))
@@ -149,7 +151,7 @@ def table() -> str:
         with open(path) as f:
             saved = json.load(f)
         for row in ROWS[name](saved['figures']):
-            lines.append('| ' + ' | '.join(str(c).replace('|', '/') for c in row) + ' |')
+            lines.append('| ' + ' | '.join(str(c).replace('|', '\\|') for c in row) + ' |')
         m = saved['machine']
         notes.append(f'* {name}: `{saved["command"]}` on {m["date"]}, {m["cpu"]}, {m["cores"]} cores, '
                      f'torch {m["torch"]}, CUDA {"yes" if m["cuda"] else "no"}, load average '
