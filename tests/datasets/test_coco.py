@@ -178,3 +178,21 @@ def test_split_coco_dataset_reads_only_the_split(tmp_path):
     with pytest.raises(ValueError, match=r"instances_train2014.json: classes \['cat'\] of metainfo"):
         SplitCocoDataset(data_root=root, ann_file=ann, data_prefix=dict(img='train2014/'),
                          metainfo=dict(classes=('person', 'cat')), pipeline=[])
+
+
+@pytest.mark.parametrize('name', ['wood/cam_r50-d16_1xb16-5e_coco2014-512x512.py',
+                                  'wood/irn_r50-d16_1xb32-3e_coco2014-512x512.py',
+                                  'wood/wood_r50-d16_1xb16-5e_coco2014-512x512.py',
+                                  'sec/sec_vgg16-largefov_1xb15-8k_coco2014-321x321.py'])
+def test_coco2014_method_configs_read_coco_everywhere(name):
+    """Every dataset of a COCO-2014 method config (hook loaders and the OoD set included) reads the COCO folder with
+    the 81 classes, and every head predicts 81."""
+    import re
+
+    from mmwsss.utils.config import load_config
+    cfg = load_config(osp.join(REPO, 'configs', name))
+    text = cfg.pretty_text
+    assert set(re.findall(r"data_root='([^']+)'", text)) == {'data/coco2014_wsss'}
+    assert set(re.findall(r'num_classes=(\d+)', text)) <= {'81'} and cfg.num_classes == 81
+    assert "type='WSSSVOCDataset'" not in text
+    assert "ann_file='ImageSets/Segmentation/train_aug.txt'" not in text
