@@ -3,9 +3,17 @@
 Trains the foreground CAM classifier and the background gradient-saliency classifier, makes the
 cues, writes ``localization_cues.pickle.gz`` + ``input_list.txt`` in the original SEC format and
 prints cue precision/coverage against the ground truth (when ``SegmentationClass`` exists).
-Trained classifiers are kept in the work dir, so a rerun skips training (resume).
+Trained classifiers are kept in the work dir, so a rerun skips training (resume). With ``--fg-checkpoint`` and
+``--bg-checkpoint`` (checkpoints of ``tools/train.py`` runs of the cue-classifier configs,
+``configs/sec/sec-cues-{fg,bg}_*.py``) the tool trains nothing and only makes the cues.
 
 Examples:
+    # classifiers trained on the Runner, then the cues from their checkpoints
+    python tools/train.py configs/sec/sec-cues-fg_r18-d8_1xb16-600it_synthetic-128x128.py
+    python tools/train.py configs/sec/sec-cues-bg_r18-d8_1xb16-600it_synthetic-128x128.py
+    python tools/sec/make_cues.py data/synthetic --preset synthetic \
+        --fg-checkpoint work_dirs/sec-cues-fg_r18-d8_1xb16-600it_synthetic-128x128/iter_600.pth \
+        --bg-checkpoint work_dirs/sec-cues-bg_r18-d8_1xb16-600it_synthetic-128x128/iter_600.pth
     # embedded dataset (small ResNet-18 backbone, 128x128 input, 16x16 cue grid)
     python tools/sec/make_cues.py data/synthetic --preset synthetic --work-dir work_dirs/sec_cues_synthetic
     # PASCAL VOC train_aug (VGG-16 CAM/saliency nets at 321x321, 41x41 cue grid)
@@ -79,8 +87,13 @@ def parse_args():
     p.add_argument('--bg-frac', type=float, default=0.1, help='bg cue: lowest fraction of saliency (as SEC)')
     p.add_argument('--fg-conflict', choices=['drop', 'max'], default='drop')
     p.add_argument('--fg-checkpoint', default=None,
-                   help='use a trained CAMClassifier checkpoint (mmengine .pth, e.g. from '
-                        'configs/wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py) instead of training the fg net')
+                   help='use a trained CAMClassifier checkpoint (mmengine .pth, e.g. from tools/train.py with '
+                        'configs/sec/sec-cues-fg_r18-d8_1xb16-600it_synthetic-128x128.py) instead of training '
+                        'the fg net')
+    p.add_argument('--bg-checkpoint', default=None,
+                   help='use a trained SECSaliencyClassifier checkpoint (mmengine .pth, e.g. from tools/train.py '
+                        'with configs/sec/sec-cues-bg_r18-d8_1xb16-600it_synthetic-128x128.py) instead of '
+                        'training the bg net')
     p.add_argument('--bg-from-fg', action='store_true',
                    help='take the bg saliency from the fg CAM classifier instead of training a second net '
                         '(cheaper; SEC trains a separate one)')
@@ -164,10 +177,20 @@ def main():
         logger(f'fg_cam: weights from {args.fg_checkpoint}')
         with atomic_write(osp.join(work_dir, 'fg_cam.pth')) as f:
             torch.save(cam_model.state_dict(), f)
+    if args.bg_from_fg and args.bg_checkpoint:
+        raise ValueError('--bg-checkpoint and --bg-from-fg exclude each other (the bg saliency comes from one net)')
     if args.bg_from_fg:
         sal_model = CAMSaliency(cam_model, bg_cfg['saliency_index'])
     else:
         sal_model = MODELS.build(bg_cfg)
+    if args.bg_checkpoint:
+        # strict: every weight of the saliency classifier from the checkpoint (the preprocessor's mean/std are
+        # not weights: ImageLabelSet normalises)
+        load_checkpoint_strict(sal_model, args.bg_checkpoint, allow_partial=args.allow_partial,
+                               ignore=(r'data_preprocessor\.', ))
+        logger(f'bg_saliency: weights from {args.bg_checkpoint}')
+        with atomic_write(osp.join(work_dir, 'bg_saliency.pth')) as f:
+            torch.save(sal_model.state_dict(), f)
     nets = [('fg_cam', cam_model, lambda m: m.forward_logits)]
     if not args.bg_from_fg:
         nets.append(('bg_saliency', sal_model, lambda m: m.forward_logits))
