@@ -37,3 +37,68 @@ def test_make_cues_writes_sec_cue_file_and_resumes(tmp_path, tiny_synthetic):
     assert len([k for k in cues if k.endswith('_cues')]) == n and len([x for x in names if x.strip()]) == n
     again = subprocess.run(cmd, cwd=str(tmp_path), env=ENV, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and 'nothing to do' in again.stdout
+
+
+CUE_CONFIGS = {k: osp.join(REPO, 'configs', 'sec', f'sec-cues-{k}_r18-d8_1xb16-600it_synthetic-128x128.py')
+               for k in ('fg', 'bg')}
+
+
+def test_cue_classifier_runner_configs_come_from_the_sec_cue_cfg():
+    """The Runner configs of the two cue classifiers take model, data and schedule from the SEC config's cue_cfg."""
+    from mmengine.config import Config
+    sec = Config.fromfile(osp.join(REPO, 'configs/sec/sec_r18-d8_1xb8-2k_synthetic-128x128.py'))
+    cue = sec.cue_cfg
+    for key, want in (('fg', cue.fg_model), ('bg', cue.bg_model)):
+        cfg = Config.fromfile(CUE_CONFIGS[key])
+        assert cfg.model.type == want.type and cfg.model.backbone == want.backbone
+        assert cfg.model.in_channels == want.in_channels and cfg.model.num_classes == sec.num_classes
+        assert cfg.train_cfg.max_iters == cue.train.iters and cfg.train_dataloader.batch_size == cue.train.batch_size
+        assert cfg.optim_wrapper.optimizer.lr == cue.train.lr
+        assert cfg.param_scheduler == [dict(type='StepLR', step_size=cue.train.step, gamma=0.1, by_epoch=False)]
+        pre = cfg.model.data_preprocessor
+        assert (pre.mean, pre.std, pre.bgr_to_rgb) == (cue.data.mean, cue.data.std, cue.data.to_rgb)
+        resize = [t for t in cfg.train_dataloader.dataset.pipeline if t['type'] == 'Resize']
+        assert resize == [dict(type='Resize', scale=(cue.data.size, cue.data.size), keep_ratio=False)]
+        assert cfg.val_cfg is None and cfg.train_dataloader.dataset.cls_label_file.endswith('train_cls.txt')
+
+
+def test_cue_classifiers_train_on_the_runner_and_make_cues_reads_their_checkpoints(tmp_path, tiny_synthetic):
+    """tools/train.py trains each cue classifier (2 iterations); make_cues.py with both checkpoints trains nothing,
+    writes one cue set per image on the 16x16 grid with the image's labels, and refuses a checkpoint of the
+    other classifier (strict loading)."""
+    from mmwsss.datasets.sec_cues import load_sec_cue_file
+    from mmwsss.datasets.voc import read_cls_label_file
+    ckpts = {}
+    for key, config in CUE_CONFIGS.items():
+        work = str(tmp_path / key)
+        cmd = [sys.executable, osp.join(REPO, 'tools/train.py'), config, '--work-dir', work, '--cfg-options',
+               f'data_root={tiny_synthetic}', 'train_cfg.max_iters=2', 'train_dataloader.batch_size=4',
+               'train_dataloader.dataset.generate=False', 'default_hooks.logger.interval=1']
+        run = subprocess.run(cmd, cwd=str(tmp_path), env=ENV, capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        assert 'loss_cls' in run.stdout + run.stderr
+        ckpts[key] = osp.join(work, 'iter_2.pth')
+        assert osp.isfile(ckpts[key])
+
+    out, work = str(tmp_path / 'cues'), str(tmp_path / 'work')
+    cmd = [sys.executable, osp.join(REPO, 'tools/sec/make_cues.py'), tiny_synthetic, '--work-dir', work,
+           '--out-dir', out, '--gen-batch-size', '4', '--fg-checkpoint', ckpts['fg'], '--bg-checkpoint', ckpts['bg']]
+    run = subprocess.run(cmd, cwd=str(tmp_path), env=ENV, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert 'training' not in run.stdout and 'cue grid 16x16' in run.stdout
+    cues = load_sec_cue_file(osp.join(out, 'localization_cues.pickle.gz'))
+    names = [x for x in open(osp.join(out, 'input_list.txt')).read().split('\n') if x.strip()]
+    split = open(osp.join(tiny_synthetic, 'ImageSets/Segmentation/train.txt')).read().split()
+    labels = read_cls_label_file(osp.join(tiny_synthetic, 'ImageSets/Segmentation/train_cls.txt'), 6)
+    assert len(names) == len(split) and len([k for k in cues if k.endswith('_cues')]) == len(split)
+    for i, name in enumerate(split):
+        assert list(cues[f'{i}_labels']) == sorted(c + 1 for c in labels[name])
+        c, y, x = cues[f'{i}_cues']
+        assert set(c.tolist()) <= {0} | set(cues[f'{i}_labels'].tolist())  # background or a present class
+        assert y.min(initial=0) >= 0 and y.max(initial=0) < 16 and x.max(initial=0) < 16
+    assert any(len(cues[f'{i}_cues'][0]) for i in range(len(split)))
+
+    swapped = cmd[:-4] + ['--fg-checkpoint', ckpts['bg'], '--bg-checkpoint', ckpts['fg'], '--overwrite']
+    bad = subprocess.run(swapped, cwd=str(tmp_path), env=ENV, capture_output=True, text=True, timeout=600)
+    assert bad.returncode != 0
+    assert 'CheckpointMismatchError' in bad.stdout + bad.stderr and 'classifier.weight' in bad.stdout + bad.stderr
