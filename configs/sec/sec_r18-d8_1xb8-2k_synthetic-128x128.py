@@ -47,7 +47,8 @@ train_dataloader = dict(
         ann_file='ImageSets/Segmentation/train.txt', data_prefix=dict(img_path='JPEGImages'),
         metainfo=metainfo, cue_file='sec_cues/localization_cues.pickle.gz',
         input_list='sec_cues/input_list.txt', cue_size=cue_size, pipeline=train_pipeline))
-# The two classifiers of the localization cues (tools/sec/make_cues.py --config THIS, or --preset synthetic):
+# The two classifiers of the localization cues (tools/sec/make_cues.py --config THIS, or --preset synthetic; the
+# Runner configs sec-cues-{fg,bg}_r18-d8_1xb16-600it_synthetic-128x128.py train them from these settings):
 # the CAM classifier gives the foreground cues, the gradient saliency of the second classifier the background
 # cues (SEC weak-localization/foreground, .../background); both on the shared small backbone, from scratch.
 # Images warped to 128x128 (aspect ratio not kept), ImageNet mean/std in RGB, random flip; SGD (momentum 0.9,

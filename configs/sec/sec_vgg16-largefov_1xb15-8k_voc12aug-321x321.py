@@ -74,7 +74,8 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=3))
 randomness = dict(seed=0)
-# The two classifiers of the localization cues (tools/sec/make_cues.py --config THIS, or --preset voc): VGG-16
+# The two classifiers of the localization cues (tools/sec/make_cues.py --config THIS, or --preset voc; the Runner
+# configs sec-cues-{fg,bg}_vgg16_1xb15-8k_voc12aug-321x321.py train them from these settings): VGG-16
 # nets at 321x321 with Caffe's BGR mean, the solver of SEC training/solver.prototxt with stepsize 4000 (SEC
 # weak-localization/foreground, .../background); the saliency is taken at the stride-8 conv4 output (outs[0]).
 # The tool sets the class count and the --pretrained init (the converted vgg16_20M).

@@ -4,6 +4,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 from ..conftest import REPO
 
 ENV = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
@@ -102,3 +104,33 @@ def test_cue_classifiers_train_on_the_runner_and_make_cues_reads_their_checkpoin
     bad = subprocess.run(swapped, cwd=str(tmp_path), env=ENV, capture_output=True, text=True, timeout=600)
     assert bad.returncode != 0
     assert 'CheckpointMismatchError' in bad.stdout + bad.stderr and 'classifier.weight' in bad.stdout + bad.stderr
+
+
+@pytest.mark.parametrize('dataset,preset,num_classes', [('r18-d8_1xb16-600it_synthetic-128x128', 'synthetic', 7),
+                                                        ('vgg16_1xb15-8k_voc12aug-321x321', 'voc', 21)])
+def test_runner_cue_classifiers_have_the_weights_make_cues_loads(dataset, preset, num_classes):
+    """Each Runner config's model has exactly the weights of make_cues.py's classifier (strict loading), and
+    one loss step runs on it (small input, random weights: the pretrained init is not read)."""
+    import torch
+    from mmengine.config import Config
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+
+    import mmwsss.seg  # noqa: F401
+    sys.path.insert(0, osp.join(REPO, 'tools', 'sec'))
+    from make_cues import PRESETS, cue_models
+    fg, bg, _, _ = cue_models(PRESETS[preset], num_classes)
+    for key, tool_cfg in (('fg', fg), ('bg', bg)):
+        cfg = Config.fromfile(osp.join(REPO, 'configs', 'sec', f'sec-cues-{key}_{dataset}.py'))
+        cfg.model.pop('pretrained', None)
+        model = MODELS.build(cfg.model)
+        tool_model = MODELS.build(tool_cfg)
+        assert {k: v.shape for k, v in model.state_dict().items()} == \
+            {k: v.shape for k, v in tool_model.state_dict().items()}
+        labels = torch.zeros(num_classes)
+        labels[[0, 2]] = 1
+        sample = SegDataSample()
+        sample.gt_img_labels = labels
+        model.train()
+        losses = model(torch.rand(2, 3, 48, 48), [sample, sample], mode='loss')
+        assert torch.isfinite(losses['loss_cls']) and losses['loss_cls'] > 0

@@ -35,11 +35,14 @@ class SECSaliencyClassifier(BaseModel):
         num_classes: Classes **including** background (``num_fg + 1``), as the configs' dataset switches set it.
         data_preprocessor: an mmseg ``SegDataPreProcessor`` config (Runner training).
         init_cfg: mmengine init config.
+        pretrained: backbone checkpoint: sets the backbone's ``Pretrained`` init (as ``CAMClassifier``).
     """
 
     def __init__(self, backbone: dict, in_channels: int, num_fg: Optional[int] = None, saliency_index: int = 0,
                  num_classes: Optional[int] = None, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None, pretrained: Optional[str] = None):
+        from .cam_classifier import backbone_with_pretrained
+        backbone = backbone_with_pretrained(backbone, pretrained)
         if (num_fg is None) == (num_classes is None):
             raise ValueError('SECSaliencyClassifier: give exactly one of num_fg (foreground classes) and '
                              f'num_classes (with background), got num_fg={num_fg}, num_classes={num_classes}')
