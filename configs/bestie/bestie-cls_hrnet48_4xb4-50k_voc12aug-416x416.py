@@ -50,3 +50,6 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10000, max_keep_ckpts=2,
                     save_best='voc_ins/mAP50', rule='greater'))
 auto_scale_lr = dict(enable=False, base_batch_size=16)
+# the model reads the training iteration (refine_iter) from its train_iter attribute, set by this hook; the list
+# replaces the runtime base's, so it repeats RNGStateHook
+custom_hooks = [dict(type='SetIterInfoHook'), dict(type='RNGStateHook')]

@@ -52,3 +52,6 @@ model = dict(
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='Adam', lr=1e-3, weight_decay=0.0))
 # the shared schedule names mmseg's visualisation hook; this is an mmdet-scope model
 default_hooks = dict(visualization=dict(type='DetVisualizationHook'))
+# the model reads the training iteration (refine_iter) from its train_iter attribute, set by this hook; the list
+# replaces the runtime base's, so it repeats RNGStateHook
+custom_hooks = [dict(type='SetIterInfoHook'), dict(type='RNGStateHook')]

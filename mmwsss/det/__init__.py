@@ -6,7 +6,7 @@ register. Only this package imports mmdet.
 import mmdet.models  # noqa: F401  (mmdet's own modules first: BaseDetector, CocoMetric, transforms)
 import mmseg.models  # noqa: F401  (backbones referenced with _scope_='mmseg')
 
-from ..engine.hooks import rng_state  # noqa: F401,E402  (RNGStateHook, mmengine's root registry)
+from ..engine.hooks import iter_info_hook, rng_state  # noqa: F401,E402  (root-registry hooks)
 from . import datasets, evaluation, models  # noqa: F401,E402  (registration)
 
 __all__ = ['datasets', 'evaluation', 'models']

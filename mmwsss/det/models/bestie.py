@@ -4,7 +4,6 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmengine.model import BaseModule
 from mmengine.structures import PixelData
 from mmdet.models.detectors.base import BaseDetector
@@ -108,7 +107,11 @@ class BESTIE(BaseDetector):
             (oracle instance targets; refinement off).
         refine: Enable online self-refinement (BESTIE utils/utils.py, refine_label_generation).
         refine_iter: Refinement is active from this training iteration on (0 = always, BESTIE
-            scripts/run_image_labels.sh).
+            scripts/run_image_labels.sh). The model reads the iteration from its ``train_iter`` attribute, which
+            ``SetIterInfoHook`` sets before every training iteration (in every BESTIE config's ``custom_hooks``).
+            ``train_iter`` is ``None`` until set: then ``refine_iter=0`` refines and ``refine_iter > 0`` makes
+            :meth:`loss` raise, as the schedule position is unknown (set ``model.train_iter`` by hand in a custom
+            loop or a test). Inference does not use it.
         refine_cfg: ``sigma, thr, nms_kernel, beta, min_area, max_inst`` (6, 0.3, 41, 3, 50, 5).
         loss_weights: ``seg, center, offset`` (1, 200, 0.01, BESTIE utils/loss.py).
         top_k_percent: Hard-pixel fraction of the semantic CE (0.2).
@@ -145,6 +148,7 @@ class BESTIE(BaseDetector):
         self.sup = sup
         self.refine = refine and sup != 'full'
         self.refine_iter = refine_iter
+        self.train_iter: Optional[int] = None  # set by SetIterInfoHook (see refine_iter)
         self.refine_cfg = dict(sigma=6, thr=0.3, nms_kernel=41, beta=3, min_area=50, max_inst=5)
         self.refine_cfg.update(refine_cfg or {})
         self.loss_weights = dict(seg=1.0, center=200.0, offset=0.01)
@@ -166,11 +170,17 @@ class BESTIE(BaseDetector):
         return tuple(F.interpolate(o, size=size, mode='bilinear', align_corners=False) for o in outs)
 
     # ------------------------------------------------------------------ training
-    def _current_iter(self) -> int:
-        try:
-            return int(MessageHub.get_current_instance().get_info('iter', 0) or 0)
-        except Exception:  # outside a runner
-            return 0
+    def _refining(self) -> bool:
+        """Whether this training step adds the self-refinement terms (``refine`` and ``train_iter >= refine_iter``)."""
+        if not self.refine:
+            return False
+        if self.refine_iter == 0:
+            return True
+        if self.train_iter is None:
+            raise RuntimeError(f'BESTIE: refine_iter={self.refine_iter} needs the training iteration, but '
+                               f'model.train_iter is not set; add dict(type="SetIterInfoHook") to custom_hooks '
+                               f'or set model.train_iter')
+        return self.train_iter >= self.refine_iter
 
     def loss(self, batch_inputs: torch.Tensor, batch_data_samples: List) -> Dict[str, torch.Tensor]:
         """Pseudo-label + refined-label losses (BESTIE utils/loss.py "Total")."""
@@ -187,7 +197,7 @@ class BESTIE(BaseDetector):
         lc_p = lw['center'] * weighted_mse_loss(center, c_t, w_t)
         lo_p = lw['offset'] * weighted_l1_loss(offset, o_t, w_t)
         losses = dict(loss_seg=loss_seg)
-        if not self.refine or self._current_iter() < self.refine_iter:
+        if not self._refining():
             losses.update(loss_center=lc_p, loss_offset=lo_p)
             return losses
         labels = torch.stack([s.gt_img_labels.to(dev).float() for s in batch_data_samples])

@@ -6,3 +6,5 @@ from .rng_state import RNGStateHook
 __all__ += ['RNGStateHook']
 from .pseudo_label_switch_hook import PseudoLabelSwitchHook
 __all__ += ['PseudoLabelSwitchHook']
+from .iter_info_hook import SetIterInfoHook
+__all__ += ['SetIterInfoHook']
