@@ -12,11 +12,11 @@ docs/implementation.md: for the images of one class,
    by k-means per image; p(fg) = sigmoid((d_bg - d_fg) / T + w * logit(prior));
 4. dense-CRF refinement of (1 - p, p) on the full-resolution image (preset ``'wsscoseg'``) and argmax.
 
-Masks are written as palette PNGs (0 background, ``cls`` object) atomically; a rerun skips finished classes and
-writes only missing files (the computation is deterministic). :func:`mask_quality` scores a mask folder against
+Masks are written as palette PNGs (0 background, ``cls`` object) by the resumable per-image loop of
+:func:`mmwsss.stages.base.run_per_image`; a rerun skips finished classes and writes only missing files (the
+computation is deterministic). :func:`mask_quality` scores a mask folder against
 ground truth (``web_labels_gt`` of the embedded set, or any GT folder).
 """
-import os
 import os.path as osp
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -280,8 +280,15 @@ def run_coseg(img_dir: str,
               palette: Optional[Sequence[int]] = None,
               img_suffix: str = '.jpg',
               resume: bool = True,
-              progress: bool = True) -> Dict[str, object]:
+              progress: bool = True,
+              stamp: Optional[dict] = None) -> Dict[str, object]:
     """Co-segment a folder of web images grouped by class and write ``<out_dir>/<name>.png``.
+
+    The per-image loop is :func:`mmwsss.stages.base.run_per_image` (claim the folder, skip finished masks, atomic
+    writes, progress). Co-segmentation itself is per class (the prototypes are shared by the class set), so the
+    names are visited class by class and the first missing mask of a class computes the masks of all its members
+    (from every member, finished or not); the class's other missing masks are taken from that result. A class whose
+    masks all exist is not computed, and the computation is deterministic, so a resumed run writes the same files.
 
     Args:
         img_dir: Folder of ``<cls>_<number><img_suffix>`` images.
@@ -292,45 +299,40 @@ def run_coseg(img_dir: str,
         prior_fn: Optional ``fn(image, cls) -> (H, W)`` foreground prior (e.g. :func:`cam_prior`).
         gt_dir: If given, :func:`mask_quality` of the outputs against it is returned.
         palette: Flat 768-int palette for the PNGs.
-        resume: Skip classes whose masks all exist; otherwise write only the missing masks.
+        resume: Keep the masks that exist (a class is computed when one of its masks is missing); ``False``
+            recomputes all.
         progress: Show a progress bar (one tick per image).
+        stamp: Run stamp tying the folder to its inputs (:func:`mmwsss.utils.claim_output_dir`); ``None``: no
+            stamp is recorded or checked.
 
     Returns:
         dict: ``written`` (int), ``skipped`` (int) and, with ``gt_dir``, ``quality`` (see :func:`mask_quality`).
     """
     from mmwsss.utils import atomic_save_png
+
+    from .base import run_per_image
     if not osp.isdir(img_dir):
         raise FileNotFoundError(f'{img_dir}: web image folder not found')
     groups = group_by_class(names, num_classes, where=img_dir)
-    os.makedirs(out_dir, exist_ok=True)
-    bar = None
-    if progress:
-        from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(names))
-    written = skipped = 0
-    for cls, members in groups.items():
-        todo = [n for n in members if not (resume and osp.isfile(osp.join(out_dir, n + '.png')))]
-        if not todo:
-            skipped += len(members)
-            if bar is not None:
-                for _ in members:
-                    bar.update()
-            continue
-        # prototypes are shared by the whole class: compute them from every member, write the missing ones
-        images = [_read_rgb(osp.join(img_dir, n + img_suffix)) for n in members]
-        priors = [prior_fn(im, cls) for im in images] if prior_fn is not None else None
-        probs = cosegment_class(images, params, priors, names=[osp.join(img_dir, n + img_suffix) for n in members])
-        todo_set = set(todo)
-        for n, pb in zip(members, probs):
-            if n in todo_set:
-                mask = np.where(pb > 0.5, cls, 0).astype(np.uint8)
-                atomic_save_png(osp.join(out_dir, n + '.png'), mask, palette)
-                written += 1
-            else:
-                skipped += 1
-            if bar is not None:
-                bar.update()
-    result: Dict[str, object] = dict(written=written, skipped=skipped)
+    class_of = {n: cls for cls, members in groups.items() for n in members}
+    current: Dict[str, np.ndarray] = {}  # masks of the class being written (one class in memory)
+
+    def compute(name: str) -> np.ndarray:
+        if name not in current:
+            cls = class_of[name]
+            members = groups[cls]
+            images = [_read_rgb(osp.join(img_dir, n + img_suffix)) for n in members]
+            priors = [prior_fn(im, cls) for im in images] if prior_fn is not None else None
+            probs = cosegment_class(images, params, priors,
+                                    names=[osp.join(img_dir, n + img_suffix) for n in members])
+            current.clear()
+            current.update({n: np.where(pb > 0.5, cls, 0).astype(np.uint8) for n, pb in zip(members, probs)})
+        return current[name]
+
+    ordered = [n for members in groups.values() for n in members]
+    result: Dict[str, object] = dict(run_per_image(ordered, out_dir, '.png', compute,
+                                                   lambda path, mask: atomic_save_png(path, mask, palette), resume,
+                                                   stamp, progress))
     if gt_dir is not None:
         result['quality'] = mask_quality(out_dir, gt_dir, names, num_classes)
     return result

@@ -22,7 +22,7 @@ from torch import Tensor
 
 __all__ = [
     'fg_cues_from_cams', 'bg_cues_from_saliency', 'merge_cues', 'CueQuality', 'ImageLabelSet', 'train_multilabel',
-    'cam_of', 'generate_sec_cues', 'read_gt'
+    'cam_of', 'write_cue_parts', 'generate_sec_cues', 'read_gt'
 ]
 
 
@@ -240,53 +240,127 @@ def cam_of(cam_model, x: Tensor) -> np.ndarray:
         return cam_model.classifier(cam_model.extract_feat(x)).cpu().numpy()
 
 
+def _save_part(path: str, part: Tuple[np.ndarray, Tuple[int, int, int]]) -> None:
+    """One image's cues ``(3, K)`` and their dense shape ``(C, h, w)`` as ``.npz``, written atomically."""
+    import io
+
+    from mmwsss.utils import atomic_write
+    buf = io.BytesIO()
+    np.savez(buf, cues=part[0], shape=np.asarray(part[1], dtype=np.int64))
+    with atomic_write(path) as f:
+        f.write(buf.getvalue())
+
+
+def _load_part(path: str) -> Tuple[np.ndarray, Tuple[int, int, int]]:
+    try:
+        with np.load(path) as z:
+            return z['cues'], tuple(int(v) for v in z['shape'])
+    except (OSError, KeyError, ValueError) as err:
+        raise ValueError(f'{path}: unreadable cue part ({err}); delete it to recompute') from None
+
+
+def write_cue_parts(cam_model, sal_model, dataset: ImageLabelSet, names: Sequence[str], parts_dir: str,
+                    fg_thr: float = 0.2, bg_frac: float = 0.1, fg_conflict: str = 'drop', resume: bool = True,
+                    stamp: Optional[dict] = None, progress: bool = True, batch_size: int = 16) -> Dict[str, int]:
+    """Write the cues of every image as ``<parts_dir>/<name>.npz`` (:func:`mmwsss.stages.base.run_per_image`).
+
+    The networks run on batches of ``batch_size`` consecutive images (image i in batch ``i // batch_size``, as an
+    uninterrupted run forms them), so a resumed run computes every missing image with the same numbers; the first
+    missing image of a batch computes the whole batch.
+
+    Args:
+        cam_model, sal_model, dataset, names, fg_thr, bg_frac, fg_conflict, batch_size: see
+            :func:`generate_sec_cues`.
+        parts_dir: Folder of the per-image parts.
+        resume: Keep the parts that exist.
+        stamp: Run stamp of the inputs (:func:`mmwsss.utils.claim_output_dir`); ``None``: the caller claimed the
+            folder.
+        progress: Show a progress bar.
+
+    Returns:
+        dict: ``written`` and ``skipped`` counts.
+    """
+    from mmwsss.datasets.sec_cues import dense_to_cues
+
+    from .base import run_per_image
+    if len(names) != len(dataset):
+        raise ValueError(f'{len(names)} names for {len(dataset)} images')
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})[:3]
+        raise ValueError(f'image names repeat (e.g. {dup}): every image needs its own cue part')
+    index = {n: i for i, n in enumerate(names)}
+    batch: Dict[int, Tuple[np.ndarray, Tuple[int, int, int]]] = {}  # parts of the batch being written
+
+    def compute(name: str) -> Tuple[np.ndarray, Tuple[int, int, int]]:
+        i = index[name]
+        if i not in batch:
+            start = i // batch_size * batch_size
+            idx = list(range(start, min(start + batch_size, len(dataset))))
+            x = torch.stack([dataset[j][0] for j in idx])
+            cams_b = cam_of(cam_model, x)
+            sal_b = sal_model.saliency(x)
+            if sal_b.shape[1:] != cams_b.shape[2:]:
+                raise ValueError(f'{names[idx[0]]}: saliency grid {sal_b.shape[1:]} differs from the CAM grid '
+                                 f'{cams_b.shape[2:]}')
+            shape = (cams_b.shape[1] + 1, ) + tuple(int(v) for v in cams_b.shape[2:])  # background first
+            batch.clear()
+            for k, j in enumerate(idx):
+                fg = fg_cues_from_cams(cams_b[k], sorted(int(c) + 1 for c in dataset.fg_labels[j]), fg_thr)
+                bg = bg_cues_from_saliency(sal_b[k], bg_frac)
+                batch[j] = (dense_to_cues(merge_cues(fg, bg, fg_conflict, cams_b[k])), shape)
+        return batch[i]
+
+    result = run_per_image(list(names), parts_dir, '.npz', compute, _save_part, resume, stamp, progress)
+    if progress:
+        print()
+    return result
+
+
 def generate_sec_cues(cam_model, sal_model, dataset: ImageLabelSet, names: Sequence[str],
                       fg_thr: float = 0.2, bg_frac: float = 0.1, fg_conflict: str = 'drop',
-                      gt_paths: Optional[Sequence[str]] = None, progress: bool = True, batch_size: int = 16
+                      gt_paths: Optional[Sequence[str]] = None, progress: bool = True, batch_size: int = 16,
+                      parts_dir: Optional[str] = None, resume: bool = True, stamp: Optional[dict] = None
                       ) -> Tuple[Dict[str, np.ndarray], Optional[CueQuality], Tuple[int, int]]:
     """Make cues for every image of ``dataset`` in the original SEC format.
+
+    SEC's cue file is one pickle for the whole dataset, which does not fit the one-file-per-image model of
+    :func:`mmwsss.stages.base.run_per_image`. The per-image part therefore runs on that skeleton
+    (:func:`write_cue_parts`: one resumable, atomically written ``<parts_dir>/<name>.npz`` per image), and this
+    function assembles the parts, in image order, into the dict :func:`mmwsss.datasets.sec_cues.save_sec_cue_file`
+    writes atomically. Without ``parts_dir`` the parts go to a temporary folder that is removed afterwards.
 
     Args:
         cam_model: Trained ``CAMClassifier`` (eval mode).
         sal_model: Trained :class:`~mmwsss.models.segmentors.SECSaliencyClassifier` or :class:`CAMSaliency`
             (eval mode).
         dataset: Images (no flip) and labels; image i gets cue id i.
-        names: Image ids (for messages).
+        names: Image ids (part file names and messages; unique).
         gt_paths: Optional GT label maps to measure cue quality.
         batch_size: Images per forward pass.
+        parts_dir: Folder of the per-image parts (kept, so an interrupted run resumes); ``None``: a temporary one.
+        resume: Keep the parts in ``parts_dir`` that exist.
+        stamp: Run stamp of ``parts_dir`` (see :func:`write_cue_parts`).
 
     Returns:
         tuple: (cue dict ``'<i>_labels'``/``'<i>_cues'``, CueQuality or None, cue grid size).
     """
-    from mmengine.utils import ProgressBar
+    import tempfile
 
-    from mmwsss.datasets.sec_cues import dense_to_cues
-    out: Dict[str, np.ndarray] = {}
-    quality = CueQuality() if gt_paths is not None else None
-    bar = ProgressBar(len(dataset)) if progress else None
-    grid = None
-    for start in range(0, len(dataset), batch_size):
-        idx = list(range(start, min(start + batch_size, len(dataset))))
-        x = torch.stack([dataset[i][0] for i in idx])
-        cams_b = cam_of(cam_model, x)
-        sal_b = sal_model.saliency(x)
-        if sal_b.shape[1:] != cams_b.shape[2:]:
-            raise ValueError(f'{names[idx[0]]}: saliency grid {sal_b.shape[1:]} differs from the CAM grid '
-                             f'{cams_b.shape[2:]}')
-        grid = cams_b.shape[2:]
-        for k, i in enumerate(idx):
-            labels = sorted(int(c) + 1 for c in dataset.fg_labels[i])
-            fg = fg_cues_from_cams(cams_b[k], labels, fg_thr)
-            bg = bg_cues_from_saliency(sal_b[k], bg_frac)
-            dense = merge_cues(fg, bg, fg_conflict, cams_b[k])
-            out[f'{i}_labels'] = np.asarray(labels, dtype=np.int64)
-            out[f'{i}_cues'] = dense_to_cues(dense)
+    from mmwsss.datasets.sec_cues import cues_to_dense
+    with tempfile.TemporaryDirectory(prefix='sec_cue_parts_') as tmp:
+        folder = parts_dir if parts_dir is not None else tmp
+        write_cue_parts(cam_model, sal_model, dataset, names, folder, fg_thr, bg_frac, fg_conflict,
+                        resume, stamp, progress, batch_size)
+        out: Dict[str, np.ndarray] = {}
+        quality = CueQuality() if gt_paths is not None else None
+        grid = None
+        for i, name in enumerate(names):
+            cues, shape = _load_part(osp.join(folder, name + '.npz'))
+            grid = shape[1:]
+            out[f'{i}_labels'] = np.asarray(sorted(int(c) + 1 for c in dataset.fg_labels[i]), dtype=np.int64)
+            out[f'{i}_cues'] = cues
             if quality is not None:
-                quality.update(dense, read_gt(gt_paths[i]))
-            if bar is not None:
-                bar.update()
-    if bar is not None:
-        print()
+                quality.update(cues_to_dense(cues, shape[0], grid), read_gt(gt_paths[i]))
     return out, quality, tuple(grid) if grid is not None else (0, 0)
 
 

@@ -37,7 +37,7 @@ def test_cosegment_recovers_shared_object(crf):
     assert np.mean(ious) > 0.8, ious
 
 
-def test_run_coseg_files_resume_and_quality(tmp_path):
+def _run_five(tmp_path, stamp=None):
     img_dir, gt_dir, out = tmp_path / 'img', tmp_path / 'gt', tmp_path / 'out'
     os.makedirs(img_dir), os.makedirs(gt_dir)
     names = []
@@ -48,8 +48,13 @@ def test_run_coseg_files_resume_and_quality(tmp_path):
         Image.fromarray(img).save(img_dir / f'{name}.jpg', quality=98)
         Image.fromarray((gt * cls).astype(np.uint8)).save(gt_dir / f'{name}.png')
     params = CosegParams(iters=2)
-    r = run_coseg(str(img_dir), names, str(out), 4, params, gt_dir=str(gt_dir), progress=False)
+    r = run_coseg(str(img_dir), names, str(out), 4, params, gt_dir=str(gt_dir), progress=False, stamp=stamp)
     assert r['written'] == 5 and r['skipped'] == 0
+    return img_dir, gt_dir, out, names, params, r
+
+
+def test_run_coseg_files_resume_and_quality(tmp_path):
+    img_dir, gt_dir, out, names, params, r = _run_five(tmp_path)
     for n in names:
         values = set(np.unique(np.asarray(Image.open(out / f'{n}.png'))).tolist())
         assert values <= {0, int(n.split('_')[0])}
@@ -60,6 +65,19 @@ def test_run_coseg_files_resume_and_quality(tmp_path):
     assert r2['written'] == 1 and r2['skipped'] == 4
     assert osp.getmtime(out / f'{names[0]}.png') == stamp
     assert not [f for f in os.listdir(out) if f.endswith('.tmp')]
+
+
+def test_run_coseg_rewrites_a_class_member_identically_and_checks_the_stamp(tmp_path):
+    """A missing mask of a class recomputes the class from all its members: the same bytes as the first run."""
+    stamp = dict(tool='coseg', params='a')
+    img_dir, _, out, names, params, _ = _run_five(tmp_path, stamp)
+    first = (out / f'{names[1]}.png').read_bytes()
+    os.remove(out / f'{names[1]}.png')
+    r = run_coseg(str(img_dir), names, str(out), 4, params, progress=False, stamp=stamp)
+    assert r['written'] == 1 and r['skipped'] == 4
+    assert (out / f'{names[1]}.png').read_bytes() == first
+    with pytest.raises(ValueError, match='another run'):
+        run_coseg(str(img_dir), names, str(out), 4, params, progress=False, stamp=dict(stamp, params='b'))
 
 
 def test_mask_quality_numbers(tmp_path):

@@ -39,6 +39,17 @@ def test_make_cues_writes_sec_cue_file_and_resumes(tmp_path, tiny_synthetic):
     assert len([k for k in cues if k.endswith('_cues')]) == n and len([x for x in names if x.strip()]) == n
     again = subprocess.run(cmd, cwd=str(tmp_path), env=ENV, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and 'nothing to do' in again.stdout
+    # an interrupted cue generation: the per-image parts resume into the same file
+    first = open(osp.join(out, 'localization_cues.pickle.gz'), 'rb').read()
+    os.remove(osp.join(out, 'localization_cues.pickle.gz'))
+    parts = sorted(f for f in os.listdir(osp.join(work, 'cue_parts')) if f.endswith('.npz'))
+    assert len(parts) == n
+    os.remove(osp.join(work, 'cue_parts', parts[1]))
+    kept = osp.getmtime(osp.join(work, 'cue_parts', parts[0]))
+    resumed = subprocess.run(cmd, cwd=str(tmp_path), env=ENV, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert open(osp.join(out, 'localization_cues.pickle.gz'), 'rb').read() == first
+    assert osp.getmtime(osp.join(work, 'cue_parts', parts[0])) == kept
 
 
 CUE_CONFIGS = {k: osp.join(REPO, 'configs', 'sec', f'sec-cues-{k}_r18-d8_1xb16-600it_synthetic-128x128.py')

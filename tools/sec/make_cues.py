@@ -3,7 +3,9 @@
 Trains the foreground CAM classifier and the background gradient-saliency classifier, makes the
 cues, writes ``localization_cues.pickle.gz`` + ``input_list.txt`` in the original SEC format and
 prints cue precision/coverage against the ground truth (when ``SegmentationClass`` exists).
-Trained classifiers are kept in the work dir, so a rerun skips training (resume). With ``--fg-checkpoint`` and
+Trained classifiers are kept in the work dir, so a rerun skips training (resume); so are the per-image cues
+(``<work-dir>/cue_parts``, one resumable file per image, tied to the nets and settings by a run stamp), which are
+assembled into the cue file at the end. With ``--fg-checkpoint`` and
 ``--bg-checkpoint`` (checkpoints of ``tools/train.py`` runs of the cue-classifier configs,
 ``configs/sec/sec-cues-{fg,bg}_*.py``) the tool trains nothing and only makes the cues.
 
@@ -219,10 +221,25 @@ def main():
     gt_paths = [osp.join(args.data_root, 'SegmentationClass', n + '.png') for n in names]
     have_gt = all(osp.isfile(p) for p in gt_paths)
     test_set = ImageLabelSet(img_paths, fg_labels, flip=False, **common)
+    # per-image cue parts (resumable; assembled into the one cue file below), tied to the nets and settings
+    from mmwsss.utils import claim_output_dir, file_identity
+    parts_dir = osp.join(work_dir, 'cue_parts')
+    stamp = dict(tool='make_cues', fg=file_identity(args.fg_checkpoint or osp.join(work_dir, 'fg_cam.pth')),
+                 bg='fg' if args.bg_from_fg else file_identity(args.bg_checkpoint
+                                                               or osp.join(work_dir, 'bg_saliency.pth')),
+                 ann_file=osp.abspath(osp.join(args.data_root, args.ann_file)),
+                 cls_file=osp.abspath(osp.join(args.data_root, args.cls_file)), data=data_cfg,
+                 fg_thr=args.fg_thr, bg_frac=args.bg_frac, fg_conflict=args.fg_conflict,
+                 gen_batch_size=args.gen_batch_size)
+    try:
+        claim_output_dir(parts_dir, stamp, resume=not args.overwrite, suffix='.npz')
+    except ValueError:  # parts of other nets or settings: a cache of this work dir, recomputed
+        logger(f'{parts_dir}: discarding cue parts of another run')
+        claim_output_dir(parts_dir, stamp, resume=False, suffix='.npz')
     cues, quality, grid = generate_sec_cues(cam_model, sal_model, test_set, names, fg_thr=args.fg_thr,
                                             bg_frac=args.bg_frac, fg_conflict=args.fg_conflict,
                                             gt_paths=gt_paths if have_gt else None,
-                                            batch_size=args.gen_batch_size)
+                                            batch_size=args.gen_batch_size, parts_dir=parts_dir)
     save_sec_cue_file(cue_file, cues)
     write_input_list(osp.join(out_dir, 'input_list.txt'), names)
     logger(f'wrote {cue_file} and input_list.txt ({len(names)} images, cue grid {grid[0]}x{grid[1]})')

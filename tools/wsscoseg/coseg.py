@@ -1,6 +1,7 @@
 """Co-segment web images grouped by class (wsscoseg step 2; docs/implementation.md) and/or score web masks.
 
-Writes ``<out-dir>/<cls>_<number>.png`` (0 background, cls object, VOC palette) atomically; a rerun resumes.
+Writes ``<out-dir>/<cls>_<number>.png`` (0 background, cls object, VOC palette) atomically; a rerun resumes (the
+folder's run stamp records the settings, images and CAM prior; other inputs need ``--no-resume``).
 Prints the mask quality against ``--gt-dir`` (default ``<data_root>/web_labels_gt`` when it exists).
 
 Examples:
@@ -85,8 +86,17 @@ def main():
             from mmwsss.stages.coseg import cam_prior
             prior_fn = cam_prior(init_model(args.cam_config, args.cam_checkpoint, allow_partial=args.allow_partial))
         out_dir = args.out_dir or osp.join(root, 'web_labels_coseg')
-        result = run_coseg(osp.join(root, args.img_dir), names, out_dir, num_classes, CosegParams(**kw),
-                           prior_fn=prior_fn, gt_dir=gt_dir, palette=palette, resume=not args.no_resume)
+        params = CosegParams(**kw)
+        from dataclasses import asdict
+
+        from mmwsss.utils import file_identity
+        # a resumed run must not keep masks made with other settings, images or another CAM prior
+        stamp = dict(tool='coseg', img_dir=osp.abspath(osp.join(root, args.img_dir)),
+                     list=osp.abspath(osp.join(root, args.list)), params=asdict(params),
+                     cam_config=osp.abspath(args.cam_config) if args.cam_config else None,
+                     cam_checkpoint=file_identity(args.cam_checkpoint) if args.cam_checkpoint else None)
+        result = run_coseg(osp.join(root, args.img_dir), names, out_dir, num_classes, params,
+                           prior_fn=prior_fn, gt_dir=gt_dir, palette=palette, resume=not args.no_resume, stamp=stamp)
         print(f'\nwrote {result["written"]} masks, skipped {result["skipped"]} finished ones -> {out_dir}')
         quality = result.get('quality')
     if quality is None:
