@@ -10,6 +10,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from ..datasets.transforms.resize import pil_rescale
 from ..evaluation.functional import intersect_and_union, iou_from_areas
 from ..models.utils.image_input import image_to_input
 
@@ -26,12 +27,7 @@ CAM_HIGH_RES = ('strided_up', 'direct')
 
 def rescale_image(image: np.ndarray, scale: float) -> np.ndarray:
     """IRN's ``imutils.pil_rescale(img, scale, order=3)``: PIL bicubic to ``(round(H * s), round(W * s))``."""
-    from PIL import Image
-    h, w = image.shape[:2]
-    size = (max(1, int(np.round(h * scale))), max(1, int(np.round(w * scale))))
-    if size == (h, w):
-        return image
-    return np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize(size[::-1], Image.BICUBIC))
+    return pil_rescale(image, scale, 3)
 
 
 @torch.no_grad()
