@@ -28,7 +28,7 @@ _sec = 'configs/sec/sec_vgg16-largefov_1xb15-8k_voc12aug-321x321.py'
 _cam = 'configs/wood/cam_r50-d16_1xb16-5e_voc12aug-512x512.py'
 _wood = 'configs/wood/wood_r50-d16_1xb16-5e_voc12aug-512x512.py'
 _irn = 'configs/wood/irn_r50-d16_1xb32-3e_voc12aug-512x512.py'
-_seg = 'configs/wood/deeplabv3-pseudo_r101-d8_1xb10-30k_voc12aug-321x321.py'
+_seg = 'configs/wood/deeplabv2-pseudo_r101-d8_1xb10-30k_voc12aug-321x321.py'
 _bestie = 'configs/bestie/bestie-%s_hrnet48_4xb4-50k_voc12aug-416x416.py'
 suite = [
     dict(name='fully_supervised', method='DeepLabV3 (fully supervised)', supervision='full masks',
