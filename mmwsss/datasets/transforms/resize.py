@@ -33,6 +33,15 @@ def zoom_linear(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     return out
 
 
+def _set_resized_shape(results: dict, old: Tuple[int, int], new: Tuple[int, int], keep_ratio: bool) -> dict:
+    """``img_shape``, ``scale_factor`` ((w / W, h / H), mmcv's order) and ``keep_ratio`` after a resize."""
+    (h0, w0), (h, w) = old, new
+    results['img_shape'] = (h, w)
+    results['scale_factor'] = (w / w0, h / h0)
+    results['keep_ratio'] = keep_ratio
+    return results
+
+
 @TRANSFORMS.register_module()
 class ZoomResize(BaseTransform):
     """Warp the image to a fixed size with ``scipy.ndimage.zoom(order=1)``, as SEC's test code does.
@@ -67,10 +76,7 @@ class ZoomResize(BaseTransform):
         h0, w0 = img.shape[:2]
         w, h = self.scale
         results['img'] = zoom_linear(img, (h, w))
-        results['img_shape'] = (h, w)
-        results['scale_factor'] = (w / w0, h / h0)
-        results['keep_ratio'] = False
-        return results
+        return _set_resized_shape(results, (h0, w0), (h, w), keep_ratio=False)
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(scale={self.scale})'
@@ -137,16 +143,12 @@ class PILRandomRescale(BaseTransform):
         for key in results.get('seg_fields', []):
             if key in results:
                 seg = results[key]
-                out = pil_rescale(seg.astype(np.uint8), s, 0) if seg.max(initial=0) <= 255 else None
-                if out is None:
-                    raise ValueError(f'{results.get("img_path", "?")}: {key} has values above 255; PIL nearest '
-                                     f'needs uint8 label maps')
-                results[key] = out.astype(seg.dtype, copy=False)
-        results['img_shape'] = (h, w)
+                if seg.min(initial=0) < 0 or seg.max(initial=0) > 255:
+                    raise ValueError(f'{results.get("img_path", "?")}: {key} has values outside 0..255; PIL '
+                                     f'nearest needs uint8 label maps')
+                results[key] = pil_rescale(seg.astype(np.uint8), s, 0).astype(seg.dtype, copy=False)
         results['scale'] = (w, h)
-        results['scale_factor'] = (w / w0, h / h0)
-        results['keep_ratio'] = True
-        return results
+        return _set_resized_shape(results, (h0, w0), (h, w), keep_ratio=True)
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(ratio_range={self.ratio_range})'
