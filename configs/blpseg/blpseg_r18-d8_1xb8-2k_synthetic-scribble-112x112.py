@@ -29,7 +29,9 @@ model = dict(
         loss_scribble=dict(type='AnnotationProbabilityLoss', unlabeled_weight=0.02, loss_name='loss_scrib')),
     # embedding width = decoder width, as in the original (256/256)
     lam=dict(type='LocalAggregationModule', in_channels=3, embed_dims=32, patch_size=4, sigma=6.0),
-    pseudo_threshold=0.9)
+    pseudo_threshold=0.9,
+    # BLPSeg test.py resizes each (TTA) output to the original size with align_corners=True
+    test_cfg=dict(mode='whole', resize_align_corners=True))
 # self-training: from iteration 1000 on, the targets are the model's own 0.9-confidence pseudo labels
 # (RNGStateHook repeated from the runtime base: a list replaces the base's)
 custom_hooks = [dict(type='PseudoLabelSwitchHook', start_iter=1000), dict(type='RNGStateHook')]

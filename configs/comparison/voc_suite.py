@@ -28,7 +28,8 @@ _sec = 'configs/sec/sec_vgg16-largefov_1xb15-8k_voc12aug-321x321.py'
 _cam = 'configs/wood/cam_r50-d16_1xb16-5e_voc12aug-512x512.py'
 _wood = 'configs/wood/wood_r50-d16_1xb16-5e_voc12aug-512x512.py'
 _irn = 'configs/wood/irn_r50-d16_1xb32-3e_voc12aug-512x512.py'
-_seg = 'configs/wood/deeplabv3-pseudo_r101-d8_1xb10-30k_voc12aug-321x321.py'
+_seg = 'configs/wood/deeplabv2-pseudo_r101-d8_1xb10-30k_voc12aug-321x321.py'
+_cls_best = '{work_dir}/cls/best_gt.pth'  # W-OoD's GT-selected classifier (tools/wood/select_cam_checkpoint.py)
 _bestie = 'configs/bestie/bestie-%s_hrnet48_4xb4-50k_voc12aug-416x416.py'
 suite = [
     dict(name='fully_supervised', method='DeepLabV3 (fully supervised)', supervision='full masks',
@@ -48,14 +49,20 @@ suite = [
              dict(cmd=['{python}', 'tools/train.py', _wood, '--work-dir', '{work_dir}/cls', '--cfg-options',
                        'load_from={work_dir}/cam/iter_3305.pth'],
                   creates='{work_dir}/cls/iter_3305.pth'),
-             dict(cmd=['{python}', 'tools/wood/make_cam.py', _wood, '{work_dir}/cls/iter_3305.pth', '--data-root',
+             # the original's checkpoint choice: best CAM mIoU against the GT masks of VOC train among the 18
+             # candidates the config saves (uses ground truth; drop this step and use iter_3305.pth for a GT-free run)
+             dict(cmd=['{python}', 'tools/wood/select_cam_checkpoint.py', _wood] +
+                  ['{work_dir}/cls/iter_%d.pth' % i for i in list(range(3144, 3305, 10)) + [3305]] +
+                  ['--data-root', '{data_root}', '--out', _cls_best],
+                  creates=_cls_best),
+             dict(cmd=['{python}', 'tools/wood/make_cam.py', _wood, _cls_best, '--data-root',
                        '{data_root}', '--split', 'ImageSets/Segmentation/train_aug.txt', '--cls-file',
                        'ImageSets/Segmentation/train_aug_cls.txt', '--out-dir', '{work_dir}/cams']),  # resumes
              dict(cmd=['{python}', 'tools/wood/cam_to_ir_label.py', '--data-root', '{data_root}', '--split',
                        'ImageSets/Segmentation/train_aug.txt', '--cam-dir', '{work_dir}/cams', '--out-dir',
                        '{work_dir}/ir_label'],
                   creates='{work_dir}/ir_label/ir_label_stats.json'),
-             dict(cmd=['{python}', 'tools/wood/train_irn.py', _irn, '--cam-checkpoint', '{work_dir}/cls/iter_3305.pth',
+             dict(cmd=['{python}', 'tools/wood/train_irn.py', _irn, '--cam-checkpoint', _cls_best,
                        '--ir-label-dir', '{work_dir}/ir_label', '--work-dir', '{work_dir}/irn'],
                   creates='{work_dir}/irn/iter_990.pth'),
              dict(cmd=['{python}', 'tools/wood/make_sem_seg_labels.py', _irn, '{work_dir}/irn/iter_990.pth',

@@ -1,8 +1,8 @@
 # Final segmentation model trained on W-OoD/IRN pseudo masks of VOC train_aug (W-OoD README.md):
 # ImageNet ResNet-101 at output stride 8 (the project's fully-supervised R-101 model), with the
 # recipe the W-OoD/AdvCAM author gave: batch 10, 30k iterations, lr 2.5e-4 (10x on the head),
-# random scales 0.5-2.0, crop 321. mmseg has no DeepLab-v2 ASPP (a sum of four dilated 3x3 convs
-# straight to logits); its ASPPHead with dilations (6, 12, 18, 24) stands in (docs/implementation.md).
+# random scales 0.5-2.0, crop 321. This variant uses mmseg's DeepLabV3 ASPPHead with dilations (6, 12, 18, 24)
+# and plain CE; the original's DeepLab-v2 head and balanced CE: deeplabv2-pseudo_r101-d8_1xb10-30k_voc12aug-321x321.py.
 _base_ = ['../fully_supervised/deeplabv3_r101-d8_4xb4-40k_voc12aug-512x512.py']
 crop_size = (321, 321)
 pseudo_dir = 'pseudo_masks/wood'  # relative to data_root: written by tools/wood/make_sem_seg_labels.py

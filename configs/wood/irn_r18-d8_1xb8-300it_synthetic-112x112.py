@@ -36,7 +36,8 @@ model = dict(
 irn_train_pipeline = [
     dict(type='LoadWSSSImage'),
     dict(type='LoadWSSSAnnotations'),  # gt_seg_map = the IR label (seg_map_path points at ir_label/)
-    dict(type='RandomResize', scale=(128, 128), ratio_range=(0.5, 1.5), keep_ratio=True),
+    # IRN voc12/dataloader.py: scale factor U(0.5, 1.5), PIL bicubic image, PIL nearest label (misc/imutils.py)
+    dict(type='PILRandomRescale', ratio_range=(0.5, 1.5)),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackWSSSInputs'),

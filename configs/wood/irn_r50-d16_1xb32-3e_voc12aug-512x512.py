@@ -25,7 +25,8 @@ model = dict(
 irn_train_pipeline = [
     dict(type='LoadWSSSImage'),
     dict(type='LoadWSSSAnnotations'),
-    dict(type='RandomResize', scale=(500, 500), ratio_range=(0.5, 1.5), keep_ratio=True),
+    # IRN voc12/dataloader.py: scale factor U(0.5, 1.5), PIL bicubic image, PIL nearest label (misc/imutils.py)
+    dict(type='PILRandomRescale', ratio_range=(0.5, 1.5)),
     dict(type='RandomFlip', prob=0.5),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='PackWSSSInputs'),

@@ -26,4 +26,5 @@ custom_hooks = [
 ]
 param_scheduler = [dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters, by_epoch=False)]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
-default_hooks = dict(checkpoint=dict(interval=max_iters // num_epochs))
+# one checkpoint per epoch; the VOC config's GT-selection candidates (W-OoD scores them on VOC train) are not set up
+default_hooks = dict(checkpoint=dict(interval=max_iters // num_epochs, save_begin=0, max_keep_ckpts=2))

@@ -1,7 +1,10 @@
 # W-OoD fine-tuning on VOC train_aug + the OpenImages hard OoD set (W-OoD step/train_cam_clustering.py; run_sample.py):
 # 5 epochs, ID batch 16 + OoD batch 16, lambda 0.007 (top 20 % push), mu 0.25, K = 50 k-means OoD
-# prototypes (10 Lloyd iterations, first-K init), one-step OoD hardening 0.07. The last checkpoint is
-# used (the original picks the best of 17 GT-scored checkpoints on VOC train: not weakly supervised).
+# prototypes (10 Lloyd iterations, first-K init), one-step OoD hardening 0.07.
+# Checkpoint choice: the original keeps the best of 18 classifiers by CAM mIoU against the GT masks of VOC
+# train (every 10 steps in the last quarter of the last epoch, and the final one). The checkpoint hook below
+# saves exactly those candidates; tools/wood/select_cam_checkpoint.py picks the best as the original does. That
+# step uses ground truth (not weakly supervised): the last checkpoint (iter_3305.pth) is the GT-free choice.
 _base_ = ['./cam_r50-d16_1xb16-5e_voc12aug-512x512.py']
 load_from = 'work_dirs/cam_r50-d16_1xb16-5e_voc12aug-512x512/iter_3305.pth'  # the IRN-style classifier (res50_cam_orig)
 model = dict(
@@ -51,3 +54,10 @@ custom_hooks = [
                 dict(type='Resize', scale=(500, 500), keep_ratio=True, interpolation='bicubic'),
                 dict(type='PackWSSSInputs')])))
 ]
+_steps, _epochs = 10582 // 16, 5  # 661 steps per epoch (train_aug, batch 16), 5 epochs: the base's max_iters 3305
+# W-OoD scores the model before steps 500, 510, ..., 660 of the last epoch (step > 3/4 of the epoch, step % 10 == 0),
+# i.e. after 3144, 3154, ..., 3304 iterations; save_last adds the final 3305
+default_hooks = dict(
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10,
+                    save_begin=(_epochs - 1) * _steps + (_steps * 3 // 4 // 10 + 1) * 10, max_keep_ckpts=-1,
+                    save_last=True))

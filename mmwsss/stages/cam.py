@@ -10,6 +10,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from ..datasets.transforms.resize import pil_rescale
 from ..evaluation.functional import intersect_and_union, iou_from_areas
 from ..models.utils.image_input import image_to_input
 
@@ -26,12 +27,7 @@ CAM_HIGH_RES = ('strided_up', 'direct')
 
 def rescale_image(image: np.ndarray, scale: float) -> np.ndarray:
     """IRN's ``imutils.pil_rescale(img, scale, order=3)``: PIL bicubic to ``(round(H * s), round(W * s))``."""
-    from PIL import Image
-    h, w = image.shape[:2]
-    size = (max(1, int(np.round(h * scale))), max(1, int(np.round(w * scale))))
-    if size == (h, w):
-        return image
-    return np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize(size[::-1], Image.BICUBIC))
+    return pil_rescale(image, scale, 3)
 
 
 @torch.no_grad()
@@ -210,3 +206,42 @@ def eval_label_dir(pred_dir: str, gt_dir: str, ids: Sequence[str], num_classes: 
         areas += intersect_and_union(pred, gt, num_classes)
     iou = iou_from_areas(areas)
     return float(np.nanmean(iou)), iou
+
+
+def gt_cam_checkpoint_score(model,
+                            ids: Sequence[str],
+                            img_dir: str,
+                            gt_dir: str,
+                            labels: Dict[str, Sequence[int]],
+                            num_classes: int,
+                            thresholds: Sequence[float] = (0.06, 0.08, 0.10, 0.12),
+                            scales: Sequence[float] = (0.5, 1.0, 1.5, 2.0),
+                            accumulate: bool = True,
+                            img_suffix: str = '.jpg') -> Tuple[float, List[float]]:
+    """The score by which W-OoD picks its classifier checkpoint: CAM mIoU against GT masks (W-OoD
+    ``step/train_cam_clustering.py`` ``sub_cam_eval`` / ``eval_cam_sub``, on VOC ``train``).
+
+    CAMs (``scales`` x flip, ``high_res``) of every image, a constant background score per threshold, argmax,
+    mIoU over the classes present (NaN classes left out); the score is the best over the thresholds. The
+    original does not reset its prediction and label lists between thresholds, so the mIoU at the i-th
+    threshold counts the predictions of thresholds 1..i together (``accumulate=True``, the original);
+    ``accumulate=False`` scores each threshold alone.
+
+    Returns:
+        tuple: the score and the mIoU at each threshold (in ``thresholds`` order).
+    """
+    from .irn import _read_rgb
+    areas = [np.zeros((4, num_classes), np.int64) for _ in thresholds]
+    for name in ids:
+        image = _read_rgb(osp.join(img_dir, name + img_suffix))
+        cams = compute_cam(model, image, labels[name], scales, True)
+        gt = _read_gt(osp.join(gt_dir, name + '.png'))
+        lut = np.pad(cams['keys'] + 1, (1, 0))
+        for i, t in enumerate(thresholds):
+            score = np.concatenate([np.full((1, *gt.shape), t, np.float32), cams['high_res']], 0)
+            areas[i] += intersect_and_union(lut[score.argmax(0)], gt, num_classes)
+    mious, total = [], np.zeros((4, num_classes), np.int64)
+    for a in areas:
+        total = total + a if accumulate else a
+        mious.append(float(np.nanmean(iou_from_areas(total))))
+    return max(mious), mious

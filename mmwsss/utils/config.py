@@ -210,6 +210,14 @@ def _is_dataset_type(type_name) -> bool:
     return name.endswith('Dataset') and name != 'WOoDMixDataset'
 
 
+def config_data_root(cfg) -> str:
+    """``data_root`` of the config's training dataset (looking through wrapper datasets' ``dataset``)."""
+    ds = cfg.train_dataloader.dataset
+    while 'data_root' not in ds and 'dataset' in ds:
+        ds = ds.dataset
+    return ds.data_root
+
+
 def config_class_names(cfg) -> Optional[List[str]]:
     """Semantic class names of a config, background first: the top-level ``metainfo`` (background prepended
     when missing), else the ``class_names`` variable, else ``None``."""

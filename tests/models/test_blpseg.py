@@ -18,7 +18,7 @@ C = 4
 init_default_scope('mmseg')
 
 
-def _model(lam=True, loss_decode=None, dilated=True):
+def _model(lam=True, loss_decode=None, dilated=True, test_cfg=None):
     norm = dict(type='BN', requires_grad=True)
     head = dict(type='BLPHead', in_channels=[8, 16, 32, 64], channels=16, num_classes=C, norm_cfg=norm)
     if loss_decode is not None:
@@ -32,7 +32,7 @@ def _model(lam=True, loss_decode=None, dilated=True):
                       dilations=(1, 1, 2, 4) if dilated else (1, 1, 1, 1)),
         decode_head=head,
         lam=dict(type='LocalAggregationModule', embed_dims=8, sigma=6.0) if lam else None,
-        test_cfg=ConfigDict(mode='whole'))
+        test_cfg=ConfigDict(test_cfg or dict(mode='whole')))
     torch.manual_seed(0)
     model = MODELS.build(cfg)
     model.init_weights()
@@ -240,3 +240,43 @@ def test_configs(name):
         model = MODELS.build(m)
         stem = model.backbone.stem
         assert [stem[0].out_channels, stem[3].out_channels, stem[6].out_channels] == [64, 64, 128]
+
+
+@pytest.mark.parametrize('align', [True, False])
+def test_tta_resize_to_original_size_align_corners(align):
+    """BLPSeg test.py: each TTA output (at its input size) is resized to the original size with
+    align_corners=True, un-flipped, and the logits are averaged. test_cfg['resize_align_corners']=False is
+    mmseg's resize (the head's align_corners)."""
+    import torch.nn.functional as F
+    model = _model(test_cfg=dict(mode='whole', resize_align_corners=align))
+    assert _model().resize_align_corners is True  # the original's by default
+    model.eval()
+    ori = (36, 40)
+    img = torch.rand(3, 18, 20) * 255  # the image at TTA scale 0.5
+    meta = dict(img_shape=(18, 20), ori_shape=ori, pad_shape=(18, 20), img_path='x.jpg')
+    flip_meta = dict(meta, flip=True, flip_direction='horizontal')
+    tta = MODELS.build(dict(type='WSSSTTAModel', merge='logit', module=model))
+    data = dict(inputs=[[img.byte().float()], [img.byte().float().flip(-1)]],
+                data_samples=[[SegDataSample(metainfo=meta)], [SegDataSample(metainfo=flip_meta)]])
+    with torch.no_grad():
+        merged = tta.test_step(data)[0].seg_logits.data
+        x = img.byte().float()[None]
+        a = model.encode_decode(x, [meta])  # logits at the input size (head's align_corners inside)
+        b = model.encode_decode(x.flip(-1), [flip_meta]).flip(-1)
+        # the original's formula: resize each output to the original size, then average
+        expect = (F.interpolate(a, ori, mode='bilinear', align_corners=True) +
+                  F.interpolate(b, ori, mode='bilinear', align_corners=True))[0] / 2
+    other = (F.interpolate(a, ori, mode='bilinear', align_corners=False) +
+             F.interpolate(b, ori, mode='bilinear', align_corners=False))[0] / 2
+    if align:
+        assert torch.allclose(merged, expect, atol=1e-5)
+        assert (merged - other).abs().max() > 1e-3  # the option is visible at scale 0.5
+    else:
+        assert torch.allclose(merged, other, atol=1e-5)
+    assert model.align_corners is False  # the forward's upsampling is unchanged
+
+
+def test_blpseg_configs_resize_with_align_corners_like_test_py():
+    for name in ('blpseg_r101_2xb5-42k_voc12aug-scribble-384x384', 'blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112'):
+        cfg = Config.fromfile(osp.join(REPO, 'configs', 'blpseg', name + '.py'))
+        assert cfg.model.test_cfg['resize_align_corners'] is True

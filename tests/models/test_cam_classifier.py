@@ -298,3 +298,47 @@ def test_compute_cam_follows_irn_make_cam():
     assert np.abs(direct['high_res'] - out['high_res']).max() > 1e-3
     with pytest.raises(ValueError, match='resize'):
         compute_cam(model, img, [0], resize='nearest')
+
+
+def test_gt_checkpoint_score_is_wood_eval_cam_sub(tmp_path):
+    """W-OoD's checkpoint score (train_cam_clustering.py eval_cam_sub): the prediction/label lists grow across the
+    thresholds (never reset), the confusion of all of them gives each threshold's mIoU, the best one is the score."""
+    from mmwsss.stages.cam import compute_cam, gt_cam_checkpoint_score
+    model = _cam().eval()
+    root = str(tmp_path)
+    ids = _write_images(root, n=4)
+    labels = {f'i{k}': [k % 3] for k in range(4)}
+    thresholds = (0.06, 0.3, 0.6)
+    score, mious = gt_cam_checkpoint_score(model, ids, osp.join(root, 'img'), osp.join(root, 'gt'), labels, 4,
+                                           thresholds)
+    # the original's loop, written out: preds/labels appended per threshold, confusion of the whole lists
+    preds, gts, expect = [], [], []
+    for t in thresholds:
+        for name in ids:
+            img = np.asarray(Image.open(osp.join(root, 'img', name + '.jpg')).convert('RGB'))
+            cams = compute_cam(model, img, labels[name], (0.5, 1.0, 1.5, 2.0), True)['high_res']
+            cams = np.pad(cams, ((1, 0), (0, 0), (0, 0)), mode='constant', constant_values=t)
+            keys = np.pad(np.asarray(labels[name]) + 1, (1, 0), mode='constant')
+            preds.append(keys[np.argmax(cams, axis=0)])
+            gts.append(np.asarray(Image.open(osp.join(root, 'gt', name + '.png'))).astype(np.int64))
+        p, g = np.concatenate([x.ravel() for x in preds]), np.concatenate([x.ravel() for x in gts])
+        keep = g != 255  # chainercv's VOC loader turns 255 into -1, which the confusion skips
+        conf = np.bincount(4 * g[keep] + p[keep], minlength=16).reshape(4, 4)
+        with np.errstate(invalid='ignore', divide='ignore'):
+            expect.append(np.nanmean(np.diag(conf) / (conf.sum(1) + conf.sum(0) - np.diag(conf))))
+    assert mious == pytest.approx(expect, abs=1e-9) and score == pytest.approx(max(expect))
+    alone, per = gt_cam_checkpoint_score(model, ids, osp.join(root, 'img'), osp.join(root, 'gt'), labels, 4,
+                                         thresholds, accumulate=False)
+    assert per[0] == pytest.approx(expect[0]) and alone == pytest.approx(max(per))
+    assert per[-1] != pytest.approx(expect[-1])  # accumulation matters once several thresholds are pooled
+
+
+def test_wood_voc_config_saves_the_originals_gt_selection_candidates():
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs', 'wood',
+                                   'wood_r50-d16_1xb16-5e_voc12aug-512x512.py'))
+    h = cfg.default_hooks.checkpoint
+    saved = [k for k in range(1, cfg.max_iters + 1) if k >= h.save_begin and (k - h.save_begin) % h.interval == 0]
+    # W-OoD: in epoch 5 of 661 steps, before steps 500, 510, ..., 660 (= after 4 * 661 + step iterations) + the last
+    assert saved == [4 * 661 + s for s in range(500, 661, 10)] and h.save_last and cfg.max_iters == 3305
+    assert h.max_keep_ckpts == -1

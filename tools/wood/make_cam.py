@@ -42,19 +42,12 @@ def parse_args():
     return p.parse_args()
 
 
-def config_data_root(cfg):
-    ds = cfg.train_dataloader.dataset
-    while 'data_root' not in ds and 'dataset' in ds:
-        ds = ds.dataset
-    return ds.data_root
-
-
 def main():
     args = parse_args()
     from mmwsss.utils import apply_patches
     apply_patches()  # opt in: runner checkpoints under torch's weights_only loading, ...
     import numpy as np
-    from mmwsss.utils.config import config_class_names, load_config
+    from mmwsss.utils.config import config_class_names, config_data_root, load_config
 
     from mmwsss.apis import init_model
 

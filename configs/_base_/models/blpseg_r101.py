@@ -47,4 +47,5 @@ model = dict(
              impl='attention'),
     pseudo_threshold=0.9,
     train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    # BLPSeg test.py resizes each (TTA) output to the original size with align_corners=True
+    test_cfg=dict(mode='whole', resize_align_corners=True))

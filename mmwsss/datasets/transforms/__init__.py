@@ -4,5 +4,5 @@ from .loading import LoadWSSSAnnotations, LoadWSSSImage, PackWSSSInputs, read_la
 __all__ = ['LoadWSSSImage', 'LoadWSSSAnnotations', 'PackWSSSInputs', 'read_label_map']
 from .sec_cues import LoadSECCues
 __all__ += ['LoadSECCues']
-from .resize import ZoomResize, zoom_linear
-__all__ += ['ZoomResize', 'zoom_linear']
+from .resize import PILRandomRescale, ZoomResize, pil_rescale, zoom_linear
+__all__ += ['ZoomResize', 'zoom_linear', 'PILRandomRescale', 'pil_rescale']

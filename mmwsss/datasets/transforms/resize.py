@@ -5,7 +5,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-__all__ = ['ZoomResize', 'zoom_linear']
+__all__ = ['ZoomResize', 'zoom_linear', 'PILRandomRescale', 'pil_rescale']
 
 
 def zoom_linear(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
@@ -31,6 +31,15 @@ def zoom_linear(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
     if out.shape[:2] != (h, w):  # scipy rounds H * (h / H); guard against a float rounding off by one
         raise ValueError(f'zoom_linear: scipy produced {out.shape[:2]} instead of {(h, w)}')
     return out
+
+
+def _set_resized_shape(results: dict, old: Tuple[int, int], new: Tuple[int, int], keep_ratio: bool) -> dict:
+    """``img_shape``, ``scale_factor`` ((w / W, h / H), mmcv's order) and ``keep_ratio`` after a resize."""
+    (h0, w0), (h, w) = old, new
+    results['img_shape'] = (h, w)
+    results['scale_factor'] = (w / w0, h / h0)
+    results['keep_ratio'] = keep_ratio
+    return results
 
 
 @TRANSFORMS.register_module()
@@ -67,10 +76,79 @@ class ZoomResize(BaseTransform):
         h0, w0 = img.shape[:2]
         w, h = self.scale
         results['img'] = zoom_linear(img, (h, w))
-        results['img_shape'] = (h, w)
-        results['scale_factor'] = (w / w0, h / h0)
-        results['keep_ratio'] = False
-        return results
+        return _set_resized_shape(results, (h0, w0), (h, w), keep_ratio=False)
 
     def __repr__(self) -> str:
         return f'{self.__class__.__name__}(scale={self.scale})'
+
+
+def pil_rescale(img: np.ndarray, scale: float, order: int) -> np.ndarray:
+    """IRN ``misc/imutils.py`` ``pil_rescale``: PIL resize to ``(round(H * s), round(W * s))``.
+
+    Args:
+        img: (H, W) or (H, W, 3) uint8 array.
+        scale: scale factor.
+        order: 3 = PIL bicubic (images), 0 = PIL nearest (label maps).
+
+    Returns:
+        np.ndarray: the resized array (the input itself when the size does not change), same dtype.
+    """
+    from PIL import Image
+    if order not in (0, 3):
+        raise ValueError(f'pil_rescale: order must be 3 (bicubic) or 0 (nearest), got {order}')
+    if img.dtype != np.uint8:
+        raise TypeError(f'pil_rescale: needs a uint8 array (as PIL), got {img.dtype}')
+    h, w = img.shape[:2]
+    size = (max(1, int(np.round(h * scale))), max(1, int(np.round(w * scale))))
+    if size == (h, w):
+        return img
+    resample = Image.BICUBIC if order == 3 else Image.NEAREST
+    return np.asarray(Image.fromarray(np.ascontiguousarray(img)).resize(size[::-1], resample))
+
+
+@TRANSFORMS.register_module()
+class PILRandomRescale(BaseTransform):
+    """IRN's training rescale: one factor ``s ~ U(ratio_range)`` per sample; the image is resized with PIL
+    bicubic and every label map with PIL nearest to ``(round(H * s), round(W * s))`` (IRN
+    ``misc/imutils.py`` ``random_scale`` / ``pil_rescale``, as used by ``VOC12SegmentationDataset`` with
+    ``rescale=(0.5, 1.5)``, ``order=(3, 0)``).
+
+    mmcv's ``RandomResize(scale, ratio_range, keep_ratio=True)`` instead draws a factor of a target scale,
+    fits the image into it and resizes with cv2 bilinear / nearest (cv2 nearest samples other pixels than
+    PIL's). The factor is drawn from numpy's global generator (seeded by mmengine).
+
+    Required keys: ``img`` (uint8). Modified keys: ``img``, ``img_shape``, the ``seg_fields``. Added keys:
+    ``scale`` ((w, h)), ``scale_factor`` ((w / W, h / H)), ``keep_ratio`` (True).
+
+    Args:
+        ratio_range: (low, high) of the uniform scale factor.
+    """
+
+    def __init__(self, ratio_range: Tuple[float, float] = (0.5, 1.5)):
+        lo, hi = (float(v) for v in ratio_range)
+        if not 0 < lo <= hi:
+            raise ValueError(f'PILRandomRescale: ratio_range must be 0 < low <= high, got {ratio_range}')
+        self.ratio_range = (lo, hi)
+
+    def transform(self, results: dict) -> dict:
+        lo, hi = self.ratio_range
+        s = lo + np.random.random() * (hi - lo)
+        img = results['img']
+        if img.dtype != np.uint8:
+            raise TypeError(f'{results.get("img_path", "?")}: PILRandomRescale needs the uint8 image as loaded, '
+                            f'got {img.dtype}')
+        h0, w0 = img.shape[:2]
+        results['img'] = pil_rescale(img, s, 3)
+        h, w = results['img'].shape[:2]
+        for key in results.get('seg_fields', []):
+            if key in results:
+                seg = results[key]
+                if seg.min(initial=0) < 0 or seg.max(initial=0) > 255:
+                    raise ValueError(f'{results.get("img_path", "?")}: {key} has values outside 0..255; PIL '
+                                     f'nearest needs uint8 label maps')
+                results[key] = pil_rescale(seg.astype(np.uint8), s, 0).astype(seg.dtype, copy=False)
+        results['scale'] = (w, h)
+        return _set_resized_shape(results, (h0, w0), (h, w), keep_ratio=True)
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(ratio_range={self.ratio_range})'

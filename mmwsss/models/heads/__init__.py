@@ -6,3 +6,5 @@ from .sec_head import SECHead
 __all__ += ['SECHead']
 from .wsscoseg_head import WSSCosegHead
 __all__ += ['WSSCosegHead']
+from .deeplabv2_head import DeepLabV2Head
+__all__ += ['DeepLabV2Head']

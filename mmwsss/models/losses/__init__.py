@@ -13,5 +13,5 @@ from .sec_losses import (SECConstrainLoss, SECExpandLoss, SECSeedLoss, crf_targe
                          sec_expand_loss, sec_seed_loss, sec_softmax)
 __all__ += ['SECSeedLoss', 'SECExpandLoss', 'SECConstrainLoss', 'sec_softmax', 'gwrp', 'sec_seed_loss',
             'sec_expand_loss', 'sec_constrain_loss', 'crf_target']
-from .balanced_ce import ClassBalancedCELoss
-__all__ += ['ClassBalancedCELoss']
+from .balanced_ce import ClassBalancedCELoss, FgBgBalancedCELoss
+__all__ += ['ClassBalancedCELoss', 'FgBgBalancedCELoss']

@@ -1,4 +1,4 @@
-"""Class-weighted cross-entropy that tolerates ignored pixels.
+"""Class-weighted cross-entropy that tolerates ignored pixels; background/foreground-balanced cross-entropy.
 
 mmseg 1.2.2's ``CrossEntropyLoss(class_weight=...)`` indexes the weights with every label, the ignore index
 (255) included, and fails with ``IndexError`` on any batch with void or padded pixels. This loss is PyTorch's
@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-__all__ = ['ClassBalancedCELoss']
+__all__ = ['ClassBalancedCELoss', 'FgBgBalancedCELoss']
 
 
 @MODELS.register_module()
@@ -40,6 +40,59 @@ class ClassBalancedCELoss(nn.Module):
             return cls_score.sum() * 0
         return self.loss_weight * F.cross_entropy(cls_score, label.long(), weight=self.class_weight.to(cls_score),
                                                   ignore_index=ignore_index, reduction='mean')
+
+    @property
+    def loss_name(self) -> str:
+        return self._loss_name
+
+
+@MODELS.register_module()
+class FgBgBalancedCELoss(nn.Module):
+    """Background/foreground-balanced cross-entropy (DSRG's balanced seeding loss on hard labels).
+
+    Per image, the cross-entropy is averaged separately over the background pixels (label 0) and over the
+    foreground pixels (labels 1..C-1); the two means are averaged over the batch and summed::
+
+        L = mean_b [ sum_{bg} -log p_0 / max(n_bg, eps) ] + mean_b [ sum_{fg} -log p_y / max(n_fg, eps) ]
+
+    with ``eps = 1e-4`` (an image without background or foreground contributes 0 to that term), as DSRG
+    ``pylayers.py`` ``SeedLossLayer3`` (Huang et al., CVPR 2018, Eq. 2). The W-OoD/AdvCAM author trains the
+    final DeepLab-v2 with "balanced cross entropy loss, similar to DSRG" (jbeomlee93/AdvCAM issue #9).
+    ``p`` is the softmax of the logits (DSRG floors its softmax at 1e-4; the logits here go through
+    ``log_softmax``). Pixels labelled ``ignore_index`` are left out.
+
+    Args:
+        background: The background label.
+        loss_weight: Scale of the loss.
+        loss_name: Key of the loss in the log.
+    """
+
+    def __init__(self, background: int = 0, loss_weight: float = 1.0, loss_name: str = 'loss_ce',
+                 eps: float = 1e-4):
+        super().__init__()
+        self.background = int(background)
+        self.loss_weight = loss_weight
+        self.eps = eps
+        self._loss_name = loss_name
+
+    def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
+                ignore_index: int = 255, **kwargs) -> torch.Tensor:
+        if cls_score.dim() != 4 or label.shape != (cls_score.shape[0], ) + cls_score.shape[2:]:
+            raise ValueError(f'FgBgBalancedCELoss: logits (N, C, H, W) and labels (N, H, W) expected, got '
+                             f'{tuple(cls_score.shape)} and {tuple(label.shape)}')
+        label = label.long()
+        valid = label != ignore_index
+        bad = valid & ((label < 0) | (label >= cls_score.shape[1]))
+        if bad.any():
+            raise ValueError(f'FgBgBalancedCELoss: labels {torch.unique(label[bad]).tolist()} outside '
+                             f'0..{cls_score.shape[1] - 1} and {ignore_index}')
+        ce = -cls_score.log_softmax(1).gather(1, torch.where(valid, label, 0).unsqueeze(1)).squeeze(1)
+        bg = (valid & (label == self.background)).to(ce)
+        fg = (valid & (label != self.background)).to(ce)
+        dims = (1, 2)
+        loss_bg = (ce * bg).sum(dims) / bg.sum(dims).clamp_min(self.eps)
+        loss_fg = (ce * fg).sum(dims) / fg.sum(dims).clamp_min(self.eps)
+        return self.loss_weight * (loss_bg.mean() + loss_fg.mean())
 
     @property
     def loss_name(self) -> str:

@@ -35,6 +35,11 @@ class BLPSeg(EncoderDecoder):
         pseudo_threshold: Confidence threshold of the pseudo labels (0.9).
         scribble_key: Data-sample field holding the scribble map (``0..C-1``, ``C`` = not annotated,
             ``255`` = ignore), as packed by ``PackWSSSInputs``.
+        ``test_cfg['resize_align_corners']``: ``align_corners`` of the final resize of the logits to the
+            original image size (mmseg's ``postprocess_result``). BLPSeg ``test.py`` resizes every TTA output
+            to the original size with ``align_corners=True`` (the default here); ``False`` is mmseg's
+            behaviour (the head's ``align_corners``). The upsampling to the network input inside the forward
+            keeps the head's ``align_corners`` (``False``, as the original network).
         **kwargs: ``EncoderDecoder`` arguments (``data_preprocessor``, ``pretrained``, ``train_cfg``,
             ``test_cfg``, ``neck``, ``init_cfg``). Auxiliary heads are not supported.
     """
@@ -56,6 +61,17 @@ class BLPSeg(EncoderDecoder):
         self.scribble_key = scribble_key
         # train on pseudo labels instead of scribbles; set by PseudoLabelSwitchHook (or by hand in custom loops)
         self.self_training = False
+        self.resize_align_corners = bool((self.test_cfg or {}).get('resize_align_corners', True))
+
+    def postprocess_result(self, seg_logits: Tensor, data_samples=None):
+        """mmseg's post-processing (padding removal, un-flip, resize to the original size), the resize with
+        ``test_cfg['resize_align_corners']`` (BLPSeg ``test.py``: ``True``)."""
+        head_align = self.align_corners
+        self.align_corners = self.resize_align_corners
+        try:
+            return super().postprocess_result(seg_logits, data_samples)
+        finally:
+            self.align_corners = head_align
 
     # ----------------------------------------------------------------------------------- forward
     def _aggregate(self, seg_logits: Tensor, inputs: Tensor) -> Tensor:
