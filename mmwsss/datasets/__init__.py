@@ -20,5 +20,7 @@ __all__ += ['read_split']
 from .classes import foreground, num_classes_at, num_seg_classes, read_dataset_classes, seg_metainfo, with_background
 __all__ += ['foreground', 'num_classes_at', 'num_seg_classes', 'read_dataset_classes', 'seg_metainfo',
             'with_background']
-from .coco import COCO_CLASSES, WSSSCOCODataset, coco_label_map, convert_coco_semantic, load_coco_json
-__all__ += ['COCO_CLASSES', 'WSSSCOCODataset', 'coco_label_map', 'convert_coco_semantic', 'load_coco_json']
+from .coco import (COCO_CLASSES, COCOFormatError, WSSSCOCODataset, check_coco_dict, coco_label_map,
+                   convert_coco_semantic, load_coco_json)
+__all__ += ['COCO_CLASSES', 'COCOFormatError', 'WSSSCOCODataset', 'check_coco_dict', 'coco_label_map',
+            'convert_coco_semantic', 'load_coco_json']

@@ -25,8 +25,8 @@ from ..utils.io import atomic_save_png, atomic_write
 from .classes import default_palette
 from .voc import WSSSVOCDataset
 
-__all__ = ['COCO_CLASSES', 'load_coco_json', 'coco_label_map', 'annotation_mask', 'coco_semantic_mask',
-           'convert_coco_semantic', 'coco_classes_of', 'WSSSCOCODataset']
+__all__ = ['COCO_CLASSES', 'COCOFormatError', 'check_coco_dict', 'load_coco_json', 'coco_label_map',
+           'annotation_mask', 'coco_semantic_mask', 'convert_coco_semantic', 'coco_classes_of', 'WSSSCOCODataset']
 
 COCO_CLASSES = (
     'background', 'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat',
@@ -43,39 +43,67 @@ _REQUIRED = dict(images=('id', 'file_name', 'height', 'width'), annotations=('im
                  categories=('id', 'name'))
 
 
-def load_coco_json(path: str, need_segmentation: bool = True) -> dict:
-    """Read and check an instance json in the official format; errors name the file and the entry."""
+class COCOFormatError(ValueError):
+    """A COCO json that is not in the official instance format.
+
+    The message starts with the file path and names the problem (a missing section or key, an unknown category
+    or image id, an annotation without a mask). ``path`` and ``problem`` hold the two parts.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path, self.problem = path, problem
+        super().__init__(f'{path}: {problem}')
+
+
+def check_coco_dict(data, path: str, need_segmentation: bool = False) -> None:
+    """Raise :class:`COCOFormatError` naming ``path`` unless ``data`` is an instance json in the official format.
+
+    Required everywhere (semantic conversion, image labels, mmdet datasets, BESTIE image ids): ``images``
+    (``id``, ``file_name``, ``height``, ``width``), ``annotations`` (``image_id``, ``category_id``) and
+    ``categories`` (``id``, ``name``) lists; every annotation's ``category_id`` among the categories and its
+    ``image_id`` among the images. With ``need_segmentation`` every annotation also has a non-empty
+    ``segmentation`` (polygons or RLE): semantic labels and Mask R-CNN need instance masks, not only boxes.
+    """
+    if not isinstance(data, dict):
+        raise COCOFormatError(path, f'not a COCO json (top level is a {type(data).__name__}, not an object with '
+                              'images, annotations and categories)')
+    for section, keys in _REQUIRED.items():
+        entries = data.get(section)
+        if not isinstance(entries, list):
+            raise COCOFormatError(path, f'no "{section}" list (an instance annotation file has images, '
+                                  'annotations and categories)')
+        for i, entry in enumerate(entries):
+            missing = [k for k in keys if not isinstance(entry, dict) or k not in entry]
+            if missing:
+                ident = entry.get('id', '?') if isinstance(entry, dict) else '?'
+                raise COCOFormatError(path, f'{section}[{i}] (id {ident}) has no '
+                                      f'{", ".join(repr(k) for k in missing)} (every entry of "{section}" needs '
+                                      f'{", ".join(keys)})')
+    cat_ids = {c['id'] for c in data['categories']}
+    img_ids = {im['id'] for im in data['images']}
+    for i, ann in enumerate(data['annotations']):
+        where = f'annotations[{i}] (id {ann.get("id", "?")}, image {ann["image_id"]})'
+        if ann['category_id'] not in cat_ids:
+            raise COCOFormatError(path, f'{where} has category_id {ann["category_id"]}, not among the '
+                                  f'{len(cat_ids)} categories of the file')
+        if ann['image_id'] not in img_ids:
+            raise COCOFormatError(path, f'{where} refers to image_id {ann["image_id"]}, not among the images '
+                                  'of the file')
+        if need_segmentation and not ann.get('segmentation'):
+            raise COCOFormatError(path, f'{where} has no "segmentation"; instance masks are needed (a polygon '
+                                  'list or an RLE mask per annotation: export masks, not only boxes)')
+
+
+def load_coco_json(path: str, need_segmentation: bool = False) -> dict:
+    """Read an instance json and check it with :func:`check_coco_dict`; every error names the file."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: COCO annotation file not found')
     try:
         with open(path) as f:
             data = json.load(f)
     except ValueError as e:
-        raise ValueError(f'{path}: not valid JSON ({e})') from None
-    if not isinstance(data, dict):
-        raise ValueError(f'{path}: expected a JSON object with images, annotations and categories')
-    for section, keys in _REQUIRED.items():
-        if section not in data:
-            raise KeyError(f'{path}: no "{section}" list (an instance annotation file has images, '
-                           'annotations and categories)')
-        for i, entry in enumerate(data[section]):
-            missing = [k for k in keys if k not in entry]
-            if missing:
-                raise KeyError(f'{path}: {section}[{i}] has no {missing} (id {entry.get("id", "?")})')
-    if need_segmentation:
-        for i, ann in enumerate(data['annotations']):
-            if 'segmentation' not in ann:
-                raise KeyError(f'{path}: annotations[{i}] (id {ann.get("id", "?")}) has no "segmentation"; '
-                               'semantic labels need instance masks')
-    cat_ids = {c['id'] for c in data['categories']}
-    img_ids = {im['id'] for im in data['images']}
-    for i, ann in enumerate(data['annotations']):
-        if ann['category_id'] not in cat_ids:
-            raise ValueError(f'{path}: annotations[{i}] (id {ann.get("id", "?")}) has category_id '
-                             f'{ann["category_id"]}, not among the {len(cat_ids)} categories of the file')
-        if ann['image_id'] not in img_ids:
-            raise ValueError(f'{path}: annotations[{i}] (id {ann.get("id", "?")}) refers to image_id '
-                             f'{ann["image_id"]}, not among the images of the file')
+        raise COCOFormatError(path, f'not valid JSON ({e})') from None
+    check_coco_dict(data, path, need_segmentation)
     return data
 
 
@@ -159,7 +187,7 @@ def convert_coco_semantic(ann_file: str, img_dir: str, out_root: str, split: str
     Returns:
         Counts: ``images``, ``written``, ``skipped`` (already converted), ``empty`` (no annotation).
     """
-    data = load_coco_json(ann_file)
+    data = load_coco_json(ann_file, need_segmentation=True)
     label_map = coco_label_map(data['categories'])
     by_image: Dict[int, List[dict]] = {}
     for ann in data['annotations']:
@@ -193,7 +221,7 @@ def convert_coco_semantic(ann_file: str, img_dir: str, out_root: str, split: str
         try:
             label = coco_semantic_mask(im, anns, label_map)
         except ValueError as e:
-            raise ValueError(f'{ann_file}: image {im["id"]} ({im["file_name"]}): {e}') from None
+            raise COCOFormatError(ann_file, f'image {im["id"]} ({im["file_name"]}): {e}') from None
         atomic_save_png(dst, label, palette)
         counts['written'] += 1
     sets = osp.join(out_root, 'ImageSets', 'Segmentation')

@@ -110,23 +110,34 @@ def test_converted_dataset_reads_with_the_coco_classes(tmp_path):
     assert len(full.metainfo['classes']) == 81 and len(full.metainfo['palette']) == 81
 
 
-@pytest.mark.parametrize('break_it, error, match', [
-    (lambda d: d.pop('categories'), KeyError, 'no "categories" list'),
-    (lambda d: d['images'][1].pop('file_name'), KeyError, r"images\[1\] has no \['file_name'\]"),
-    (lambda d: d['annotations'][0].update(category_id=12), ValueError, r'annotations\[0\].*category_id 12'),
-    (lambda d: d['annotations'][2].pop('segmentation'), KeyError, r'annotations\[2\].*no "segmentation"'),
-    (lambda d: d['annotations'][1].update(image_id=77), ValueError, r'image_id 77'),
+@pytest.mark.parametrize('break_it, match', [
+    (lambda d: d.pop('categories'), 'no "categories" list'),
+    (lambda d: d['images'][1].pop('file_name'), r"images\[1\] \(id 2\) has no 'file_name'"),
+    (lambda d: d['annotations'][0].pop('category_id'), r"annotations\[0\] \(id 1\) has no 'category_id'"),
+    (lambda d: d['annotations'][0].update(category_id=12), r'annotations\[0\].*category_id 12, not among'),
+    (lambda d: d['annotations'][2].pop('segmentation'), r'annotations\[2\].*has no "segmentation"'),
+    (lambda d: d['annotations'][1].update(image_id=77), r'image_id 77'),
 ])
-def test_bad_json_names_the_file(tmp_path, break_it, error, match):
-    from mmwsss.datasets.coco import convert_coco_semantic
+def test_bad_json_names_the_file(tmp_path, break_it, match):
+    """One error type for every problem, from the converter, the image-label tool and both mmdet datasets."""
+    from mmwsss.datasets.coco import COCOFormatError, convert_coco_semantic, load_coco_json
     ann, img_dir = write_coco_fixture(str(tmp_path / 'coco'))
     data = json.load(open(ann))
     break_it(data)
     with open(ann, 'w') as f:
         json.dump(data, f)
-    with pytest.raises(error, match=match) as e:
+    with pytest.raises(COCOFormatError, match=match) as e:
         convert_coco_semantic(ann, img_dir, str(tmp_path / 'out'), 'train', progress=False)
-    assert ann in str(e.value)
+    assert e.value.path == ann and str(e.value).startswith(ann + ': ')
+    if 'segmentation' not in match:  # image labels and boxes-only detection need no masks
+        with pytest.raises(COCOFormatError, match=match):
+            load_coco_json(ann)
+        from mmwsss.det.datasets import CheckedCocoDataset
+        with pytest.raises(COCOFormatError, match=match):
+            CheckedCocoDataset(data_root=str(tmp_path / 'coco'), ann_file=ann, with_mask=False, pipeline=[],
+                               data_prefix=dict(img='train2014/'), metainfo=dict(classes=('person', 'dog')))
+    else:
+        assert load_coco_json(ann)['annotations'][2].get('segmentation') is None
 
 
 def _tool(name):

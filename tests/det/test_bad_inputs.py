@@ -40,13 +40,15 @@ def _coco(tmp_path, coco):
 def test_coco_json_without_images_or_file_name(det, tmp_path):
     root = _make_root(tmp_path)
     path = _coco(root, dict(annotations=[], categories=[]))
-    with pytest.raises(ValueError, match=r'instances\.json: COCO json without an "images" list'):
+    with pytest.raises(det.datasets.COCOFormatError, match=r'instances\.json: no "images" list'):
         _dataset(det, root, [], coco_ann_file='annotations/instances.json')
-    _coco(root, dict(images=[dict(id=1, file_name='im0.jpg'), dict(id=2, height=48)], annotations=[]))
-    with pytest.raises(ValueError, match=r'instances\.json: images\[1\] has no \'file_name\''):
+    _coco(root, dict(images=[dict(id=1, file_name='im0.jpg', height=48, width=64), dict(id=2, height=48, width=64)],
+                     annotations=[], categories=[]))
+    with pytest.raises(det.datasets.COCOFormatError,
+                       match=r'instances\.json: images\[1\] \(id 2\) has no \'file_name\''):
         _dataset(det, root, [], coco_ann_file='annotations/instances.json')
     path.write_text('{"images": [')  # cut mid-file
-    with pytest.raises(ValueError, match=r'instances\.json: not valid JSON'):
+    with pytest.raises(det.datasets.COCOFormatError, match=r'instances\.json: not valid JSON'):
         _dataset(det, root, [], coco_ann_file='annotations/instances.json')
 
 
@@ -61,7 +63,8 @@ def test_coco_annotations_without_segmentation(det, tmp_path):
     _coco(root, dict(images=images, annotations=anns, categories=cats))
     cfg = dict(type='CheckedCocoDataset', data_root=str(root), ann_file='annotations/instances.json',
                metainfo=dict(classes=('a', 'b')), data_prefix=dict(img='JPEGImages/'), pipeline=[])
-    with pytest.raises(ValueError, match=r'instances\.json: annotations\[1\] \(id 2, image 1\) has no "segmentation"'):
+    with pytest.raises(det.datasets.COCOFormatError,
+                       match=r'instances\.json: annotations\[1\] \(id 2, image 1\) has no "segmentation"'):
         DATASETS.build(cfg)
     anns[1]['segmentation'] = poly
     _coco(root, dict(images=images, annotations=anns, categories=cats))

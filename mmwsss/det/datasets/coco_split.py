@@ -6,7 +6,7 @@ from mmdet.registry import DATASETS
 
 from mmwsss.datasets.classes import foreground
 
-from .coco import CheckedCocoDataset
+from .coco import CheckedCocoDataset, COCOFormatError, load_coco_json
 
 __all__ = ['SplitCocoDataset']
 
@@ -34,13 +34,12 @@ class SplitCocoDataset(CheckedCocoDataset):
         super().__init__(*args, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        from mmwsss.datasets.coco import load_coco_json
-        data = load_coco_json(self.ann_file, need_segmentation=False)
+        data = load_coco_json(self.ann_file)
         names = {c['name'] for c in data['categories']}
         unknown = [c for c in self._metainfo['classes'] if c not in names]
         if unknown:
-            raise ValueError(f'{self.ann_file}: classes {unknown} of metainfo are not categories of the file '
-                             f'(it has {sorted(names)})')
+            raise COCOFormatError(self.ann_file, f'classes {unknown} of metainfo are not categories of the file '
+                                  f'(it has {sorted(names)})')
         data_list = super().load_data_list()
         if not self.split_file:
             return data_list
