@@ -280,3 +280,7 @@ def test_blpseg_configs_resize_with_align_corners_like_test_py():
     for name in ('blpseg_r101_2xb5-42k_voc12aug-scribble-384x384', 'blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112'):
         cfg = Config.fromfile(osp.join(REPO, 'configs', 'blpseg', name + '.py'))
         assert cfg.model.test_cfg['resize_align_corners'] is True
+        # BLPSeg config.py TRAIN_SHUFFLE=False on VOC and Context; the embedded config shuffles
+        assert cfg.train_dataloader.sampler.shuffle is ('synthetic' in name)
+    ctx = Config.fromfile(osp.join(REPO, 'configs', 'blpseg', 'blpseg_r101_2xb4-53k_pascal-context-scribble-384x384.py'))
+    assert ctx.train_dataloader.sampler.shuffle is False

@@ -38,7 +38,8 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=4,
     persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    # no shuffling, as the original (BLPSeg experiment/blpseg-context/config.py TRAIN_SHUFFLE=False)
+    sampler=dict(type='InfiniteSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root,
                  ann_file='ImageSets/Segmentation/train.txt',
                  extra_maps=dict(gt_scribble='Scribbles'),

@@ -41,8 +41,8 @@ train_dataloader = dict(
     batch_size=5,
     num_workers=4,
     persistent_workers=True,
-    # The original does not shuffle (TRAIN_SHUFFLE=False); shuffle=False reproduces its order.
-    sampler=dict(type='InfiniteSampler', shuffle=True),
+    # no shuffling, as the original (BLPSeg experiment/blpseg-voc/config.py TRAIN_SHUFFLE=False): the list order
+    sampler=dict(type='InfiniteSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root,
                  ann_file='ImageSets/Segmentation/train_aug.txt',
                  data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClassAug'),
