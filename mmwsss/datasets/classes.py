@@ -12,7 +12,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 
 __all__ = ['BACKGROUND', 'with_background', 'foreground', 'seg_metainfo', 'num_seg_classes',
-           'read_dataset_classes', 'default_palette', 'num_classes_at']
+           'read_dataset_classes', 'default_palette', 'num_classes_at', 'balance_weights']
 
 BACKGROUND = 'background'
 
@@ -115,3 +115,20 @@ def num_classes_at(data_root: str, given: Optional[int] = None, default: int = 2
         return int(given)
     classes = read_dataset_classes(data_root)
     return default if classes is None else num_seg_classes(classes)
+
+
+def balance_weights(counts: Sequence[float], power: float = 0.5) -> Tuple[np.ndarray, np.ndarray]:
+    """Pixel shares ``f_c`` of the classes and loss weights ``w_c = f_c ** -power``.
+
+    The weights are normalised so that the pixel-weighted mean ``sum_c f_c w_c`` is 1 (a weighted loss keeps the
+    scale of the unweighted one). A class without pixels gets the largest weight of the others. ``power`` 0.5
+    (inverse square root) tempers the weights of very rare classes; 1.0 is full inverse-frequency balancing.
+    """
+    counts = np.asarray(counts, np.float64)
+    freq = counts / max(counts.sum(), 1)
+    w = np.zeros_like(freq)
+    present = freq > 0
+    w[present] = freq[present] ** -power
+    w[~present] = w[present].max() if present.any() else 1.0
+    w /= (w * freq).sum() if (w * freq).sum() > 0 else 1.0
+    return freq, w

@@ -19,6 +19,8 @@ import numpy as np
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
+from mmwsss.datasets.classes import balance_weights  # noqa: E402,F401 (the weights of ClassBalancedCELoss)
+
 
 def class_frequency(data_root, ids, mask_dir, num_classes):
     from PIL import Image
@@ -34,17 +36,6 @@ def class_frequency(data_root, ids, mask_dir, num_classes):
             raise ValueError(f'{path}: value {int(vals.max())} outside the {num_classes} classes')
         counts += np.bincount(vals.ravel(), minlength=num_classes)
     return counts
-
-
-def balance_weights(counts, power=0.5):
-    counts = np.asarray(counts, np.float64)
-    freq = counts / max(counts.sum(), 1)
-    w = np.zeros_like(freq)
-    present = freq > 0
-    w[present] = freq[present] ** -power
-    w[~present] = w[present].max() if present.any() else 1.0
-    w /= (w * freq).sum() if (w * freq).sum() > 0 else 1.0
-    return freq, w
 
 
 def main(argv=None):

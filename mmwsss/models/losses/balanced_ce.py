@@ -1,38 +1,86 @@
-"""Class-weighted cross-entropy that tolerates ignored pixels; background/foreground-balanced cross-entropy.
+"""Class-weighted cross-entropy that tolerates ignored pixels, with fixed weights or weights that follow the data;
+background/foreground-balanced cross-entropy.
 
 mmseg 1.2.2's ``CrossEntropyLoss(class_weight=...)`` indexes the weights with every label, the ignore index
 (255) included, and fails with ``IndexError`` on any batch with void or padded pixels. This loss is PyTorch's
 weighted cross-entropy: ``sum_i w[y_i] * ce_i / sum_i w[y_i]`` over the non-ignored pixels.
+
+With ``class_weight='running'`` the weights are those of ``tools/analysis_tools/class_frequency.py``
+(:func:`mmwsss.datasets.classes.balance_weights`) computed from the pixel counts of every training label
+the loss has seen so far (the current batch included, summed over the processes of a distributed run).
+After one epoch they are the weights of the training set's label maps: full masks for the fully supervised
+bound, pseudo masks for the DeepLab stages of the weak methods, whatever class list the dataset has. The
+counts are a buffer of the checkpoint, so a resumed run continues with them.
 """
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
+from mmwsss.datasets.classes import balance_weights
+
 __all__ = ['ClassBalancedCELoss', 'FgBgBalancedCELoss']
 
 
 @MODELS.register_module()
 class ClassBalancedCELoss(nn.Module):
-    """Cross-entropy with per-class weights (e.g. from ``tools/analysis_tools/class_frequency.py``).
+    """Cross-entropy with per-class weights.
 
     Args:
-        class_weight: One weight per class (background included).
+        class_weight: One weight per class (background included), e.g. from
+            ``tools/analysis_tools/class_frequency.py``; or ``'running'``: weights from the label pixels seen
+            in training so far (see the module docstring), for any number of classes.
+        power: Exponent of the running weights (``w_c = f_c ** -power``, as ``class_frequency.py --power``).
+        use_sigmoid: Must be False; accepted so that the type of mmseg's ``CrossEntropyLoss`` entry can be
+            switched alone (``--cfg-options model.decode_head.loss_decode.type=ClassBalancedCELoss``).
         loss_weight: Scale of the loss.
         loss_name: Key of the loss in the log (``'loss_ce'``, as mmseg's).
     """
 
-    def __init__(self, class_weight: Sequence[float], loss_weight: float = 1.0, loss_name: str = 'loss_ce'):
+    def __init__(self, class_weight: Union[Sequence[float], str] = 'running', power: float = 0.5,
+                 use_sigmoid: bool = False, loss_weight: float = 1.0, loss_name: str = 'loss_ce'):
         super().__init__()
-        self.register_buffer('class_weight', torch.as_tensor(list(class_weight), dtype=torch.float32),
-                             persistent=False)
+        if use_sigmoid:
+            raise ValueError('ClassBalancedCELoss is a softmax cross-entropy (use_sigmoid=True is not supported)')
+        self.running = isinstance(class_weight, str)
+        if self.running:
+            if class_weight != 'running':
+                raise ValueError(f"ClassBalancedCELoss: class_weight is a list of weights or 'running', "
+                                 f'not {class_weight!r}')
+            self.register_buffer('class_weight', torch.zeros(0))
+            self.register_buffer('pixel_counts', torch.zeros(0, dtype=torch.float64))
+        else:
+            self.register_buffer('class_weight', torch.as_tensor(list(class_weight), dtype=torch.float32),
+                                 persistent=False)
+        self.power = power
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        if self.running:  # the counts of a checkpoint have the checkpoint's class count
+            for name in ('class_weight', 'pixel_counts'):
+                if prefix + name in state_dict:
+                    setattr(self, name, torch.empty_like(state_dict[prefix + name]))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @torch.no_grad()
+    def _update_running(self, label: torch.Tensor, num_classes: int, ignore_index: int) -> None:
+        from mmengine.dist import all_reduce
+        valid = label[(label != ignore_index) & (label >= 0) & (label < num_classes)]
+        counts = torch.bincount(valid.flatten().long(), minlength=num_classes).double()
+        all_reduce(counts)  # sum over the processes (no-op outside a distributed run)
+        if self.pixel_counts.numel() != num_classes:
+            self.pixel_counts = torch.zeros(num_classes, dtype=torch.float64, device=label.device)
+        self.pixel_counts += counts.to(self.pixel_counts.device)
+        _, w = balance_weights(self.pixel_counts.cpu().numpy(), self.power)
+        self.class_weight = torch.as_tensor(w, dtype=torch.float32, device=label.device)
+
     def forward(self, cls_score: torch.Tensor, label: torch.Tensor, weight: Optional[torch.Tensor] = None,
                 ignore_index: int = 255, **kwargs) -> torch.Tensor:
+        if self.running and (self.training or self.class_weight.numel() != cls_score.shape[1]):
+            self._update_running(label, cls_score.shape[1], ignore_index)
         if cls_score.shape[1] != self.class_weight.numel():
             raise ValueError(f'ClassBalancedCELoss: {self.class_weight.numel()} class weights for '
                              f'{cls_score.shape[1]} classes')
