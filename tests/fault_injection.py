@@ -38,6 +38,8 @@ CONFIGS = dict(
     irn='configs/wood/irn_r18-d8_1xb8-300it_synthetic-112x112.py',
     wsscoseg_init='configs/wsscoseg/wsscoseg-init_r18-d8_1xb8-4k_synthetic-web-112x112.py',
     pam='configs/bestie/pam_r18-d8_1xb8-2k_synthetic-112x112.py',
+    sec_fg='configs/sec/sec-cues-fg_r18-d8_1xb16-600it_synthetic-128x128.py',
+    sec_bg='configs/sec/sec-cues-bg_r18-d8_1xb16-600it_synthetic-128x128.py',
 )
 ENV = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
 
@@ -107,7 +109,11 @@ def make_dataset(root):
 
 
 def random_checkpoint(name, path, scope='mmseg'):
-    """A runner-style checkpoint of the config's model with its random initialisation (seed 0)."""
+    """A runner-style checkpoint of the config's model with its random initialisation (seed 0).
+
+    ``scope``: ``'mmseg'`` (a segmentor, through ``init_model``), ``'mmseg-model'`` (any mmseg-scope model, e.g.
+    the SEC cue classifiers) or ``'mmdet'``.
+    """
     import torch
     if osp.isfile(path):
         return path
@@ -118,10 +124,14 @@ def random_checkpoint(name, path, scope='mmseg'):
     else:
         from mmengine.config import Config
         from mmengine.registry import init_default_scope
-        import mmwsss.det  # noqa: F401
-        from mmdet.registry import MODELS
+        if scope == 'mmdet':
+            import mmwsss.det  # noqa: F401
+            from mmdet.registry import MODELS
+        else:
+            import mmwsss.seg  # noqa: F401
+            from mmseg.registry import MODELS
         cfg = Config.fromfile(_cfg(name))
-        init_default_scope('mmdet')
+        init_default_scope(scope.split('-')[0])
         model = MODELS.build(cfg.model)  # torch's default initialisation (init_weights only logs more)
     torch.save(dict(meta=dict(iter=0), state_dict=model.state_dict()), path)
     return path
@@ -246,17 +256,22 @@ def case_torchrun(ctx):
             pass
 
 
-def case_tool(ctx, name, cmd_for, out_suffix, min_done=2):
-    """Reference run into ``<name>_ref``, killed run + re-run into ``<name>_resumed``; compare."""
+def case_tool(ctx, name, cmd_for, out_suffix, min_done=2, parts=None):
+    """Reference run into ``<name>_ref``, killed run + re-run into ``<name>_resumed``; compare.
+
+    ``parts`` = (subfolder, suffix): the per-image files to count for the kill, when they are not the compared
+    outputs (a tool that assembles its parts into one file).
+    """
+    sub, part_suffix = parts or ('', out_suffix)
     ref = osp.join(ctx['dir'], f'{name}_ref')
     if count(ref, out_suffix) == 0:
         run(cmd_for(ref), ctx['log'])
-    total = count(ref, out_suffix)
+    total = count(osp.join(ref, sub), part_suffix)
     out = osp.join(ctx['dir'], f'{name}_resumed')
     shutil.rmtree(out, ignore_errors=True)
-    if not run_and_kill(cmd_for(out), ctx['log'], lambda: count(out, out_suffix) >= min_done):
+    if not run_and_kill(cmd_for(out), ctx['log'], lambda: count(osp.join(out, sub), part_suffix) >= min_done):
         return [f'finished before the kill ({total} files)']
-    done = count(out, out_suffix)
+    done = count(osp.join(out, sub), part_suffix)
     run(cmd_for(out), ctx['log'])
     ctx['notes'].append(f'killed at {done}/{total}')
     return compare_dirs(ref, out, out_suffix)
@@ -289,6 +304,11 @@ def build_cases(ctx):
             py, 'tools/bestie/extract_peaks.py', _cfg('pam'),
             random_checkpoint('pam', osp.join(d, 'pam.pth'), scope='mmdet'), '--data-root', data, '--out-dir', o,
             '--device', 'cpu'], '.txt')),
+        ('make_cues', lambda: case_tool(ctx, 'make_cues', lambda o: [
+            py, 'tools/sec/make_cues.py', data, '--work-dir', o, '--out-dir', o, '--gen-batch-size', '2',
+            '--fg-checkpoint', random_checkpoint('sec_fg', osp.join(d, 'sec_fg.pth'), scope='mmseg-model'),
+            '--bg-checkpoint', random_checkpoint('sec_bg', osp.join(d, 'sec_bg.pth'), scope='mmseg-model')], '.gz',
+            parts=('cue_parts', '.npz'))),
     ]
 
 
