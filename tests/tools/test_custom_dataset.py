@@ -72,6 +72,15 @@ def _tool(args):
     return out.stdout
 
 
+def test_bound_with_class_balanced_loss(toy_root, tmp_path):
+    cfg = _user_config(tmp_path, 'bound_toy', 'configs/custom/upernet_r18-d8_1xb8-2k_toy-custom-112x112.py', toy_root)
+    _, model, _ = _train(cfg, tmp_path / 'work')
+    assert set(_head_classes(model).values()) == {6}
+    loss = model.decode_head.loss_decode
+    assert type(loss).__name__ == 'ClassBalancedCELoss' and loss.pixel_counts.numel() == 6
+    assert loss.class_weight[0] < loss.class_weight[1:].min()  # the background is the most frequent class
+
+
 def test_blpseg_on_scribbles(toy_root, tmp_path):
     cfg = _user_config(tmp_path, 'blpseg_toy', 'configs/custom/blpseg_r18-d8_1xb8-2k_toy-custom-scribble-112x112.py', toy_root)
     _, model, c = _train(cfg, tmp_path / 'work')
@@ -79,23 +88,63 @@ def test_blpseg_on_scribbles(toy_root, tmp_path):
     assert set(_head_classes(model).values()) == {6}
 
 
-def test_cam_then_wood(toy_root, tmp_path):
-    cam_cfg = _user_config(tmp_path, 'cam_toy', 'configs/custom/cam_r18-d8_1xb8-2k_toy-custom-112x112.py', toy_root)
-    cam_ckpt, model, _ = _train(cam_cfg, tmp_path / 'cam')
+@pytest.fixture(scope='module')
+def cam_stage(toy_root, tmp_path_factory):
+    """The CAM classifier (one iteration) and its CAMs of the training images: shared by W-OoD and IRN."""
+    tmp = tmp_path_factory.mktemp('cam')
+    cam_cfg = _user_config(tmp, 'cam_toy', 'configs/custom/cam_r18-d8_1xb8-2k_toy-custom-112x112.py', toy_root)
+    cam_ckpt, model, _ = _train(cam_cfg, tmp / 'cam')
     assert set(_head_classes(model).values()) == {6}
+    cams = str(tmp / 'cams')
+    _tool(['tools/wood/make_cam.py', cam_cfg, cam_ckpt, '--data-root', toy_root, '--out-dir', cams, '--scales', '1.0',
+           '--no-flip'])
+    return cam_cfg, cam_ckpt, cams
+
+
+def test_cam_then_wood(toy_root, cam_stage, tmp_path):
+    cam_cfg, cam_ckpt, cams = cam_stage
     wood_cfg = _user_config(tmp_path, 'wood_toy', 'configs/custom/wood_r18-d8_1xb8-500it_toy-custom-112x112.py', toy_root,
                             f'load_from = {cam_ckpt!r}\nmodel = dict(num_ood_prototypes=3)  # 4 OoD images here\n')
     _, model, c = _train(wood_cfg, tmp_path / 'wood')
     ood = c.train_dataloader.dataset.ood_dataset
     assert ood.data_root == toy_root and ood.num_classes == 6
-    # CAM -> IR labels -> semantic labels: the offline stages on the user's classes
-    cams = str(tmp_path / 'cams')
-    _tool(['tools/wood/make_cam.py', cam_cfg, cam_ckpt, '--data-root', toy_root, '--out-dir', cams, '--scales', '1.0',
-           '--no-flip'])
+    # the CAMs of the user's classes: one per image tag
     names = open(osp.join(toy_root, 'ImageSets/Segmentation/train.txt')).read().split()
     cam = np.load(osp.join(cams, names[0] + '.npy'), allow_pickle=True).item()
     labels = open(osp.join(toy_root, 'ImageSets/Segmentation/train_cls.txt')).readline().split()[1:]
     assert sorted(cam['keys'].tolist()) == sorted(int(c) for c in labels)
+
+
+def test_irn_from_cams_to_semantic_labels(toy_root, cam_stage, tmp_path):
+    """CAM -> IR labels -> one IRN step (configs/custom/irn_*) -> random-walk semantic labels -> segmentation."""
+    from PIL import Image
+    _, cam_ckpt, cams = cam_stage
+    ir = str(tmp_path / 'ir_label')
+    _tool(['tools/wood/cam_to_ir_label.py', '--data-root', toy_root, '--cam-dir', cams, '--out-dir', ir])
+    cfg = _user_config(tmp_path, 'irn_toy', 'configs/custom/irn_r18-d8_1xb8-300it_toy-custom-112x112.py', toy_root,
+                       f"model = dict(backbone=dict(init_cfg=dict(checkpoint={cam_ckpt!r})))\n"
+                       f"train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, "
+                       f"dataset=dict(data_prefix=dict(seg_map_path={ir!r})))\n")
+    irn_ckpt, _, c = _train(cfg, tmp_path / 'irn')
+    assert c.train_dataloader.dataset.metainfo['classes'] == TOY
+    sem = str(tmp_path / 'sem_seg')
+    _tool(['tools/wood/make_sem_seg_labels.py', cfg, irn_ckpt, '--data-root', toy_root, '--cam-dir', cams,
+           '--out-dir', sem])
+    names = open(osp.join(toy_root, 'ImageSets/Segmentation/train.txt')).read().split()
+    for name in names:
+        lab = np.asarray(Image.open(osp.join(sem, name + '.png')))
+        tags = {int(t) + 1 for t in open(osp.join(toy_root, 'ImageSets/Segmentation/train_cls.txt')).read()
+                .split(name, 1)[1].splitlines()[0].split()}
+        assert lab.shape == np.asarray(Image.open(osp.join(toy_root, 'JPEGImages', name + '.jpg'))).shape[:2]
+        assert set(np.unique(lab).tolist()) <= tags | {0, 255}  # only the image's own classes
+    # the segmentation model on the pseudo masks (class-balanced loss)
+    seg = _user_config(tmp_path, 'seg_toy', 'configs/custom/deeplabv3-pseudo_r18-d8_1xb8-2k_toy-custom-112x112.py',
+                       toy_root, f"train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, "
+                       f"dataset=dict(data_prefix=dict(seg_map_path={sem!r})))\n")
+    _, model, _ = _train(seg, tmp_path / 'seg')
+    assert set(_head_classes(model).values()) == {6}
+    counts = model.decode_head.loss_decode.pixel_counts
+    assert counts.numel() == 6 and counts.sum() > 0
 
 
 def test_sec_from_its_cues(toy_root, tmp_path):
@@ -130,6 +179,26 @@ def test_bestie_points(toy_root, tmp_path):
     _, model, c = _train(cfg, tmp_path / 'work')
     assert c.num_classes == 5
     assert c.train_dataloader.dataset.metainfo['classes'] == TOY
+
+
+def test_bestie_from_image_labels(toy_root, tmp_path):
+    """PAM step (configs/custom/pam_*) -> peaks -> one BESTIE step from image tags (configs/custom/bestie-cls_*)."""
+    pam = _user_config(tmp_path, 'pam_toy', 'configs/custom/pam_r18-d8_1xb8-2k_toy-custom-112x112.py', toy_root)
+    pam_ckpt, model, c = _train(pam, tmp_path / 'pam')
+    assert model.num_classes == 5 and c.train_dataloader.dataset.metainfo['classes'] == TOY
+    peaks = str(tmp_path / 'Peak_points')
+    _tool(['tools/bestie/extract_peaks.py', pam, pam_ckpt, '--out-dir', peaks, '--device', 'cpu'])
+    names = open(osp.join(toy_root, 'ImageSets/Segmentation/train.txt')).read().split()
+    for name in names:  # "x y cls conf" lines, classes among the image's tags
+        tags = {int(t) for t in open(osp.join(toy_root, 'ImageSets/Segmentation/train_cls.txt')).read()
+                .split(name, 1)[1].splitlines()[0].split()}
+        rows = [ln.split() for ln in open(osp.join(peaks, name + '.txt')).read().splitlines() if ln.strip()]
+        assert all(len(r) == 4 and int(float(r[2])) in tags for r in rows)
+    cfg = _user_config(tmp_path, 'bestie_cls_toy', 'configs/custom/bestie-cls_r18-d8_1xb8-4k_toy-custom-112x112.py',
+                       toy_root, "train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, "
+                       f"dataset=dict(data_prefix=dict(seg_map_path='SegmentationClass', points_path={peaks!r})))\n")
+    _, model, c = _train(cfg, tmp_path / 'bestie')
+    assert c.num_classes == 5 and c.train_dataloader.dataset.data_prefix['points_path'] == peaks
 
 
 def test_mask_rcnn_on_instance_json(toy_root, tmp_path):
