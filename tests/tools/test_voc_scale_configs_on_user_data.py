@@ -93,3 +93,32 @@ def _flat(node, prefix=''):
             yield from _flat(v, f'{prefix}[{i}]')
     else:
         yield prefix, node
+
+
+@pytest.mark.parametrize('path', VOC_SCALE, ids=[osp.relpath(p, osp.join(REPO, 'configs')) for p in VOC_SCALE])
+def test_training_input_reaches_the_model(path, user_root):
+    """The first training batch of the user's data goes through the config's own pipeline and data preprocessor
+    into the config's model (built with the user's class count): what a training run does before its first step."""
+    import torch
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+
+    from mmwsss.utils.compat import cpu_dist_cfg
+    from mmwsss.utils.config import load_config
+    cfg = load_config(path, dict(data_root=user_root, metainfo=dict(classes=TOY)))
+    cpu_dist_cfg(cfg)
+    cfg.train_dataloader.update(batch_size=2, num_workers=0, persistent_workers=False)
+    scope = cfg.get('default_scope', 'mmseg')
+    if scope == 'mmdet':
+        import mmwsss.det  # noqa: F401
+        from mmdet.registry import MODELS
+    else:
+        import mmwsss.seg  # noqa: F401
+        from mmseg.registry import MODELS
+    with DefaultScope.overwrite_default_scope(scope):
+        batch = next(iter(Runner.build_dataloader(cfg.train_dataloader, seed=0)))
+        model = MODELS.build(cfg.model)  # weights are not read: the pretrained files are not here
+        data = model.data_preprocessor(batch, True)
+    inputs = data['inputs']
+    assert isinstance(inputs, torch.Tensor) and inputs.shape[:2] == (2, 3) and torch.isfinite(inputs).all()
+    assert len(data['data_samples']) == 2
