@@ -72,7 +72,7 @@ def test_switching_the_type_of_the_plain_loss_builds_it():
     from mmseg.registry import MODELS
 
     import mmwsss.models  # noqa: F401
-    cfg = Config(dict(loss=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)))
+    cfg = Config(dict(loss=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0, avg_non_ignore=True)))
     cfg.merge_from_dict({'loss.type': 'ClassBalancedCELoss'})
     loss = MODELS.build(cfg.loss)
     assert type(loss).__name__ == 'ClassBalancedCELoss' and loss.running

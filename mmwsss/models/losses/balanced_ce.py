@@ -35,12 +35,15 @@ class ClassBalancedCELoss(nn.Module):
         power: Exponent of the running weights (``w_c = f_c ** -power``, as ``class_frequency.py --power``).
         use_sigmoid: Must be False; accepted so that the type of mmseg's ``CrossEntropyLoss`` entry can be
             switched alone (``--cfg-options model.decode_head.loss_decode.type=ClassBalancedCELoss``).
+        avg_non_ignore: Accepted for the same reason; the mean is always the weighted mean over the
+            non-ignored pixels.
         loss_weight: Scale of the loss.
         loss_name: Key of the loss in the log (``'loss_ce'``, as mmseg's).
     """
 
     def __init__(self, class_weight: Union[Sequence[float], str] = 'running', power: float = 0.5,
-                 use_sigmoid: bool = False, loss_weight: float = 1.0, loss_name: str = 'loss_ce'):
+                 use_sigmoid: bool = False, avg_non_ignore: bool = True, loss_weight: float = 1.0,
+                 loss_name: str = 'loss_ce'):
         super().__init__()
         if use_sigmoid:
             raise ValueError('ClassBalancedCELoss is a softmax cross-entropy (use_sigmoid=True is not supported)')
