@@ -19,6 +19,8 @@ checkpoint in its ``--work-dir`` (``--resume``) instead of iteration 0. Each ste
 ``jobs > 1`` runs entries side by side, each with ``cpu_count // jobs`` torch threads. Entries whose steps
 create the same path (a shared first stage) stay in one sequential chain, and so does
 an entry with ``needs=[names]``: it reads what those entries write (estimated masks, peaks) and runs after them.
+Chains start in suite order, except that a chain holding an entry with a higher ``priority`` (default 0) starts
+earlier: give the longest runs a priority so that the short ones fill the other slots at the end.
 """
 import csv
 import json
@@ -220,6 +222,11 @@ def _chains(entries: Sequence[dict], work_root: str, data_root: Optional[str]) -
     return [c for c in chains if c]
 
 
+def _by_priority(chains: List[List[dict]]) -> List[List[dict]]:
+    """The order in which chains start: highest entry ``priority`` first (default 0), else suite order."""
+    return sorted(chains, key=lambda c: -max(e.get('priority', 0) for e in c))
+
+
 def run_suite(suite: Sequence[dict], work_root: str, data_root: Optional[str] = None,
               only: Optional[Sequence[str]] = None, log=print, jobs: int = 1,
               progress_interval: float = 20.0) -> List[dict]:
@@ -247,7 +254,8 @@ def run_suite(suite: Sequence[dict], work_root: str, data_root: Optional[str] = 
                                                     monitor=monitor)
 
             with ThreadPoolExecutor(jobs) as pool:
-                for future in [pool.submit(run_chain, c) for c in _chains(selected, work_root, data_root)]:
+                chains = _by_priority(_chains(selected, work_root, data_root))
+                for future in [pool.submit(run_chain, c) for c in chains]:
                     future.result()  # re-raises a failed step
             rows = [by_entry[e['name']] for e in selected]
     by_name = {r['name']: r for r in rows}

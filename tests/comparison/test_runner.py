@@ -158,7 +158,7 @@ def test_embedded_suites_load(name):
     suite = load_suite(osp.join(REPO, 'configs/comparison', name))
     names = [e['name'] for e in suite]
     assert len(set(names)) == len(names)
-    if name != 'embedded_main_suite.py':  # the main suite runs its slowest pair first
+    if name != 'embedded_main_suite.py':  # the main suite has no DeepLabV3 row
         assert names[0] == 'fully_supervised'
     # every bound is an entry of the same suite
     assert {e['bound'] for e in suite if e.get('bound')} <= set(names)
@@ -175,13 +175,17 @@ def test_embedded_suites_load(name):
             assert e['schedule'].startswith('%dk it, batch 8' % (iters // 1000)), (e['name'], iters)
         if e['name'] in ('wsscoseg', 'wsscoseg_no_global', 'fully_supervised_8k'):
             expected = '8k it'
+        elif e['metric'].startswith('voc_ins/') and name == 'embedded_main_suite.py':
+            expected = '2k it'  # the main job's BESTIE configs: the 4k rows on 2k iterations at twice the lr
         elif e['metric'].startswith('voc_ins/') or e['name'] in ('wsscoseg_init', 'fully_supervised_long'):
             expected = '4k it'
         else:
             expected = '2k it'
         assert e['schedule'].startswith(expected), e['name']
     if name == 'embedded_main_suite.py':
-        assert {e['schedule'] for e in suite} == {'2k it, batch 8', '4k it, batch 8'}
+        assert {e['schedule'] for e in suite} == {'2k it, batch 8'}
+        # the BESTIE pair (the longest runs) starts first
+        assert [e['name'] for e in suite if e.get('priority', 0) > 0] == ['bestie_oracle', 'bestie_point']
     elif name != 'embedded_suite.py':
         assert {'sec', 'wsscoseg', 'bestie_cls', 'blpseg', 'cam_irn', 'wood'} <= set(names)
     for entry in suite:
@@ -247,6 +251,16 @@ def test_parallel_entries_sharing_a_stage_run_in_one_chain(tmp_path):
     assert [[x['name'] for x in ch] for ch in _chains([b2, e, a], str(tmp_path), None)] == [['b', 'e'], ['a']]
     # a needed entry that is not selected does not hold it back
     assert [[e['name'] for e in ch] for ch in _chains([a, d], str(tmp_path), None)] == [['a'], ['d']]
+
+
+def test_parallel_chains_start_by_priority(tmp_path):
+    from mmwsss.comparison.runner import _by_priority, _chains
+    a, b = _entry('a', 1.0, bound=None), _entry('b', 2.0, bound=None)
+    c, d = dict(_entry('c', 3.0, bound=None), priority=1), dict(_entry('d', 4.0, bound=None), priority=2)
+    order = _by_priority(_chains([a, b, c, d], str(tmp_path), None))
+    assert [[e['name'] for e in ch] for ch in order] == [['d'], ['c'], ['a'], ['b']]
+    # without priorities: suite order
+    assert [ch[0]['name'] for ch in _by_priority(_chains([b, a], str(tmp_path), None))] == ['b', 'a']
 
 
 def test_parallel_failure_is_raised(tmp_path):

@@ -8,3 +8,5 @@ from .pseudo_label_switch_hook import PseudoLabelSwitchHook
 __all__ += ['PseudoLabelSwitchHook']
 from .iter_info_hook import SetIterInfoHook
 __all__ += ['SetIterInfoHook']
+from .channels_last import ChannelsLastHook
+__all__ += ['ChannelsLastHook']
