@@ -1,11 +1,13 @@
 """Levers on the main job's wall time, measured as seconds per training iteration of its four entries.
 
-``tools/main_job.py`` trains four small models on the embedded dataset (BESTIE oracle and points for 4k
-iterations, UPerNet and BLPSeg for 2k, batch 8, 112x112 crops), two side by side on 2 cores. This script times
-one training iteration (data preprocessor, forward, losses, backward, SGD update) of each entry's config on real
-batches of the embedded dataset, in one process per variant, variants of an entry interleaved:
+``tools/main_job.py`` trains four small models on the embedded dataset (BESTIE oracle and points, UPerNet and
+BLPSeg, 2k iterations each, batch 8, 112x112 crops), two side by side on 2 cores. This script times one training
+iteration (data preprocessor, forward, losses, backward, SGD update) of each entry's model on real batches of
+the embedded dataset, in one process per variant, variants of an entry interleaved:
 
-  fp32            as the configs train today
+  config          as the config trains (bf16 when its optim_wrapper is CPUAutocastOptimWrapper, channels_last
+                  when its custom_hooks hold ChannelsLastHook)
+  fp32            float32, NCHW (the configs' own bf16 / channels_last settings are not applied)
   channels_last   model and inputs in NHWC memory format
   bf16            forward under ``torch.autocast('cpu', torch.bfloat16)``
   bf16+cl         both
@@ -13,6 +15,10 @@ batches of the embedded dataset, in one process per variant, variants of an entr
 and the thread placement of the side-by-side runs: one iteration with 1 thread vs 2 threads (two 1-thread runs
 side by side finish two iterations in the time one 1-thread run takes one when the cores are free; one 2-thread
 run must be < 0.5x the 1-thread time to win).
+
+With the ``config`` variant of all four entries, it also projects the main job's training time on 2 free cores:
+the entries start in the suite's order (``priority`` first), two at a time, each taking its config's iterations
+times its CPU s/iteration (process start-up, checkpoints and the final evaluations come on top).
 
 Usage::
 
@@ -33,12 +39,12 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import sgd_step  # noqa: E402
 
 ENTRIES = dict(
-    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-4k_synthetic-112x112.py',
-    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-4k_synthetic-112x112.py',
+    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-2k_synthetic-112x112.py',
+    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-2k_synthetic-112x112.py',
     upernet='configs/fully_supervised/upernet_r18-d8_1xb8-2k_synthetic-112x112.py',
     blpseg='configs/blpseg/blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py',
 )
-VARIANTS = ['fp32', 'channels_last', 'bf16', 'bf16+cl', 'fp32-2threads']
+VARIANTS = ['config', 'fp32', 'channels_last', 'bf16', 'bf16+cl', 'fp32-2threads']
 
 
 def child(entry: str, variant: str, iters: int) -> dict:
@@ -62,6 +68,9 @@ def child(entry: str, variant: str, iters: int) -> dict:
     model.train()
     cl = variant in ('channels_last', 'bf16+cl')
     bf16 = variant in ('bf16', 'bf16+cl')
+    if variant == 'config':
+        bf16 = cfg.optim_wrapper.get('type') == 'CPUAutocastOptimWrapper'
+        cl = any(h.get('type') == 'ChannelsLastHook' for h in cfg.get('custom_hooks', []))
     if cl:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
@@ -85,7 +94,25 @@ def child(entry: str, variant: str, iters: int) -> dict:
     wall.sort()
     cpu.sort()
     return dict(wall_s=wall[len(wall) // 2], cpu_s=cpu[len(cpu) // 2], wall_min_s=wall[0], cpu_min_s=cpu[0],
-                threads=torch.get_num_threads())
+                threads=torch.get_num_threads(), max_iters=cfg.train_cfg.max_iters, bf16=bf16, channels_last=cl)
+
+
+def project_main_job(sec_per_iter: dict, iters: dict, jobs: int = 2) -> tuple:
+    """Training time of the main suite with ``jobs`` slots: (seconds, {entry: (start, end)}).
+
+    Entries start in the order ``tools/main_job.py`` starts them (suite order, ``priority`` first), each in the
+    first free slot, and take ``iters[entry] * sec_per_iter[entry]`` seconds.
+    """
+    from mmwsss.comparison.runner import _by_priority, load_suite
+    suite = load_suite(osp.join(ROOT, 'configs', 'comparison', 'embedded_main_suite.py'))
+    names = {'fully_supervised_upernet': 'upernet'}
+    order = [names.get(e['name'], e['name']) for c in _by_priority([[e] for e in suite]) for e in c]
+    free, spans = [0.0] * jobs, {}
+    for entry in order:
+        k = free.index(min(free))
+        spans[entry] = (free[k], free[k] + iters[entry] * sec_per_iter[entry])
+        free[k] = spans[entry][1]
+    return max(free), spans
 
 
 def main():
@@ -116,7 +143,8 @@ def main():
                     print(f'{entry} {v} failed:\n{proc.stderr[-2000:]}')
                     continue
                 runs[v].append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        res[entry] = {v: dict(cpu_s=min(r['cpu_s'] for r in rs), wall_s=min(r['wall_s'] for r in rs))
+        res[entry] = {v: dict(cpu_s=min(r['cpu_s'] for r in rs), wall_s=min(r['wall_s'] for r in rs),
+                              max_iters=rs[0]['max_iters'])
                       for v, rs in runs.items() if rs}
         base = res[entry].get('fp32')
         line = f'{entry:<15}'
@@ -124,6 +152,12 @@ def main():
             rel = f' ({r["wall_s"] / base["wall_s"]:.2f}x wall, {r["cpu_s"] / base["cpu_s"]:.2f}x CPU)' if base else ''
             line += f'  {v}: {r["wall_s"]:.3f} s{rel}'
         print(line, flush=True)
+    if all('config' in res.get(e, {}) for e in ENTRIES):
+        total, spans = project_main_job({e: res[e]['config']['cpu_s'] for e in ENTRIES},
+                                        {e: res[e]['config']['max_iters'] for e in ENTRIES})
+        print('main job, projected training time on 2 free cores (config variant, CPU s/iteration x iterations): '
+              f'{total / 60:.1f} min; ' + ', '.join(f'{e} {a / 60:.1f}-{b / 60:.1f}' for e, (a, b) in spans.items()))
+        res['projection'] = dict(minutes=total / 60, spans=spans)
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(dict(results=res, iters=args.iters, load=os.getloadavg()), f, indent=1)

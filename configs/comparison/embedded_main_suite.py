@@ -17,7 +17,8 @@ def _bestie(name, method, supervision, bound, config):
         name=name, method=method, supervision=supervision, backbone=_backbone, schedule=_schedule,
         metric='voc_ins/mAP50', bound=bound, priority=1,
         steps=[
-            dict(cmd=['{python}', 'tools/train.py', config, '--work-dir', '{work_dir}'],
+            dict(cmd=['{python}', 'tools/train.py', config, '--work-dir', '{work_dir}', '--cfg-options',
+                      'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None'],  # tools/test.py evaluates
                  creates='{work_dir}/iter_2000.pth'),
             dict(cmd=['{python}', 'tools/test.py', config, '{work_dir}/iter_2000.pth', '--work-dir', '{work_dir}',
                       '--metrics-out', '{work_dir}/metrics.json'],

@@ -10,9 +10,13 @@ _long_iters = 4000
 _long_schedule = '4k it, batch 8'
 
 
+# tools/test.py evaluates each trained model, so training skips its validation loop (the same evaluation)
+_no_val = ['--cfg-options', 'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
+
+
 def _train_test(config, iters=_iters, test_args=()):
     return [
-        dict(cmd=['{python}', 'tools/train.py', config, '--work-dir', '{work_dir}'],
+        dict(cmd=['{python}', 'tools/train.py', config, '--work-dir', '{work_dir}'] + _no_val,
              creates='{work_dir}/iter_%d.pth' % iters),
         dict(cmd=['{python}', 'tools/test.py', config, '{work_dir}/iter_%d.pth' % iters, '--work-dir',
                   '{work_dir}', '--metrics-out', '{work_dir}/metrics.json'] + list(test_args),
