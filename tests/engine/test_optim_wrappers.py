@@ -27,3 +27,16 @@ def test_bad_dtype():
     with pytest.raises(ValueError, match='dtype'):
         build_optim_wrapper(torch.nn.Linear(2, 2), dict(type='CPUAutocastOptimWrapper', dtype='int8',
                                                         optimizer=dict(type='SGD', lr=0.1)))
+
+
+def test_float32_where_the_cpu_has_no_bfloat16(monkeypatch):
+    from mmwsss.engine import optim_wrappers
+    monkeypatch.setattr(optim_wrappers, 'bf16_supported', lambda: False)
+    model = torch.nn.Linear(8, 4)
+    wrapper = build_optim_wrapper(model, dict(type='CPUAutocastOptimWrapper', optimizer=dict(type='SGD', lr=0.1)))
+    with wrapper.optim_context(model):
+        assert model(torch.randn(3, 8)).dtype == torch.float32
+    strict = build_optim_wrapper(model, dict(type='CPUAutocastOptimWrapper', cpu_fallback=False,
+                                             optimizer=dict(type='SGD', lr=0.1)))
+    with strict.optim_context(model):
+        assert model(torch.randn(3, 8)).dtype == torch.bfloat16
