@@ -1,7 +1,7 @@
 """Levers on the main job's wall time, measured as seconds per training iteration of its four entries.
 
-``tools/main_job.py`` trains four small models on the embedded dataset (BESTIE oracle and points, UPerNet and
-BLPSeg, 2k iterations each, batch 8, 112x112 crops), two side by side on 2 cores. This script times one training
+``tools/main_job.py`` trains four small models on the embedded dataset (BESTIE oracle and points for 4k
+iterations, UPerNet and BLPSeg for 2k, batch 8, 112x112 crops), two side by side on 2 cores. This script times one training
 iteration (data preprocessor, forward, losses, backward, SGD update) of each entry's model on real batches of
 the embedded dataset, in one process per variant, variants of an entry interleaved:
 
@@ -39,8 +39,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import sgd_step  # noqa: E402
 
 ENTRIES = dict(
-    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-2k_synthetic-112x112.py',
-    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-2k_synthetic-112x112.py',
+    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-4k_synthetic-112x112.py',
+    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-4k_synthetic-112x112.py',
     upernet='configs/fully_supervised/upernet_r18-d8_1xb8-2k_synthetic-112x112.py',
     blpseg='configs/blpseg/blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py',
 )

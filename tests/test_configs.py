@@ -123,7 +123,7 @@ def test_trainable_configs_save_rng_state(path):
 FAMILIES = {
     'semantic': ('fully_supervised/deeplabv3_r18-d8_1xb8-2k_synthetic-112x112.py', {}),
     'scribble': ('blpseg/blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py', {}),
-    'instance': ('bestie/bestie-oracle_r18-d8_1xb8-2k_synthetic-112x112.py', {}),
+    'instance': ('bestie/bestie-oracle_r18-d8_1xb8-4k_synthetic-112x112.py', {}),
     'classifier': ('wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py', {}),
     'irn': ('wood/irn_r18-d8_1xb8-300it_synthetic-112x112.py',
             {'train_dataloader.dataset.data_prefix.seg_map_path': 'SegmentationClass'}),

@@ -33,12 +33,6 @@ model = dict(
     # BLPSeg test.py resizes each (TTA) output to the original size with align_corners=True
     test_cfg=dict(mode='whole', resize_align_corners=True))
 # self-training: from iteration 1000 on, the targets are the model's own 0.9-confidence pseudo labels
-# (RNGStateHook repeated from the runtime base: a list replaces the base's; ChannelsLastHook: see below)
-custom_hooks = [dict(type='PseudoLabelSwitchHook', start_iter=1000), dict(type='RNGStateHook'),
-                dict(type='ChannelsLastHook')]
-# CPU speed (the main job trains this config, tools/main_job.py): the forward pass in bfloat16 autocast
-# (CPUAutocastOptimWrapper; parameters, gradients and updates stay float32) and the model in channels_last
-# (ChannelsLastHook above), together about 0.75x the time of an fp32 iteration on CPUs with bfloat16 instructions
-# (benchmarks/bench_main_job_levers.py)
-optim_wrapper = dict(type='CPUAutocastOptimWrapper')
+# (RNGStateHook repeated from the runtime base: a list replaces the base's)
+custom_hooks = [dict(type='PseudoLabelSwitchHook', start_iter=1000), dict(type='RNGStateHook')]
 tta_model = dict(type='WSSSTTAModel', merge='logit')

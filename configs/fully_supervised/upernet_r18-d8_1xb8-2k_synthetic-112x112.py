@@ -14,9 +14,3 @@ model = dict(
         norm_cfg=dict(type='BN', requires_grad=True),
         align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)))
-# CPU speed (the main job trains this bound, tools/main_job.py): the forward pass in bfloat16 autocast
-# (CPUAutocastOptimWrapper; parameters, gradients and updates stay float32) and the model in channels_last
-# (ChannelsLastHook), together about 0.7x the time of an fp32 iteration on CPUs with bfloat16 instructions
-# (benchmarks/bench_main_job_levers.py)
-optim_wrapper = dict(type='CPUAutocastOptimWrapper')
-custom_hooks = [dict(type='RNGStateHook'), dict(type='ChannelsLastHook')]

@@ -45,6 +45,7 @@ def load_suite(path: str) -> List[dict]:
 
     A suite file may set ``extends = 'other_suite.py'`` (relative to itself): its entries come first.
     With ``select = [name, ...]`` it takes only those entries of ``extends``, in that order.
+    ``priority = {name: int}`` sets the ``priority`` of entries (the start order with ``jobs > 1``).
     """
     from mmengine.config import Config
     if not osp.isfile(path):
@@ -72,6 +73,11 @@ def load_suite(path: str) -> List[dict]:
         if entry['name'] in names:
             raise ValueError(f'{path}: duplicate suite entry name {entry["name"]!r}')
         names.add(entry['name'])
+    priority = dict(cfg.get('priority') or {})
+    unknown = sorted(set(priority) - names)
+    if unknown:
+        raise ValueError(f'{path}: priority names unknown entries {unknown}')
+    suite = [dict(e, priority=priority[e['name']]) if e['name'] in priority else e for e in suite]
     for entry in suite:
         unknown = [n for n in entry.get('needs', ()) if n not in names]
         if unknown:

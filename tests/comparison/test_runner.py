@@ -175,17 +175,16 @@ def test_embedded_suites_load(name):
             assert e['schedule'].startswith('%dk it, batch 8' % (iters // 1000)), (e['name'], iters)
         if e['name'] in ('wsscoseg', 'wsscoseg_no_global', 'fully_supervised_8k'):
             expected = '8k it'
-        elif e['metric'].startswith('voc_ins/') and name == 'embedded_main_suite.py':
-            expected = '2k it'  # the main job's BESTIE configs: the 4k rows on 2k iterations at twice the lr
         elif e['metric'].startswith('voc_ins/') or e['name'] in ('wsscoseg_init', 'fully_supervised_long'):
             expected = '4k it'
         else:
             expected = '2k it'
         assert e['schedule'].startswith(expected), e['name']
     if name == 'embedded_main_suite.py':
-        assert {e['schedule'] for e in suite} == {'2k it, batch 8'}
+        assert {e['schedule'] for e in suite} == {'2k it, batch 8', '4k it, batch 8'}
         # the BESTIE pair (the longest runs) starts first
-        assert [e['name'] for e in suite if e.get('priority', 0) > 0] == ['bestie_oracle', 'bestie_point']
+        from mmwsss.comparison.runner import _by_priority
+        assert [c[0]['name'] for c in _by_priority([[e] for e in suite])][:2] == ['bestie_point', 'bestie_oracle']
     elif name != 'embedded_suite.py':
         assert {'sec', 'wsscoseg', 'bestie_cls', 'blpseg', 'cam_irn', 'wood'} <= set(names)
     for entry in suite:
@@ -261,6 +260,16 @@ def test_parallel_chains_start_by_priority(tmp_path):
     assert [[e['name'] for e in ch] for ch in order] == [['d'], ['c'], ['a'], ['b']]
     # without priorities: suite order
     assert [ch[0]['name'] for ch in _by_priority(_chains([b, a], str(tmp_path), None))] == ['b', 'a']
+
+
+def test_suite_file_priority(tmp_path):
+    (tmp_path / 'base.py').write_text(f'suite = [{_entry("a", 1.0, bound=None)!r}, {_entry("b", 2.0, bound=None)!r}]\n')
+    (tmp_path / 'top.py').write_text("extends = 'base.py'\nselect = ['a', 'b']\npriority = dict(b=1)\n")
+    suite = load_suite(str(tmp_path / 'top.py'))
+    assert [(e['name'], e.get('priority')) for e in suite] == [('a', None), ('b', 1)]
+    (tmp_path / 'bad.py').write_text("extends = 'base.py'\nselect = ['a']\npriority = dict(c=1)\n")
+    with pytest.raises(ValueError, match=r"priority names unknown entries \['c'\]"):
+        load_suite(str(tmp_path / 'bad.py'))
 
 
 def test_parallel_failure_is_raised(tmp_path):
