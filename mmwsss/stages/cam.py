@@ -102,11 +102,15 @@ def make_cams(model,
               resume: bool = True,
               resize: str = 'pil_bicubic',
               high_res: str = 'strided_up',
-              stamp: Optional[dict] = None) -> int:
+              stamp: Optional[dict] = None,
+              advcam: Optional[dict] = None) -> int:
     """Write ``<out_dir>/<id>.npy`` CAM dicts (:func:`mmwsss.stages.base.run_per_image`: atomic, resumable,
     tied to ``stamp``).
 
     ``resize`` and ``high_res`` are passed to :func:`compute_cam` (defaults: as IRN's ``step/make_cam.py``).
+    ``advcam`` (a dict of :func:`mmwsss.stages.advcam.compute_advcam` arguments: ``adv_iter``, ``coeff``,
+    ``step``, ``score_th``) writes AdvCAMs instead (W-OoD ``get_advcam.py``; needs ``flip`` and the PIL-bicubic
+    per-scale input).
 
     Returns:
         int: number of files written.
@@ -117,6 +121,9 @@ def make_cams(model,
 
     from .base import run_per_image
     model.eval()
+    if advcam is not None and (not flip or resize != 'pil_bicubic'):
+        raise ValueError('make_cams: AdvCAM runs on the image and its flip with the PIL-bicubic per-scale input '
+                         f'(flip=True, resize="pil_bicubic"); got flip={flip}, resize={resize!r}')
 
     def compute(name: str) -> np.ndarray:
         if name not in labels:
@@ -125,6 +132,10 @@ def make_cams(model,
         img = cv2.imread(path, cv2.IMREAD_COLOR)
         if img is None:
             raise FileNotFoundError(f'{path}: image not found or unreadable')
+        if advcam is not None:
+            from .advcam import compute_advcam
+            return np.array(compute_advcam(model, img[..., ::-1], labels[name], scales, high_res=high_res, **advcam),
+                            dtype=object)
         return np.array(compute_cam(model, img[..., ::-1], labels[name], scales, flip, resize, high_res), dtype=object)
 
     return run_per_image(ids, out_dir, '.npy', compute, atomic_save_npy, resume, stamp)['written']

@@ -32,6 +32,14 @@ def parse_args():
     p.add_argument('--high-res', choices=['strided_up', 'direct'], default=None,
                    help="high_res CAM: IRN's resize to the size rounded up to 16 + crop (default) or straight to H x W "
                    "(default: the config's make_cam.high_res, else strided_up)")
+    p.add_argument('--advcam', action='store_true', default=None,
+                   help="AdvCAM (W-OoD get_advcam.py) instead of plain CAMs (default: the config's make_cam.advcam, "
+                   'else off)')
+    p.add_argument('--no-advcam', dest='advcam', action='store_false', help='plain CAMs even if the config says AdvCAM')
+    p.add_argument('--adv-iter', type=int, default=None, help='AdvCAM iterations (default 27)')
+    p.add_argument('--adv-coeff', type=float, default=None, help='AdvCAM restriction weight (default 7)')
+    p.add_argument('--adv-step', type=float, default=None, help='AdvCAM step size (default 0.08)')
+    p.add_argument('--score-th', type=float, default=None, help='AdvCAM restricted-region threshold (default 0.5)')
     p.add_argument('--no-resume', action='store_true', help='recompute existing .npy files')
     p.add_argument('--eval', action='store_true', help='CAM mIoU over a sweep of background thresholds')
     p.add_argument('--thresholds', type=float, nargs='+',
@@ -40,6 +48,27 @@ def parse_args():
     p.add_argument('--allow-partial', action='store_true',
                    help='load a checkpoint whose keys/shapes differ from the model (matching weights only)')
     return p.parse_args()
+
+
+def advcam_settings(args, cam_cfg: dict):
+    """AdvCAM arguments from the command line over the config's ``make_cam.advcam`` (True/False or a dict of
+    ``adv_iter``/``coeff``/``step``/``score_th``); ``None`` for plain CAMs."""
+    from mmwsss.stages.advcam import ADVCAM_DEFAULTS
+    conf = cam_cfg.get('advcam', False)
+    on = bool(conf) if args.advcam is None else args.advcam
+    if not on:
+        return None
+    settings = dict(ADVCAM_DEFAULTS, **(conf if isinstance(conf, dict) else {}))
+    unknown = set(settings) - set(ADVCAM_DEFAULTS)
+    if unknown:
+        raise ValueError(f'{args.config}: make_cam.advcam has unknown keys {sorted(unknown)}; '
+                         f'allowed: {sorted(ADVCAM_DEFAULTS)}')
+    for key, value in (('adv_iter', args.adv_iter), ('coeff', args.adv_coeff), ('step', args.adv_step),
+                       ('score_th', args.score_th)):
+        if value is not None:
+            settings[key] = value
+    settings['adv_iter'] = int(settings['adv_iter'])
+    return settings
 
 
 def main():
@@ -58,6 +87,7 @@ def main():
     cam_cfg = dict(resize='pil_bicubic', high_res='strided_up', **cfg.get('make_cam', {}))
     resize = args.resize or cam_cfg['resize']
     high_res = args.high_res or cam_cfg['high_res']
+    advcam = advcam_settings(args, cam_cfg)
     root = args.data_root or config_data_root(cfg)
     model = init_model(cfg, args.checkpoint, args.device, allow_partial=args.allow_partial)
     ids = read_split(osp.join(root, args.split))
@@ -66,8 +96,11 @@ def main():
     stamp = dict(tool='make_cam', config=osp.abspath(args.config), checkpoint=file_identity(args.checkpoint),
                  scales=list(args.scales), flip=not args.no_flip, resize=resize, high_res=high_res,
                  split=osp.abspath(osp.join(root, args.split)))
+    if advcam is not None:
+        stamp['advcam'] = advcam
     n = make_cams(model, ids, osp.join(root, args.img_dir), labels, args.out_dir, args.scales, not args.no_flip,
-                  args.img_suffix, resume=not args.no_resume, resize=resize, high_res=high_res, stamp=stamp)
+                  args.img_suffix, resume=not args.no_resume, resize=resize, high_res=high_res, stamp=stamp,
+                  advcam=advcam)
     print(f'\nwrote {n} CAM files ({len(ids) - n} already present) to {args.out_dir}')
     if args.eval:
         res = eval_cams(args.out_dir, osp.join(root, args.gt_dir), ids, model.num_classes, args.thresholds)
