@@ -57,7 +57,8 @@ suite = [
                   creates=_cls_best),
              dict(cmd=['{python}', 'tools/wood/make_cam.py', _wood, _cls_best, '--data-root',
                        '{data_root}', '--split', 'ImageSets/Segmentation/train_aug.txt', '--cls-file',
-                       'ImageSets/Segmentation/train_aug_cls.txt', '--out-dir', '{work_dir}/cams']),  # resumes
+                       'ImageSets/Segmentation/train_aug_cls.txt', '--out-dir', '{work_dir}/cams',
+                       '--advcam']),  # AdvCAM, as W-OoD's get_advcam.py (the config's default too); resumes
              dict(cmd=['{python}', 'tools/wood/cam_to_ir_label.py', '--data-root', '{data_root}', '--split',
                        'ImageSets/Segmentation/train_aug.txt', '--cam-dir', '{work_dir}/cams', '--out-dir',
                        '{work_dir}/ir_label'],

@@ -61,3 +61,7 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10,
                     save_begin=(_epochs - 1) * _steps + (_steps * 3 // 4 // 10 + 1) * 10, max_keep_ckpts=-1,
                     save_last=True))
+# tools/wood/make_cam.py with this config writes AdvCAMs, as W-OoD's VOC pipeline (bash_run_sample.sh runs
+# get_advcam.py between the classifier and IRN): 27 iterations, restriction weight 7, step 0.08, region threshold
+# 0.5 (the original's arguments; override with --adv-iter/--adv-coeff/--adv-step/--score-th, --no-advcam for CAMs)
+make_cam = dict(advcam=dict(adv_iter=27, coeff=7.0, step=0.08, score_th=0.5))

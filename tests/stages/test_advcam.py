@@ -198,3 +198,28 @@ def test_make_cam_tool_writes_advcams_the_irn_stage_reads(tmp_path, tiny_synthet
     # AdvCAM needs the flipped pair: a clear error, no output
     bad = make_cam(tmp_path / 'bad', '--advcam', '--no-flip')
     assert bad.returncode != 0 and 'flip' in bad.stderr
+
+
+def test_make_cam_advcam_settings_from_config_and_command_line():
+    import argparse
+    import importlib.util
+
+    from mmwsss.stages.advcam import ADVCAM_DEFAULTS
+    from mmwsss.utils.config import load_config
+    spec = importlib.util.spec_from_file_location('make_cam_tool', osp.join(REPO, 'tools/wood/make_cam.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+
+    def args(**kw):
+        base = dict(config='c.py', advcam=None, adv_iter=None, adv_coeff=None, adv_step=None, score_th=None)
+        return argparse.Namespace(**dict(base, **kw))
+
+    voc = load_config(osp.join(REPO, 'configs/wood/wood_r50-d16_1xb16-5e_voc12aug-512x512.py'))
+    assert tool.advcam_settings(args(), voc.make_cam) == dict(adv_iter=27, coeff=7.0, step=0.08, score_th=0.5)
+    assert tool.advcam_settings(args(advcam=False), voc.make_cam) is None
+    embedded = load_config(osp.join(REPO, 'configs/wood/wood_r18-d8_1xb8-500it_synthetic-112x112.py'))
+    assert tool.advcam_settings(args(), embedded.get('make_cam', {})) is None  # plain CAMs
+    assert tool.advcam_settings(args(advcam=True, adv_iter=3, score_th=0.4), {}) == dict(
+        ADVCAM_DEFAULTS, adv_iter=3, score_th=0.4)
+    with pytest.raises(ValueError, match='iters'):
+        tool.advcam_settings(args(), dict(advcam=dict(iters=3)))

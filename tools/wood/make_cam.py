@@ -4,6 +4,10 @@ Example (embedded dataset)::
 
     python tools/wood/make_cam.py configs/wood/cam_r18-d8_1xb8-2k_synthetic-112x112.py work_dirs/cam_r18-d8_1xb8-2k_synthetic-112x112/iter_2000.pth \
         --out-dir work_dirs/cam_r18-d8_1xb8-2k_synthetic-112x112/cams --eval
+
+AdvCAM (Lee et al., CVPR 2021; W-OoD get_advcam.py) instead of plain CAMs: ``--advcam`` or the config's
+``make_cam.advcam`` (set in the W-OoD VOC config); ``--adv-iter/--adv-coeff/--adv-step/--score-th`` override
+its arguments (defaults 27 / 7 / 0.08 / 0.5, the original's).
 """
 import argparse
 import json
