@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from ..models.utils.image_input import image_to_input
-from .cam import CAM_HIGH_RES, rescale_image
+from .cam import CAM_HIGH_RES, cam_layout, rescale_image
 
 __all__ = ['ADVCAM_DEFAULTS', 'grad_cam', 'gradcam_map', 'advcam_class', 'scale_schedule', 'compute_advcam']
 
@@ -147,11 +147,9 @@ def compute_advcam(model,
     if high_res not in CAM_HIGH_RES:
         raise ValueError(f'compute_advcam: high_res must be one of {CAM_HIGH_RES}, got {high_res!r}')
     h, w = image.shape[:2]
-    keys = np.asarray(sorted(set(int(k) for k in keys)), dtype=np.int64)
-    strided_size = ((h - 1) // 4 + 1, (w - 1) // 4 + 1)
-    if len(keys) == 0:
-        return dict(keys=keys, cam=np.zeros((0, *strided_size), np.float32), high_res=np.zeros((0, h, w), np.float32))
-    high_size = (((h - 1) // 16 + 1) * 16, ((w - 1) // 16 + 1) * 16) if high_res == 'strided_up' else (h, w)
+    keys, strided_size, high_size, empty = cam_layout(image, keys, high_res)
+    if empty is not None:
+        return empty
     reduced_iter, factor = scale_schedule(adv_iter)
     order = [1, 0] + list(range(2, len(scales))) if len(scales) > 1 else [0]
     strided: Optional[torch.Tensor] = None

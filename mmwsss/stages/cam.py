@@ -30,6 +30,18 @@ def rescale_image(image: np.ndarray, scale: float) -> np.ndarray:
     return pil_rescale(image, scale, 3)
 
 
+def cam_layout(image: np.ndarray, keys: Sequence[int], high_res: str):
+    """Sorted unique ``keys``, the strided size ceil(H/4) x ceil(W/4), the high-res working size (rounded up to 16
+    for ``'strided_up'``, H x W for ``'direct'``) and, when there are no keys, the empty result."""
+    h, w = image.shape[:2]
+    keys = np.asarray(sorted(set(int(k) for k in keys)), dtype=np.int64)
+    strided_size = ((h - 1) // 4 + 1, (w - 1) // 4 + 1)
+    high_size = (((h - 1) // 16 + 1) * 16, ((w - 1) // 16 + 1) * 16) if high_res == 'strided_up' else (h, w)
+    empty = None if len(keys) else dict(keys=keys, cam=np.zeros((0, *strided_size), np.float32),
+                                        high_res=np.zeros((0, h, w), np.float32))
+    return keys, strided_size, high_size, empty
+
+
 @torch.no_grad()
 def compute_cam(model,
                 image: np.ndarray,
@@ -63,11 +75,9 @@ def compute_cam(model,
         raise ValueError(f'compute_cam: resize must be one of {CAM_RESIZES} and high_res one of {CAM_HIGH_RES}, '
                          f'got {resize!r}, {high_res!r}')
     h, w = image.shape[:2]
-    keys = np.asarray(sorted(set(int(k) for k in keys)), dtype=np.int64)
-    strided_size = ((h - 1) // 4 + 1, (w - 1) // 4 + 1)
-    if len(keys) == 0:
-        return dict(keys=keys, cam=np.zeros((0, *strided_size), np.float32), high_res=np.zeros((0, h, w), np.float32))
-    high_size = (((h - 1) // 16 + 1) * 16, ((w - 1) // 16 + 1) * 16) if high_res == 'strided_up' else (h, w)
+    keys, strided_size, high_size, empty = cam_layout(image, keys, high_res)
+    if empty is not None:
+        return empty
     if resize == 'bilinear':
         strided, high = model.multiscale_cam(image_to_input(model, image), scales, flip,
                                              out_sizes=[strided_size, high_size])

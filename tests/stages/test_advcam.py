@@ -190,7 +190,8 @@ def test_make_cam_tool_writes_advcams_the_irn_stage_reads(tmp_path, tiny_synthet
         a, p = _load_cam(str(adv / f'{name}.npy')), _load_cam(str(plain / f'{name}.npy'))
         assert a['keys'].tolist() == sorted(int(c) for c in labels[name].split())
         assert a['keys'].tolist() == p['keys'].tolist()
-        assert a['cam'].shape == p['cam'].shape and a['high_res'].shape == p['high_res'].shape == (len(a['keys']), 64, 64)
+        assert a['cam'].shape == p['cam'].shape
+        assert a['high_res'].shape == p['high_res'].shape == (len(a['keys']), 64, 64)
         # max-normalised (+1e-5: the Grad-CAM of a random classifier is small, so its peak stays below 1)
         assert a['high_res'].dtype == np.float32 and 0 < a['high_res'].max() <= 1.0
         assert not np.allclose(a['high_res'], p['high_res'])
