@@ -222,5 +222,7 @@ def test_make_cam_advcam_settings_from_config_and_command_line():
     assert tool.advcam_settings(args(), embedded.get('make_cam', {})) is None  # plain CAMs
     assert tool.advcam_settings(args(advcam=True, adv_iter=3, score_th=0.4), {}) == dict(
         ADVCAM_DEFAULTS, adv_iter=3, score_th=0.4)
+    with pytest.raises(ValueError, match='adv-iter'):
+        tool.advcam_settings(args(advcam=True, adv_iter=0), {})
     with pytest.raises(ValueError, match='iters'):
         tool.advcam_settings(args(), dict(advcam=dict(iters=3)))

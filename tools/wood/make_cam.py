@@ -72,6 +72,8 @@ def advcam_settings(args, cam_cfg: dict):
         if value is not None:
             settings[key] = value
     settings['adv_iter'] = int(settings['adv_iter'])
+    if settings['adv_iter'] < 1:
+        raise ValueError(f'--adv-iter must be >= 1 (1 = plain Grad-CAM), got {settings["adv_iter"]}')
     return settings
 
 
