@@ -34,8 +34,12 @@ model = dict(
     head=dict(type='BestieHead', in_channels=[48], in_index=[0], head_channels=256),
     loss_weights=dict(seg=1.0, center=200.0, offset=0.01),
     top_k_percent=0.2,
-    refine_cfg=dict(sigma=6, thr=0.3, nms_kernel=41, beta=3, min_area=50, max_inst=5),
-    test_cfg=dict(thr=0.1, nms_kernel=41, beta=3, min_area=50, ignore=False, flip=False, clean=False))
+    # BESTIE's rules: centre clustering also tests OpenCV's component 0, GT points on row/column 0 are dropped as
+    # padding (BESTIE utils/utils.py)
+    refine_cfg=dict(sigma=6, thr=0.3, nms_kernel=41, beta=3, min_area=50, max_inst=5, cluster_complement=True,
+                    drop_points_on_zero_border=True),
+    test_cfg=dict(thr=0.1, nms_kernel=41, beta=3, min_area=50, ignore=False, flip=False, clean=False,
+                  cluster_complement=True))
 max_iters = 50000
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=5e-5, weight_decay=0.0))
 param_scheduler = [

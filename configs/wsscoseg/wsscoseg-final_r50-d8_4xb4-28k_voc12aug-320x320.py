@@ -13,7 +13,9 @@ model = dict(
                        presence_from='img_labels', copy_backbone_weights=True))
 train_pipeline = [
     dict(type='LoadWSSSImage'),
-    dict(type='LoadWSSSAnnotations', img_labels_from='seg'),  # presence of the whole estimated mask (wsscoseg final_fcn_resnet50.py)
+    # global-branch target: the classes of the whole estimated mask, background only when it appears (wsscoseg
+    # cores/symbols/final_fcn_resnet50.py)
+    dict(type='LoadWSSSAnnotations', img_labels_from='seg', img_labels_background='present'),
     dict(type='RandomResize', scale=(500, 500), ratio_range=(0.7, 1.3), keep_ratio=True),
     dict(type='RandomCrop', crop_size={{_base_.crop_size}}, cat_max_ratio=1.0),
     dict(type='RandomFlip', prob=0.5),

@@ -247,3 +247,23 @@ def test_predict_offsets_as_bestie_unless_rescaled(reg, monkeypatch, rescale):
                                           align_corners=False)[0]
     scale = torch.tensor([50 / 64, 70 / 64]).view(2, 1, 1) if rescale else 1.0
     assert torch.allclose(seen['off'], raw * scale, atol=1e-5)
+
+
+def test_bestie_keeps_the_original_clustering_and_point_rules_by_default_embedded_configs_opt_out():
+    """``cluster_complement`` and ``drop_points_on_zero_border`` default to BESTIE's rules (class and VOC configs);
+    the embedded configs set both off (docs/fidelity.md)."""
+    import glob
+    import os.path as osp
+    from mmengine.config import Config
+    from mmwsss.det.models.bestie import BESTIE
+    from ..conftest import REPO
+    import inspect
+    src = inspect.getsource(BESTIE.__init__)
+    assert 'cluster_complement=True, drop_points_on_zero_border=True' in src and 'cluster_complement=True)' in src
+    root = osp.join(REPO, 'configs', 'bestie')
+    for p in sorted(glob.glob(osp.join(root, 'bestie-*.py'))):
+        model = Config.fromfile(p).model
+        want = 'voc12aug' in p or 'coco' in p
+        assert model.refine_cfg['cluster_complement'] is want, p
+        assert model.refine_cfg['drop_points_on_zero_border'] is want, p
+        assert model.test_cfg['cluster_complement'] is want, p

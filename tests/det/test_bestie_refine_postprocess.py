@@ -70,6 +70,23 @@ def test_cluster_peaks_finds_small_discs():
     assert cluster_peaks(off, fg) == [(20, 20)]
 
 
+def test_cluster_peaks_includes_the_complement_like_bestie():
+    """BESTIE utils/utils.py cluster_peaks loops over every OpenCV label, component 0 (the pixels outside the
+    small-offset blobs) included. On a 7x6 image whose left 3 columns have zero offsets, both the blob and its
+    complement have 21 pixels: the original rule returns the complement's truncated centroid first (y 3,
+    x mean(3, 4, 5) = 4), then the blob's (3, 1); ``include_complement=False`` returns the blob only."""
+    off = torch.full((2, 7, 6), 10.0)
+    off[:, :, :3] = 0.0
+    fg = torch.ones(7, 6, dtype=torch.bool)
+    assert cluster_peaks(off, fg) == [(3, 4), (3, 1)]
+    assert cluster_peaks(off, fg, include_complement=False) == [(3, 1)]
+    # no blob at all: the original still tests the whole image as component 0 (42 px: outside 21 +- 3; 20 px: inside)
+    assert cluster_peaks(off * 0 + 10, fg) == []
+    assert cluster_peaks(torch.full((2, 4, 5), 10.0), torch.ones(4, 5, dtype=torch.bool)) == [(1, 2)]
+    assert cluster_peaks(torch.full((2, 4, 5), 10.0), torch.ones(4, 5, dtype=torch.bool),
+                         include_complement=False) == []
+
+
 def test_postprocess_scores_labels_masks():
     fg, heat, off, split = _two_touching(scale=0.8)
     prob = torch.zeros(3, H, W)
@@ -140,3 +157,30 @@ def test_point_refinement_groups_to_gt_points():
     r = refine_label_generation_with_point(off[None], pts, torch.ones(1, 1), wsss)
     assert torch.equal(r['weight'][0, 0] > 0, fg)
     assert torch.allclose(r['offset'][0], off * fg)
+
+
+def test_point_refinement_drops_points_on_row_or_column_0_like_bestie():
+    """BESTIE utils/utils.py refine_label_generation_with_point keeps only points with y != 0 and x != 0 (its point
+    tensor is zero-padded): a point at (0, 30) is ignored and the whole region goes to (32, 60).
+    ``drop_points_on_zero_border=False`` groups to both points."""
+    fg, _, off, split = _two_touching()
+    wsss = torch.zeros(1, H, W, dtype=torch.long)
+    wsss[0][fg] = 1
+    ys, xs = torch.meshgrid(torch.arange(H).float(), torch.arange(W).float(), indexing='ij')
+    # offsets of the left instance point at (0, 30): the point on row 0 is the nearest for the left half
+    off_left = torch.stack([0 - ys, 30 - xs])
+    off = torch.where(xs < split, off_left, off)
+    pts = [[np.array([[0, 30], [32, 60]])]]
+    r = refine_label_generation_with_point(off[None], pts, torch.ones(1, 1), wsss)
+    assert torch.equal(r['weight'][0, 0] > 0, fg)
+    one = torch.stack([32 - ys, 60 - xs]) * fg
+    assert torch.allclose(r['offset'][0], one)
+    r = refine_label_generation_with_point(off[None], pts, torch.ones(1, 1), wsss, drop_points_on_zero_border=False)
+    assert torch.equal(r['weight'][0, 0] > 0, fg)
+    assert torch.allclose(r['offset'][0], off * fg)
+    # a point on column 0 alone: nothing to group to under the original rule
+    r = refine_label_generation_with_point(off[None], [[np.array([[32, 0]])]], torch.ones(1, 1), wsss)
+    assert r['weight'].sum() == 0
+    r = refine_label_generation_with_point(off[None], [[np.array([[32, 0]])]], torch.ones(1, 1), wsss,
+                                           drop_points_on_zero_border=False)
+    assert torch.equal(r['weight'][0, 0] > 0, fg)

@@ -129,6 +129,45 @@ def test_loss_bce_weight_and_gradients():
         presence_from_samples([_sample(seg)], 4, 'img_labels')
 
 
+def test_global_target_background_only_when_in_the_whole_mask_like_wsscoseg(tmp_path):
+    """wsscoseg cores/symbols/final_fcn_resnet50.py: the presence vector of the whole (un-cropped) estimated mask,
+    background included only when it appears. ``LoadWSSSAnnotations(img_labels_background='present')`` gives that
+    (the VOC final config); ``'always'`` (the loader's default for image-level labels) sets background in every
+    image, so the two differ on a mask without background."""
+    import os.path as osp
+    from mmengine.config import Config
+    from PIL import Image
+    from mmwsss.datasets.transforms import LoadWSSSAnnotations
+    from ..conftest import REPO
+    no_bg = np.full((6, 8), 2, np.uint8)
+    no_bg[0] = 255  # ignore is not background
+    with_bg = no_bg.copy()
+    with_bg[3, 3] = 0
+    targets = {}
+    for name, arr in (('no_bg', no_bg), ('with_bg', with_bg)):
+        path = str(tmp_path / f'{name}.png')
+        Image.fromarray(arr).save(path)
+        for mode in ('always', 'present'):
+            t = LoadWSSSAnnotations(img_labels_from='seg', img_labels_background=mode)
+            r = t.transform(dict(seg_map_path=path, num_classes=4, ori_shape=(6, 8)))
+            targets[name, mode] = presence_from_samples([_sample(r['gt_seg_map'].astype(np.int64),
+                                                                 r['gt_img_labels'])], 4, 'img_labels')[0].tolist()
+    assert targets['no_bg', 'present'] == [0, 0, 1, 0] and targets['no_bg', 'always'] == [1, 0, 1, 0]
+    assert targets['with_bg', 'present'] == targets['with_bg', 'always'] == [1, 0, 1, 0]
+    with pytest.raises(ValueError, match='label file'):
+        LoadWSSSAnnotations(img_labels_from='file', img_labels_background='present').transform(
+            dict(seg_map_path=str(tmp_path / 'no_bg.png'), num_classes=4, img_labels=[1], img_path='x.jpg'))
+    with pytest.raises(ValueError, match='img_labels_background'):
+        LoadWSSSAnnotations(img_labels_background='never')
+
+    def loader(name):
+        cfg = Config.fromfile(osp.join(REPO, 'configs', 'wsscoseg', name))
+        assert cfg.model.global_branch.presence_from == 'img_labels'
+        return [t for t in cfg.train_pipeline if t['type'] == 'LoadWSSSAnnotations'][0]
+    assert loader('wsscoseg-final_r50-d8_4xb4-28k_voc12aug-320x320.py')['img_labels_background'] == 'present'
+    assert loader('wsscoseg-final_r18-d8_1xb8-8k_synthetic-112x112.py')['img_labels_background'] == 'always'
+
+
 def test_predict_probabilities_at_original_size():
     torch.manual_seed(0)
     for gb in (True, False):

@@ -68,7 +68,7 @@ class LoadWSSSAnnotations(BaseTransform):
     Adds ``gt_seg_map`` and every extra map to ``results['seg_fields']`` so mmseg's geometric
     transforms move them with the image (crop padding uses 255 = ignore), and sets
     ``results['gt_img_labels']``: a float32 multi-hot vector of length ``num_classes`` whose index 0
-    (background) is always 1.
+    (background) is 1 (always, or see ``img_labels_background``).
 
     Args:
         with_seg: Load ``seg_map_path`` as ``gt_seg_map``.
@@ -77,6 +77,11 @@ class LoadWSSSAnnotations(BaseTransform):
             value (BLPSeg uses ``num_classes``); 255 then only marks crop padding.
         img_labels_from: ``'auto'`` (label file, else the semantic map, else the scribble), ``'file'``,
             ``'seg'`` or ``'scribble'``.
+        img_labels_background: ``'always'``: background (index 0) is 1 in every image, as image-level labels
+            are read by the WSSS methods; ``'present'``: 1 only when value 0 appears in the map the labels are read
+            from (``'seg'`` or ``'scribble'``), as the wsscoseg final model's global-branch target (wsscoseg
+            ``cores/symbols/final_fcn_resnet50.py``); a label file says nothing about background, so ``'present'``
+            with labels from the file raises.
         check_values: Raise on values outside ``[0, num_classes) ∪ {255}`` and on maps whose size
             differs from the image.
 
@@ -88,9 +93,13 @@ class LoadWSSSAnnotations(BaseTransform):
 
     def __init__(self, with_seg: bool = True, extra_maps: Sequence[str] = (),
                  scribble_unlabeled_to: Optional[int] = None, img_labels_from: str = 'auto',
-                 check_values: bool = True, backend_args: Optional[dict] = None) -> None:
+                 check_values: bool = True, backend_args: Optional[dict] = None,
+                 img_labels_background: str = 'always') -> None:
         if img_labels_from not in ('auto', 'file', 'seg', 'scribble'):
             raise ValueError(f'img_labels_from must be auto/file/seg/scribble, got {img_labels_from!r}')
+        if img_labels_background not in ('always', 'present'):
+            raise ValueError(f"img_labels_background must be 'always' or 'present', got {img_labels_background!r}")
+        self.img_labels_background = img_labels_background
         self.with_seg = with_seg
         self.extra_maps = tuple(extra_maps)
         self.scribble_unlabeled_to = scribble_unlabeled_to
@@ -178,6 +187,9 @@ class LoadWSSSAnnotations(BaseTransform):
             if results.get('img_labels') is None:
                 raise ValueError(f'{results.get("img_path")}: img_labels_from="file" but the dataset '
                                  'has no cls_label_file')
+            if self.img_labels_background == 'present':
+                raise ValueError(f'{results.get("img_path")}: img_labels_background="present" needs the labels from '
+                                 'a map (img_labels_from="seg" or "scribble"), not from the label file')
             fg = np.asarray(results['img_labels'], dtype=np.int64) + 1
         else:
             key = 'gt_seg_map' if source == 'seg' else 'gt_scribble'
@@ -185,6 +197,8 @@ class LoadWSSSAnnotations(BaseTransform):
                 raise KeyError(f'{results.get("img_path")}: img_labels_from={source!r} needs {key}')
             values = np.unique(results[key])
             fg = values[(values > 0) & (values < num_classes)]
+            if self.img_labels_background == 'present':
+                vec[0] = float(0 in values)
         vec[fg] = 1.0
         return vec
 

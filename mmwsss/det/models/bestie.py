@@ -112,14 +112,18 @@ class BESTIE(BaseDetector):
             ``train_iter`` is ``None`` until set: then ``refine_iter=0`` refines and ``refine_iter > 0`` makes
             :meth:`loss` raise, as the schedule position is unknown (set ``model.train_iter`` by hand in a custom
             loop or a test). Inference does not use it.
-        refine_cfg: ``sigma, thr, nms_kernel, beta, min_area, max_inst`` (6, 0.3, 41, 3, 50, 5).
+        refine_cfg: ``sigma, thr, nms_kernel, beta, min_area, max_inst`` (6, 0.3, 41, 3, 50, 5),
+            ``cluster_complement`` (True: centre clustering also tests OpenCV's component 0, as BESTIE; see
+            :func:`~mmwsss.det.models.refine.cluster_peaks`) and ``drop_points_on_zero_border`` (True: point
+            refinement ignores GT points on row or column 0, as BESTIE; see
+            :func:`~mmwsss.det.models.refine.refine_label_generation_with_point`).
         loss_weights: ``seg, center, offset`` (1, 200, 0.01, BESTIE utils/loss.py).
         top_k_percent: Hard-pixel fraction of the semantic CE (0.2).
         test_cfg: ``thr`` (0.1), ``nms_kernel`` (41), ``beta`` (3), ``min_area`` (50),
             ``ignore`` (False), ``flip`` (False), ``clean`` (False: use ``gt_img_labels`` to zero
             absent classes; for exporting train-set pseudo labels), ``rescale_offsets`` (False, as BESTIE: the
             offsets, predicted in test-input pixels, are not rescaled when the test resize changed the size;
-            True multiplies them by original / input size).
+            True multiplies them by original / input size), ``cluster_complement`` (True, as ``refine_cfg``).
         data_preprocessor: mmdet ``DetDataPreprocessor`` config.
     """
 
@@ -149,13 +153,14 @@ class BESTIE(BaseDetector):
         self.refine = refine and sup != 'full'
         self.refine_iter = refine_iter
         self.train_iter: Optional[int] = None  # set by SetIterInfoHook (see refine_iter)
-        self.refine_cfg = dict(sigma=6, thr=0.3, nms_kernel=41, beta=3, min_area=50, max_inst=5)
+        self.refine_cfg = dict(sigma=6, thr=0.3, nms_kernel=41, beta=3, min_area=50, max_inst=5,
+                               cluster_complement=True, drop_points_on_zero_border=True)
         self.refine_cfg.update(refine_cfg or {})
         self.loss_weights = dict(seg=1.0, center=200.0, offset=0.01)
         self.loss_weights.update(loss_weights or {})
         self.top_k_percent = top_k_percent
         self.test_cfg = dict(thr=0.1, nms_kernel=41, beta=3, min_area=50, ignore=False, flip=False, clean=False,
-                             rescale_offsets=False)
+                             rescale_offsets=False, cluster_complement=True)
         self.test_cfg.update(test_cfg or {})
 
     # ------------------------------------------------------------------ features / raw outputs
@@ -208,13 +213,14 @@ class BESTIE(BaseDetector):
         if self.sup == 'cls':
             r = refine_label_generation(seg, center, offset, labels, wsss, sigma=rc['sigma'], thr=rc['thr'],
                                         nms_kernel=rc['nms_kernel'], beta=rc['beta'], min_area=rc['min_area'],
-                                        max_inst=rc['max_inst'])
+                                        max_inst=rc['max_inst'], cluster_complement=rc['cluster_complement'])
             lc_r = lw['center'] * weighted_mse_loss(center, r['center'], r['weight'])
             lo_r = lw['offset'] * weighted_l1_loss(offset, r['offset'], r['weight'])
             losses.update(loss_center=0.5 * (lc_p + lc_r), loss_offset=0.5 * (lo_p + lo_r))
         else:  # point: refined offsets only, the centre term keeps the GT-point Gaussians (BESTIE utils/loss.py)
             pts = [points_by_class(s.gt_points.cpu().numpy(), self.num_classes) for s in batch_data_samples]
-            r = refine_label_generation_with_point(offset, pts, labels, wsss)
+            r = refine_label_generation_with_point(offset, pts, labels, wsss,
+                                                   drop_points_on_zero_border=rc['drop_points_on_zero_border'])
             lo_r = lw['offset'] * weighted_l1_loss(offset, r['offset'], r['weight'])
             losses.update(loss_center=lc_p, loss_offset=0.5 * (lo_p + lo_r))
         return losses
@@ -262,7 +268,8 @@ class BESTIE(BaseDetector):
                 if img_labels.numel() == self.num_classes + 1:
                     img_labels = img_labels[1:]
             r = get_instances(prob, ctr, off, thr=cfg['thr'], nms_kernel=cfg['nms_kernel'], beta=cfg['beta'],
-                              min_area=cfg['min_area'], ignore=cfg['ignore'], img_labels=img_labels)
+                              min_area=cfg['min_area'], ignore=cfg['ignore'], img_labels=img_labels,
+                              cluster_complement=cfg['cluster_complement'])
             s.pred_instances = to_pred_instances(r).to(batch_inputs.device)
             s.pred_sem_seg = PixelData(data=r['sem_seg'][None].to(batch_inputs.device))
         return batch_data_samples

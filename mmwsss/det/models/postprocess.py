@@ -20,7 +20,8 @@ def get_instances(seg_prob: torch.Tensor,
                   beta: int = 3,
                   min_area: int = MIN_MASK_SIZE,
                   ignore: bool = False,
-                  img_labels: Optional[torch.Tensor] = None) -> Dict[str, torch.Tensor]:
+                  img_labels: Optional[torch.Tensor] = None,
+                  cluster_complement: bool = True) -> Dict[str, torch.Tensor]:
     """Instances per predicted class and connected component (BESTIE ``get_ins_map``).
 
     Args:
@@ -34,6 +35,8 @@ def get_instances(seg_prob: torch.Tensor,
         ignore: Drop components without a centre instead of emitting them as one instance.
         img_labels: Optional (C,) multi-hot; when given, absent classes' probabilities are zeroed
             before the argmax ("val_clean", used to export train-set pseudo labels).
+        cluster_complement: ``include_complement`` of :func:`~mmwsss.det.models.refine.cluster_peaks` (True, as
+            BESTIE).
 
     Returns:
         dict: ``masks`` (N, H, W) bool, ``labels`` (N,) long (0-based foreground class),
@@ -56,7 +59,8 @@ def get_instances(seg_prob: torch.Tensor,
         for comp, _ in _components(sem == cls1, min_area):
             fg = torch.from_numpy(comp)
             heat = center[c] * fg
-            ins, heat = get_instance_segmentation(fg, heat, offsets, thr, nms_kernel, ignore, beta)
+            ins, heat = get_instance_segmentation(fg, heat, offsets, thr, nms_kernel, ignore, beta,
+                                                  cluster_complement)
             for k in [int(v) for v in torch.unique(ins) if v > 0]:
                 s = ins == k
                 hs = torch.where(s, heat, torch.full_like(heat, -1e9))

@@ -41,7 +41,8 @@ def find_instance_center(heat: torch.Tensor, thr: float = 0.1, nms_kernel: int =
     return torch.nonzero(h > 0)
 
 
-def cluster_peaks(offsets: torch.Tensor, fg: torch.Tensor, thresh: float = 2.5, beta: int = 3) -> List[Tuple[int, int]]:
+def cluster_peaks(offsets: torch.Tensor, fg: torch.Tensor, thresh: float = 2.5, beta: int = 3,
+                  include_complement: bool = True) -> List[Tuple[int, int]]:
     """"Center clustering": blobs of pixels whose offset vector is shorter than ``thresh`` (BESTIE utils/utils.py).
 
     Pixels predicting "I am the centre" form a disc of radius ≈2.5 px (area ≈ 21); 4-connected blobs
@@ -52,17 +53,21 @@ def cluster_peaks(offsets: torch.Tensor, fg: torch.Tensor, thresh: float = 2.5, 
         fg: (H, W) bool foreground.
         thresh: Offset-length threshold in pixels.
         beta: Area tolerance.
+        include_complement: Also test OpenCV's component 0 (every pixel outside the blobs) like the other
+            components, as BESTIE ``utils/utils.py`` ``cluster_peaks`` does (its centroid is returned when its area is
+            within the tolerance, i.e. on images of fewer than ``21 + beta`` pixels outside the blobs). ``False``
+            tests the blobs only.
 
     Returns:
         list[tuple[int, int]]: ``(y, x)`` centres.
     """
     norm2 = offsets[0] * offsets[0] + offsets[1] * offsets[1]  # squared length: no sqrt needed
     region = ((norm2 < thresh * thresh) & fg.bool()).cpu().numpy().astype(np.uint8)
-    if not region.any():
+    if not include_complement and not region.any():
         return []
     n, _, stats, cents = cv2.connectedComponentsWithStats(region, connectivity=4)
     out = []
-    for k in range(1, n):  # label 0 is the complement; the original loop includes it (harmless)
+    for k in range(0 if include_complement else 1, n):
         a = stats[k, cv2.CC_STAT_AREA]
         if 21 - beta < a < 21 + beta:
             out.append((int(cents[k][1]), int(cents[k][0])))
@@ -92,7 +97,7 @@ def group_pixels(centers: torch.Tensor, offsets: torch.Tensor, fg: torch.Tensor)
 
 
 def get_instance_segmentation(fg: torch.Tensor, heat: torch.Tensor, offsets: torch.Tensor, thr: float,
-                              nms_kernel: int, ignore: bool, beta: int = 3
+                              nms_kernel: int, ignore: bool, beta: int = 3, cluster_complement: bool = True
                               ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Split one foreground region into instances (BESTIE utils/utils.py).
 
@@ -104,6 +109,7 @@ def get_instance_segmentation(fg: torch.Tensor, heat: torch.Tensor, offsets: tor
         nms_kernel: NMS window.
         ignore: If no centre is found: ``True`` → no instance, ``False`` → the whole region is one.
         beta: Center-clustering area tolerance (0 disables clustering).
+        cluster_complement: ``include_complement`` of :func:`cluster_peaks` (True, as BESTIE).
 
     Returns:
         tuple: ``ins`` (H, W) long instance map (0 = none) and the heat map with every clustered
@@ -113,7 +119,7 @@ def get_instance_segmentation(fg: torch.Tensor, heat: torch.Tensor, offsets: tor
     heat = heat.clone()
     centers = find_instance_center(heat, thr, nms_kernel)
     if beta > 0:
-        extra = [p for p in cluster_peaks(offsets, fg, beta=beta) if heat[p[0], p[1]] > 0.05]
+        extra = [p for p in cluster_peaks(offsets, fg, beta=beta, include_complement=cluster_complement) if heat[p[0], p[1]] > 0.05]
         taken = []
         if centers.shape[0] == 0:
             taken = extra
@@ -153,7 +159,8 @@ def refine_label_generation(seg_logits: torch.Tensor,
                             nms_kernel: int = 41,
                             beta: int = 3,
                             min_area: int = MIN_MASK_SIZE,
-                            max_inst: int = MAX_NUM_INST) -> Dict[str, torch.Tensor]:
+                            max_inst: int = MAX_NUM_INST,
+                            cluster_complement: bool = True) -> Dict[str, torch.Tensor]:
     """Refined instance labels from the model's own predictions, image-label setting (BESTIE utils.py).
 
     Args:
@@ -163,6 +170,7 @@ def refine_label_generation(seg_logits: torch.Tensor,
         img_labels: (B, C) multi-hot over foreground classes.
         wsss: (B, H, W) long semantic (WSSS) map after augmentation.
         sigma, thr, nms_kernel, beta, min_area, max_inst: see BESTIE utils/utils.py, refine_label_generation.
+        cluster_complement: See :func:`cluster_peaks` (``include_complement``; True, as BESTIE).
 
     Returns:
         dict: ``center`` (B, C, H, W), ``offset`` (B, 2, H, W), ``weight`` (B, 1, H, W) (soft
@@ -184,7 +192,8 @@ def refine_label_generation(seg_logits: torch.Tensor,
             for comp, (ccx, ccy) in _components(wsss_np[i] == c + 1, min_area):
                 fg = torch.from_numpy(comp)
                 heat = center_c[i, c] * fg
-                ins, heat = get_instance_segmentation(fg, heat, off_c[i], thr, nms_kernel, True, beta)
+                ins, heat = get_instance_segmentation(fg, heat, off_c[i], thr, nms_kernel, True, beta,
+                                                      cluster_complement)
                 ids = [int(v) for v in torch.unique(ins) if v > 0]
                 if len(ids) == 0 or len(ids) > max_inst:
                     continue
@@ -212,8 +221,8 @@ def refine_label_generation(seg_logits: torch.Tensor,
 
 @torch.no_grad()
 def refine_label_generation_with_point(offsets: torch.Tensor, points: Sequence[Sequence[np.ndarray]],
-                                       img_labels: torch.Tensor, wsss: torch.Tensor
-                                       ) -> Dict[str, torch.Tensor]:
+                                       img_labels: torch.Tensor, wsss: torch.Tensor,
+                                       drop_points_on_zero_border: bool = True) -> Dict[str, torch.Tensor]:
     """Refined offsets in the point setting (BESTIE utils.py): group each class region to its GT points.
 
     Args:
@@ -221,6 +230,10 @@ def refine_label_generation_with_point(offsets: torch.Tensor, points: Sequence[S
         points: per image, per class a (K, 2) ``(y, x)`` array of GT points.
         img_labels: (B, C) multi-hot.
         wsss: (B, H, W) semantic map.
+        drop_points_on_zero_border: Ignore points with ``y == 0`` or ``x == 0``, as BESTIE ``utils/utils.py``
+            ``refine_label_generation_with_point`` does (there they are the zero padding of its fixed-size point
+            tensor, and real points on row or column 0 go with it). ``False`` keeps them: mmwsss passes per-class
+            point arrays without padding, so such a point is a real one.
 
     Returns:
         dict: ``offset`` (B, 2, H, W) and ``weight`` (B, 1, H, W) (1 on grouped pixels).
@@ -235,8 +248,8 @@ def refine_label_generation_with_point(offsets: torch.Tensor, points: Sequence[S
     for i in range(b):
         for c in torch.nonzero(img_labels[i] > 0).flatten().tolist():
             pts = np.asarray(points[i][c]).reshape(-1, 2)
-            # unlike the original we keep points on row/column 0 (they are real points, BESTIE README.md)
-            pts = pts[(pts[:, 0] >= 0) & (pts[:, 0] < h) & (pts[:, 1] >= 0) & (pts[:, 1] < w)]
+            low = 1 if drop_points_on_zero_border else 0
+            pts = pts[(pts[:, 0] >= low) & (pts[:, 0] < h) & (pts[:, 1] >= low) & (pts[:, 1] < w)]
             fg = wsss_c[i] == c + 1
             if len(pts) == 0 or not bool(fg.any()):
                 continue
