@@ -26,7 +26,9 @@ model = dict(
         num_classes=num_classes, align_corners=False, loss_at_feat_res=True,
         loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0, avg_non_ignore=True)),
     train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+    # x8 upsampling of the probabilities by three fixed bilinear x2 deconvolutions (wsscoseg
+    # cores/symbols/final_fcn_resnet50.py)
+    test_cfg=dict(mode='whole', upsample='deconv'))
 train_pipeline = [
     dict(type='LoadWSSSImage'),
     dict(type='LoadWSSSAnnotations'),

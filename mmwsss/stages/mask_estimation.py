@@ -37,6 +37,9 @@ def estimate_probs(model, image: np.ndarray, scales: Sequence[float] = (0.7, 1.0
         scales: Scale factors.
         size_divisor: Zero-padding multiple (the network's output stride).
 
+    The x``size_divisor`` upsampling follows the model's ``test_cfg.upsample`` (``'deconv'`` by default, see
+    :func:`~mmwsss.models.segmentors.wsscoseg.upsample_probs_x8`).
+
     Returns:
         np.ndarray: (C, H, W) float32, the sum over scales (each scale sums to 1 per pixel).
     """
@@ -56,7 +59,8 @@ def estimate_probs(model, image: np.ndarray, scales: Sequence[float] = (0.7, 1.0
             x = F.pad(x, (0, pw, 0, ph), value=0.0)
         probs = _lowres_probs(model, x)
         if probs.shape[-2:] != x.shape[-2:]:
-            probs = upsample_probs_x8(probs, x.shape[-2:], factor=size_divisor)
+            probs = upsample_probs_x8(probs, x.shape[-2:], factor=size_divisor,
+                                      mode=(getattr(model, 'test_cfg', None) or {}).get('upsample', 'deconv'))
         probs = probs[..., :h, :w]
         if (h, w) != (H, W):
             probs = F.interpolate(probs, size=(H, W), mode='bilinear', align_corners=False)

@@ -170,16 +170,61 @@ def test_global_target_background_only_when_in_the_whole_mask_like_wsscoseg(tmp_
 
 def test_predict_probabilities_at_original_size():
     torch.manual_seed(0)
-    for gb in (True, False):
+    for gb, upsample in ((True, 'resize'), (False, 'resize'), (True, 'deconv')):
         m = _model(global_branch=gb).eval()
+        m.test_cfg['upsample'] = upsample
         ds = SegDataSample(metainfo=dict(img_shape=(60, 44), ori_shape=(90, 66), padding_size=[0, 4, 0, 4]))
         with torch.no_grad():
             out = m.predict(torch.randn(1, 3, 64, 48), [ds])[0]
         p = out.seg_logits.data.exp()
         assert p.shape == (4, 90, 66)
-        assert torch.allclose(p.sum(0), torch.ones(90, 66), atol=1e-4)
-        assert torch.equal(out.pred_sem_seg.data[0], p.argmax(0))
+        if upsample == 'resize':
+            assert torch.allclose(p.sum(0), torch.ones(90, 66), atol=1e-4)
+        else:  # the zero-padded deconvolutions lower the sum near the border only
+            assert p.sum(0)[0, 0] < 0.5 and torch.allclose(p.sum(0)[12:-12, 12:-12], torch.ones(66, 42), atol=1e-4)
+        # the argmax of the probabilities (exp of seg_logits up to rounding: near-ties of the untrained model)
+        pred = out.pred_sem_seg.data
+        assert torch.all(p.gather(0, pred)[0] >= p.max(0)[0] - 1e-6) and (pred[0] == p.argmax(0)).float().mean() > 0.99
         assert (m.global_branch is not None) == gb
+
+
+def test_upsample_x8_deconvolutions_like_wsscoseg_and_the_resize_option():
+    """wsscoseg cores/symbols/final_fcn_resnet50.py upsamples x8 with three fixed bilinear x2 deconvolutions (kernel 4,
+    stride 2, pad 1, zero padding). On a hand-made 1x2 map each x2 step gives taps 1/4, 3/4 between neighbours and
+    only 3/4 of the edge value at the border (zero padding): [a, b] -> [3a/4, (3a + b)/4, (a + 3b)/4, 3b/4]
+    along x (times 3/4 along y on the single row). ``mode='resize'`` clamps at the border instead."""
+    a, b = 0.2, 1.0
+    p = torch.tensor([[[[a, b]]]], dtype=torch.float64)
+    one = upsample_probs_x8(p, (2, 4), factor=2)
+    assert torch.allclose(one[0, 0, 0], torch.tensor([3 * a / 4, (3 * a + b) / 4, (a + 3 * b) / 4, 3 * b / 4],
+                                                    dtype=torch.float64) * 0.75)
+    assert torch.allclose(upsample_probs_x8(p, (2, 4), factor=2, mode='resize')[0, 0, 0],
+                          torch.tensor([a, (3 * a + b) / 4, (a + 3 * b) / 4, b], dtype=torch.float64))
+    # x8 = three x2 steps, each the same bilinear x2 resize away from the border (7 px band at x8)
+    torch.manual_seed(0)
+    q = torch.softmax(torch.randn(1, 5, 6, 7, dtype=torch.float64), 1)
+    deconv = upsample_probs_x8(q, (48, 56))
+    cascade = q
+    for _ in range(3):
+        cascade = F.interpolate(cascade, scale_factor=2, mode='bilinear', align_corners=False)
+    assert torch.allclose(deconv[..., 7:-7, 7:-7], cascade[..., 7:-7, 7:-7], atol=1e-12)
+    assert not torch.allclose(deconv[..., 6:-6, 6:-6], cascade[..., 6:-6, 6:-6], atol=1e-6)
+    # the corner keeps 3/4 x 3/4 of itself per step: probabilities summing to (9/16)^3 = 0.178 there
+    assert deconv[0, :, 0, 0].sum().item() == pytest.approx((9 / 16) ** 3, abs=1e-12)
+    # one x8 resize is not the x2 cascade, also inside the image
+    resized = upsample_probs_x8(q, (48, 56), mode='resize')
+    assert (resized[..., 8:-8, 8:-8] - cascade[..., 8:-8, 8:-8]).abs().max() > 1e-3
+    # the effect stated in docs/fidelity.md: 21 classes, 40x40 N(0, 1) logits (seed 0), 7-px border band at x8
+    torch.manual_seed(0)
+    q = torch.softmax(torch.randn(1, 21, 40, 40), 1)
+    changed = (upsample_probs_x8(q, (320, 320)).argmax(1) != upsample_probs_x8(q, (320, 320), mode='resize').argmax(1))[0]
+    inner = torch.zeros(320, 320, dtype=torch.bool)
+    inner[7:-7, 7:-7] = True
+    assert 0.06 < changed[~inner].float().mean() < 0.08 and 0.07 < changed[inner].float().mean() < 0.085
+    with pytest.raises(ValueError, match='mode'):
+        upsample_probs_x8(q, (48, 56), mode='nearest')
+    with pytest.raises(ValueError, match='power of two'):
+        upsample_probs_x8(q, (18, 21), factor=3)
 
 
 def test_upsample_and_config_errors():

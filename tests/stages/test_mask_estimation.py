@@ -46,9 +46,15 @@ def _image():
 
 def test_probs_sum_over_scales_and_label_filter():
     m = ColourModel()
+    m.test_cfg = dict(upsample='resize')
     p = estimate_probs(m, _image(), (0.7, 1.0, 1.3))
     assert p.shape == (4, 40, 60)
     assert np.allclose(p.sum(0), 3.0, atol=1e-4)  # three scales summed, not averaged
+    # the original's x2 deconvolutions (the default) zero-pad: lower sums near the border only
+    m.test_cfg = dict(upsample='deconv')
+    d = estimate_probs(m, _image(), (0.7, 1.0, 1.3))
+    assert d.sum(0).min() < 2.9 and np.allclose(d.sum(0)[12:-12, 12:-12], 3.0, atol=1e-4)
+    m.test_cfg = dict(upsample='resize')
     assert sorted(set(m.seen)) == sorted({(32, 48), (40, 64), (56, 80)})  # 28x42 / 40x60 / 52x78 padded
     full = estimate_mask(p, [0, 2])
     assert full[20, 5] == 0 and full[20, 30] == 1 and full[20, 55] == 3

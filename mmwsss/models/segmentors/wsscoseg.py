@@ -22,26 +22,51 @@ from torch import Tensor
 __all__ = ['WSSCosegSegmentor', 'GlobalPriorBranch', 'upsample_probs_x8', 'presence_from_samples']
 
 
-def upsample_probs_x8(probs: Tensor, out_hw: Sequence[int], factor: int = 8) -> Tensor:
+UPSAMPLE_MODES = ('deconv', 'resize')
+
+
+def _bilinear_x2_deconv(probs: Tensor) -> Tensor:
+    """One fixed bilinear x2 deconvolution: depthwise, kernel 4, stride 2, pad 1, taps 1/4, 3/4, 3/4, 1/4 per axis
+    (the bilinear initialisation of a factor-2 kernel); the input is zero outside its border."""
+    c = probs.shape[1]
+    taps = torch.tensor([0.25, 0.75, 0.75, 0.25], dtype=probs.dtype, device=probs.device)
+    kernel = (taps[:, None] * taps[None, :]).expand(c, 1, 4, 4)
+    return F.conv_transpose2d(probs, kernel, stride=2, padding=1, groups=c)
+
+
+def upsample_probs_x8(probs: Tensor, out_hw: Sequence[int], factor: int = 8, mode: str = 'deconv') -> Tensor:
     """Upsample low-resolution probabilities by ``factor`` and crop to ``out_hw`` (wsscoseg final_fcn_resnet50.py
     inference, wsscoseg est_voc_train_masks.py).
-
-    The original uses three fixed bilinear x2 deconvolutions (kernel 4, stride 2, pad 1) and then crops;
-    one bilinear x8 resize (``align_corners=False``) is the same interpolation up to the border pixels
-    (the deconvolution zero-pads there; see docs/implementation.md).
 
     Args:
         probs: (N, C, h, w) probabilities.
         out_hw: (H, W) to crop to; must satisfy ``H <= factor * h`` and ``W <= factor * w``.
+        factor: A power of two.
+        mode: ``'deconv'``: log2(factor) fixed bilinear x2 deconvolutions (kernel 4, stride 2, pad 1), as the
+            original (three for x8). Each one equals a bilinear x2 resize (``align_corners=False``) except within
+            one output pixel of the border, where the zero padding lowers the sum of the probabilities (to 0.18
+            at the corners after three). ``'resize'``: one bilinear x``factor`` resize (``align_corners=False``);
+            it interpolates straight between the low-resolution samples, where the cascade interpolates between
+            already interpolated ones, so the two differ inside the image too (docs/fidelity.md).
 
     Returns:
         Tensor: (N, C, H, W).
     """
+    if mode not in UPSAMPLE_MODES:
+        raise ValueError(f'upsample_probs_x8: mode must be one of {UPSAMPLE_MODES}, got {mode!r}')
     h, w = probs.shape[-2:]
     H, W = int(out_hw[0]), int(out_hw[1])
     if H > factor * h or W > factor * w:
         raise ValueError(f'upsample_probs_x8: output {H}x{W} is larger than {factor}x the {h}x{w} grid')
-    up = F.interpolate(probs, size=(factor * h, factor * w), mode='bilinear', align_corners=False)
+    steps = int(round(math.log2(factor))) if factor >= 1 else -1
+    if steps < 0 or 2**steps != factor:
+        raise ValueError(f'upsample_probs_x8: factor must be a power of two, got {factor}')
+    if mode == 'deconv':
+        up = probs
+        for _ in range(steps):
+            up = _bilinear_x2_deconv(up)
+    else:
+        up = F.interpolate(probs, size=(factor * h, factor * w), mode='bilinear', align_corners=False)
     return up[..., :H, :W]
 
 
@@ -167,8 +192,9 @@ class WSSCosegSegmentor(EncoderDecoder):
     presence of the mask (wsscoseg cores/symbols/final_fcn_resnet50.py; ``loss_weight`` 0.25 matches the 4-GPU reference
     run).
 
-    Test (``test_cfg.mode='whole'``): softmax of the (merged) low-resolution logits, x8 bilinear upsampling,
-    crop, resize to the original size (wsscoseg cores/symbols/final_fcn_resnet50.py inference, wsscoseg
+    Test (``test_cfg.mode='whole'``): softmax of the (merged) low-resolution logits, x8 upsampling
+    (``test_cfg.upsample``: ``'deconv'``, the original's three fixed bilinear x2 deconvolutions, by default;
+    ``'resize'``, one bilinear x8 resize; see :func:`upsample_probs_x8`), crop, resize to the original size (wsscoseg cores/symbols/final_fcn_resnet50.py inference, wsscoseg
     est_voc_train_masks.py). ``seg_logits`` holds the log-probabilities, so ``WSSSTTAModel(merge='prob')``
     (``tools/test.py --ms``) sums probabilities across scales and ``--crf`` applies the CRF to them (wsscoseg
     eval_seg_model.py). ``mode='slide'`` uses mmseg's inference on the merged logits.
@@ -264,7 +290,8 @@ class WSSCosegSegmentor(EncoderDecoder):
         # make the plain ratio smaller, e.g. 52 / 7)
         ratio = max(inputs.shape[-2] / logits.shape[-2], inputs.shape[-1] / logits.shape[-1])
         probs_all = upsample_probs_x8(F.softmax(logits.float(), dim=1), inputs.shape[-2:],
-                                      factor=2**max(0, math.ceil(math.log2(ratio) - 1e-9)))
+                                      factor=2**max(0, math.ceil(math.log2(ratio) - 1e-9)),
+                                      mode=self.test_cfg.get('upsample', 'deconv'))
         for i, sample in enumerate(data_samples):
             meta = sample.metainfo
             probs = probs_all[i:i + 1]
