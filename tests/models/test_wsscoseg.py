@@ -184,14 +184,15 @@ def test_predict_probabilities_at_original_size():
             assert p.sum(0)[0, 0] < 0.5 and torch.allclose(p.sum(0)[12:-12, 12:-12], torch.ones(66, 42), atol=1e-4)
         # the argmax of the probabilities (exp of seg_logits up to rounding: near-ties of the untrained model)
         pred = out.pred_sem_seg.data
-        assert torch.all(p.gather(0, pred)[0] >= p.max(0)[0] - 1e-6) and (pred[0] == p.argmax(0)).float().mean() > 0.99
+        assert torch.all(p.gather(0, pred)[0] >= p.max(0)[0] - 1e-6)
+        assert (pred[0] == p.argmax(0)).float().mean() > 0.99
         assert (m.global_branch is not None) == gb
 
 
 def test_upsample_x8_deconvolutions_like_wsscoseg_and_the_resize_option():
-    """wsscoseg cores/symbols/final_fcn_resnet50.py upsamples x8 with three fixed bilinear x2 deconvolutions (kernel 4,
-    stride 2, pad 1, zero padding). On a hand-made 1x2 map each x2 step gives taps 1/4, 3/4 between neighbours and
-    only 3/4 of the edge value at the border (zero padding): [a, b] -> [3a/4, (3a + b)/4, (a + 3b)/4, 3b/4]
+    """wsscoseg cores/symbols/final_fcn_resnet50.py upsamples x8 with three fixed bilinear x2 deconvolutions (kernel
+    4, stride 2, pad 1, zero padding). On a hand-made 1x2 map each x2 step gives taps 1/4, 3/4 between neighbours
+    and only 3/4 of the edge value at the border (zero padding): [a, b] -> [3a/4, (3a + b)/4, (a + 3b)/4, 3b/4]
     along x (times 3/4 along y on the single row). ``mode='resize'`` clamps at the border instead."""
     a, b = 0.2, 1.0
     p = torch.tensor([[[[a, b]]]], dtype=torch.float64)
@@ -217,7 +218,8 @@ def test_upsample_x8_deconvolutions_like_wsscoseg_and_the_resize_option():
     # the effect stated in docs/fidelity.md: 21 classes, 40x40 N(0, 1) logits (seed 0), 7-px border band at x8
     torch.manual_seed(0)
     q = torch.softmax(torch.randn(1, 21, 40, 40), 1)
-    changed = (upsample_probs_x8(q, (320, 320)).argmax(1) != upsample_probs_x8(q, (320, 320), mode='resize').argmax(1))[0]
+    deconv, resized = upsample_probs_x8(q, (320, 320)), upsample_probs_x8(q, (320, 320), mode='resize')
+    changed = (deconv.argmax(1) != resized.argmax(1))[0]
     inner = torch.zeros(320, 320, dtype=torch.bool)
     inner[7:-7, 7:-7] = True
     assert 0.06 < changed[~inner].float().mean() < 0.08 and 0.07 < changed[inner].float().mean() < 0.085

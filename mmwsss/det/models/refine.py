@@ -119,7 +119,8 @@ def get_instance_segmentation(fg: torch.Tensor, heat: torch.Tensor, offsets: tor
     heat = heat.clone()
     centers = find_instance_center(heat, thr, nms_kernel)
     if beta > 0:
-        extra = [p for p in cluster_peaks(offsets, fg, beta=beta, include_complement=cluster_complement) if heat[p[0], p[1]] > 0.05]
+        peaks = cluster_peaks(offsets, fg, beta=beta, include_complement=cluster_complement)
+        extra = [p for p in peaks if heat[p[0], p[1]] > 0.05]
         taken = []
         if centers.shape[0] == 0:
             taken = extra

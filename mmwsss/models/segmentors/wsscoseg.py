@@ -194,10 +194,11 @@ class WSSCosegSegmentor(EncoderDecoder):
 
     Test (``test_cfg.mode='whole'``): softmax of the (merged) low-resolution logits, x8 upsampling
     (``test_cfg.upsample``: ``'deconv'``, the original's three fixed bilinear x2 deconvolutions, by default;
-    ``'resize'``, one bilinear x8 resize; see :func:`upsample_probs_x8`), crop, resize to the original size (wsscoseg cores/symbols/final_fcn_resnet50.py inference, wsscoseg
-    est_voc_train_masks.py). ``seg_logits`` holds the log-probabilities, so ``WSSSTTAModel(merge='prob')``
-    (``tools/test.py --ms``) sums probabilities across scales and ``--crf`` applies the CRF to them (wsscoseg
-    eval_seg_model.py). ``mode='slide'`` uses mmseg's inference on the merged logits.
+    ``'resize'``, one bilinear x8 resize; see :func:`upsample_probs_x8`), crop, resize to the original size
+    (wsscoseg cores/symbols/final_fcn_resnet50.py inference, wsscoseg est_voc_train_masks.py). ``seg_logits`` holds
+    the log-probabilities, so ``WSSSTTAModel(merge='prob')`` (``tools/test.py --ms``) sums probabilities across
+    scales and ``--crf`` applies the CRF to them (wsscoseg eval_seg_model.py). ``mode='slide'`` uses mmseg's
+    inference on the merged logits.
 
     Args:
         global_branch: ``None`` or a dict with ``in_index`` (1), ``stages`` ((2, 3)), ``channels`` ((1024, 1024)),
