@@ -64,6 +64,5 @@ default_hooks = dict(checkpoint=dict(interval=irn_iters), visualization=dict(typ
 # grows with the square root of the number of steps, so the same relative reach takes 16x fewer steps: exp_times 4.
 # bg_thr 0.5 instead of IRN's 0.22: the walk's background score is a CAM threshold, and the
 # embedded CAMs from the ImageNet stand-in peak at a background threshold of 0.50 in make_cam.py's sweep (plain
-# pipeline; VOC CAMs near 0.16). Plain pseudo masks at 0.22 / 0.35 / 0.50 / 0.60: 42.29 / 49.81 / 54.33 / 56.05 mIoU;
-# W-OoD at 0.22 / 0.50 / 0.60: 45.07 / 57.17 / 57.72. The value is the CAM sweep's, not the best of this list.
+# pipeline; VOC CAMs near 0.16), so the walk uses the CAM sweep's value.
 random_walk = dict(beta=10.0, exp_times=4, radius=5, np_power=1.5, bg_thr=0.5)

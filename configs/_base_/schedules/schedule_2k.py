@@ -1,4 +1,4 @@
-# The shared short schedule of the embedded dataset: about 3 minutes on 2 quiet CPU cores.
+# The shared short schedule of the embedded dataset.
 # From scratch (no ImageNet weights here), so a high lr: at lr 0.02 the small model still predicts only
 # background after 1k iterations.
 optimizer = dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)

@@ -1,6 +1,5 @@
 # The shared long schedule of the embedded dataset: the short one (schedule_2k.py) run for 4k iterations.
-# The BESTIE instance models use it: after 2k iterations their semantic branch is still learning and every row
-# gains 10-16 mAP50 from 2k to 4k. The wsscoseg initial model uses it too, and its final model twice its length
+# The BESTIE instance models use it: after 2k iterations their semantic branch is still learning. The wsscoseg initial model uses it too, and its final model twice its length
 # (the ratio of wsscoseg cores/config.py); their bounds are DeepLabV3 on the same lengths
 # (configs/fully_supervised/deeplabv3_r18-d8_1xb8-4k_synthetic-112x112.py and its 8k sibling).
 _base_ = ['./schedule_2k.py']
