@@ -50,6 +50,22 @@ def img_labels_from_samples(data_samples: Sequence[SegDataSample], num_classes: 
     return out
 
 
+def multilabel_cls_losses(logits: Tensor, labels: Tensor) -> Dict[str, Tensor]:
+    """Multi-label soft-margin loss (= BCE with logits averaged over N x C_fg) and the label accuracy at 0.
+
+    Args:
+        logits: (N, C_fg) class scores.
+        labels: (N, C_fg) 0/1 image labels.
+
+    Returns:
+        dict: ``loss_cls`` and ``acc_cls`` (no gradient).
+    """
+    loss = F.multilabel_soft_margin_loss(logits, labels)
+    with torch.no_grad():
+        acc = ((logits > 0).float() == labels).float().mean()
+    return dict(loss_cls=loss, acc_cls=acc)
+
+
 def backbone_with_pretrained(backbone: dict, pretrained: Optional[str]) -> dict:
     """``backbone`` whose init loads ``pretrained`` (``EncoderDecoder``'s ``pretrained`` argument); unchanged for
     ``None``."""
@@ -229,11 +245,7 @@ class CAMClassifier(BaseModel):
     def loss(self, inputs: Tensor, data_samples: List[SegDataSample]) -> Dict[str, Tensor]:
         """Multi-label soft-margin loss (= BCE with logits averaged over N x C_fg), as IRN/W-OoD."""
         labels = img_labels_from_samples(data_samples, self.num_classes, inputs.device)
-        logits = self.forward_logits(inputs)
-        loss = F.multilabel_soft_margin_loss(logits, labels)
-        with torch.no_grad():
-            acc = ((logits > 0).float() == labels).float().mean()
-        return dict(loss_cls=loss, acc_cls=acc)
+        return multilabel_cls_losses(self.forward_logits(inputs), labels)
 
     def predict(self, inputs: Tensor, data_samples: Optional[List[SegDataSample]] = None) -> List[SegDataSample]:
         """CAMs as a segmentation prediction.

@@ -5,7 +5,6 @@ from typing import Dict, List, Optional, Union
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmseg.registry import MODELS
 from scipy.ndimage import median_filter
@@ -90,13 +89,9 @@ class SECSaliencyClassifier(BaseModel):
 
     def loss(self, inputs: Tensor, data_samples: List) -> Dict[str, Tensor]:
         """Multi-label soft-margin loss, the loss of ``mmwsss.stages.sec_cues.train_multilabel``."""
-        from .cam_classifier import img_labels_from_samples
+        from .cam_classifier import img_labels_from_samples, multilabel_cls_losses
         labels = img_labels_from_samples(data_samples, self.num_classes, inputs.device)
-        logits = self.forward_logits(inputs)
-        loss = F.multilabel_soft_margin_loss(logits, labels)
-        with torch.no_grad():
-            acc = ((logits > 0).float() == labels).float().mean()
-        return dict(loss_cls=loss, acc_cls=acc)
+        return multilabel_cls_losses(self.forward_logits(inputs), labels)
 
 
 class CAMSaliency(nn.Module):
