@@ -14,7 +14,7 @@ import os
 import os.path as osp
 from typing import Any, Callable, Dict, Optional, Sequence
 
-__all__ = ['run_per_image']
+__all__ = ['run_per_image', 'read_rgb']
 
 
 def run_per_image(ids: Sequence[str],
@@ -60,3 +60,14 @@ def run_per_image(ids: Sequence[str],
         if bar is not None:
             bar.update()
     return dict(written=written, skipped=skipped)
+
+
+def read_rgb(path: str):
+    """An image file as a contiguous (H, W, 3) uint8 RGB array (cv2 decoding); a missing or unreadable file is a
+    ``FileNotFoundError`` naming it."""
+    import cv2
+    import numpy as np
+    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    if img is None:
+        raise FileNotFoundError(f'{path}: image not found or unreadable')
+    return np.ascontiguousarray(img[..., ::-1])

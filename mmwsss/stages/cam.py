@@ -13,6 +13,7 @@ import torch
 from ..datasets.transforms.resize import pil_rescale
 from ..evaluation.functional import intersect_and_union, iou_from_areas
 from ..models.utils.image_input import image_to_input
+from .base import read_rgb
 
 __all__ = [
     'image_to_input', 'compute_cam', 'make_cams', 'eval_cams', 'eval_label_dir', 'read_cls_labels'
@@ -125,8 +126,6 @@ def make_cams(model,
     Returns:
         int: number of files written.
     """
-    import cv2
-
     from mmwsss.utils import atomic_save_npy
 
     from .base import run_per_image
@@ -138,15 +137,12 @@ def make_cams(model,
     def compute(name: str) -> np.ndarray:
         if name not in labels:
             raise ValueError(f'{name}: no image-level labels for this id in the label file')
-        path = osp.join(img_dir, name + img_suffix)
-        img = cv2.imread(path, cv2.IMREAD_COLOR)
-        if img is None:
-            raise FileNotFoundError(f'{path}: image not found or unreadable')
+        img = read_rgb(osp.join(img_dir, name + img_suffix))
         if advcam is not None:
             from .advcam import compute_advcam
-            return np.array(compute_advcam(model, img[..., ::-1], labels[name], scales, high_res=high_res, **advcam),
+            return np.array(compute_advcam(model, img, labels[name], scales, high_res=high_res, **advcam),
                             dtype=object)
-        return np.array(compute_cam(model, img[..., ::-1], labels[name], scales, flip, resize, high_res), dtype=object)
+        return np.array(compute_cam(model, img, labels[name], scales, flip, resize, high_res), dtype=object)
 
     return run_per_image(ids, out_dir, '.npy', compute, atomic_save_npy, resume, stamp)['written']
 
@@ -251,10 +247,9 @@ def gt_cam_checkpoint_score(model,
     Returns:
         tuple: the score and the mIoU at each threshold (in ``thresholds`` order).
     """
-    from .irn import _read_rgb
     areas = [np.zeros((4, num_classes), np.int64) for _ in thresholds]
     for name in ids:
-        image = _read_rgb(osp.join(img_dir, name + img_suffix))
+        image = read_rgb(osp.join(img_dir, name + img_suffix))
         cams = compute_cam(model, image, labels[name], scales, True)
         gt = _read_gt(osp.join(gt_dir, name + '.png'))
         lut = np.pad(cams['keys'] + 1, (1, 0))

@@ -24,6 +24,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from .base import read_rgb
+
 __all__ = ['CosegParams', 'pixel_features', 'centre_prior', 'kmeans', 'cosegment_class', 'run_coseg',
            'mask_quality', 'cam_prior', 'group_by_class']
 
@@ -263,13 +265,6 @@ def group_by_class(names: Sequence[str], num_classes: int, where: str = '') -> D
     return dict(sorted(groups.items()))
 
 
-def _read_rgb(path: str) -> np.ndarray:
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise FileNotFoundError(f'{path}: image not found or unreadable')
-    return np.ascontiguousarray(img[..., ::-1])
-
-
 def run_coseg(img_dir: str,
               names: Sequence[str],
               out_dir: str,
@@ -321,7 +316,7 @@ def run_coseg(img_dir: str,
         if name not in current:
             cls = class_of[name]
             members = groups[cls]
-            images = [_read_rgb(osp.join(img_dir, n + img_suffix)) for n in members]
+            images = [read_rgb(osp.join(img_dir, n + img_suffix)) for n in members]
             priors = [prior_fn(im, cls) for im in images] if prior_fn is not None else None
             probs = cosegment_class(images, params, priors,
                                     names=[osp.join(img_dir, n + img_suffix) for n in members])

@@ -14,6 +14,8 @@ from torch import Tensor
 from mmwsss.models.utils.irn_affinity import (affinity_labels, affinity_matrix, dense_affinity, edge_to_affinity,
                                               path_offsets)
 
+from .base import read_rgb
+
 __all__ = [
     'path_offsets', 'edge_to_affinity', 'affinity_labels', 'dense_affinity', 'transition_matrix', 'random_walk',
     'cams_to_ir_label', 'rw_to_sem_seg_label', 'sem_seg_label', 'make_ir_labels', 'make_sem_seg_labels',
@@ -191,14 +193,6 @@ def sem_seg_label(model,
     return rw_to_sem_seg_label(rw, keys, (h, w), bg_thr)
 
 
-def _read_rgb(path: str) -> np.ndarray:
-    import cv2
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise FileNotFoundError(f'{path}: image not found or unreadable')
-    return np.ascontiguousarray(img[..., ::-1])
-
-
 def _load_cam(path: str) -> Dict[str, np.ndarray]:
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: CAM file not found (run tools/wood/make_cam.py first)')
@@ -227,7 +221,7 @@ def make_ir_labels(ids: Sequence[str],
 
     def compute(name: str) -> np.ndarray:
         cam = _load_cam(osp.join(cam_dir, name + '.npy'))
-        img = _read_rgb(osp.join(img_dir, name + img_suffix))
+        img = read_rgb(osp.join(img_dir, name + img_suffix))
         return cams_to_ir_label(cam['high_res'], cam['keys'], img, fg_thr, bg_thr, crf, name=name)
 
     return run_per_image(ids, out_dir, '.png', compute, atomic_save_png, resume, stamp)['written']
@@ -264,7 +258,7 @@ def make_sem_seg_labels(model,
 
     def compute(name: str) -> np.ndarray:
         cam = _load_cam(osp.join(cam_dir, name + '.npy'))
-        img = _read_rgb(osp.join(img_dir, name + img_suffix))
+        img = read_rgb(osp.join(img_dir, name + img_suffix))
         return sem_seg_label(model, img, cam['keys'], cam['cam'], beta, exp_times, radius, np_power, bg_thr)
 
     return run_per_image(ids, out_dir, '.png', compute, lambda path, lab: atomic_save_png(path, lab, palette),

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .base import read_rgb
+
 __all__ = ['estimate_probs', 'estimate_mask', 'estimate_masks']
 
 
@@ -132,11 +134,8 @@ def estimate_masks(model,
     model.eval()
 
     def compute(name: str) -> np.ndarray:
-        path = osp.join(img_dir, name + img_suffix)
-        img = cv2.imread(path, cv2.IMREAD_COLOR)
-        if img is None:
-            raise FileNotFoundError(f'{path}: image not found or unreadable')
-        return estimate_mask(estimate_probs(model, np.ascontiguousarray(img[..., ::-1]), scales), labels[name])
+        img = read_rgb(osp.join(img_dir, name + img_suffix))
+        return estimate_mask(estimate_probs(model, img, scales), labels[name])
 
     result: Dict[str, object] = dict(run_per_image(ids, out_dir, '.png', compute,
                                                    lambda path, mask: atomic_save_png(path, mask, palette), resume,

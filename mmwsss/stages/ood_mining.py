@@ -7,9 +7,10 @@ in-distribution classifier's prediction score (likely false positives such as ra
 """
 from typing import List, Sequence
 
-import cv2
 import numpy as np
 import torch
+
+from .base import read_rgb
 
 __all__ = ['score_images', 'select_hard']
 
@@ -36,10 +37,8 @@ def score_images(model, paths: Sequence[str], progress: bool = True) -> np.ndarr
         bar = ProgressBar(len(paths))
     out = []
     for path in paths:
-        img = cv2.imread(path, cv2.IMREAD_COLOR)
-        if img is None:
-            raise FileNotFoundError(f'{path}: cannot read image')
-        out.append(torch.sigmoid(model.forward_logits(image_to_input(model, img[..., ::-1])))[0].cpu().numpy())
+        img = read_rgb(path)
+        out.append(torch.sigmoid(model.forward_logits(image_to_input(model, img)))[0].cpu().numpy())
         if bar is not None:
             bar.update()
     return np.stack(out).astype(np.float32) if out else np.zeros((0, model.num_fg), np.float32)
