@@ -11,6 +11,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from mmdet.registry import MODELS
 
+from mmwsss.models.utils import DepthwiseConv2d
+
 __all__ = ['PanopticASPP', 'PanopticDecoder', 'BestieDualDecoderHead']
 
 # Panoptic-DeepLab sets every BN momentum to 0.01 (BESTIE models/panoptic_deeplab.py; PyTorch's convention, new-stat
@@ -20,8 +22,13 @@ _BN_MOMENTUM = 0.01
 
 def _conv_bn_relu(in_ch: int, out_ch: int, k: int = 1, dilation: int = 1, groups: int = 1) -> nn.Sequential:
     pad = dilation * (k - 1) // 2
+    if groups > 1 and groups == in_ch == out_ch:
+        # same convolution as nn.Conv2d(groups=in_ch), with a CPU backward several times faster
+        conv = DepthwiseConv2d(in_ch, k, padding=pad, dilation=dilation, bias=False)
+    else:
+        conv = nn.Conv2d(in_ch, out_ch, k, padding=pad, dilation=dilation, groups=groups, bias=False)
     return nn.Sequential(
-        nn.Conv2d(in_ch, out_ch, k, padding=pad, dilation=dilation, groups=groups, bias=False),
+        conv,
         nn.BatchNorm2d(out_ch, momentum=_BN_MOMENTUM), nn.ReLU(inplace=True))
 
 

@@ -5,3 +5,5 @@ __all__ += ['encoding_resnet_to_mmseg']
 from .image_input import image_to_input
 from .irn_affinity import affinity_labels, edge_to_affinity, path_offsets, shift_map
 __all__ += ['image_to_input', 'path_offsets', 'shift_map', 'edge_to_affinity', 'affinity_labels']
+from .depthwise_conv import DepthwiseConv2d, depthwise_conv2d
+__all__ += ['DepthwiseConv2d', 'depthwise_conv2d']
