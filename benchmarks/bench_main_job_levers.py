@@ -1,7 +1,8 @@
 """Levers on the main job's wall time, measured as seconds per training iteration of its four entries.
 
-``tools/main_job.py`` trains four small models on the embedded dataset (BESTIE oracle and points for 4k
-iterations, UPerNet and BLPSeg for 2k, batch 8, 112x112 crops), two side by side on 2 cores. This script times one training
+``tools/main_job.py`` trains four small models on the embedded dataset (their ``-amp`` configs: BESTIE oracle and
+points for 4k iterations, UPerNet and BLPSeg for 2k, bfloat16 autocast, batch 8, 112x112 crops), two side by side on
+2 cores. This script times one training
 iteration (data preprocessor, forward, losses, backward, SGD update) of each entry's model on real batches of
 the embedded dataset, in one process per variant, variants of an entry interleaved:
 
@@ -11,6 +12,8 @@ the embedded dataset, in one process per variant, variants of an entry interleav
   channels_last   model and inputs in NHWC memory format
   bf16            forward under ``torch.autocast('cpu', torch.bfloat16)``
   bf16+cl         both
+  native_dw       fp32 with PyTorch's own depthwise-convolution backward instead of ``DepthwiseConv2d``'s (the
+                  BESTIE decoder's 5x5 depthwise convs; the other entries have none)
 
 and the thread placement of the side-by-side runs: one iteration with 1 thread vs 2 threads (two 1-thread runs
 side by side finish two iterations in the time one 1-thread run takes one when the cores are free; one 2-thread
@@ -39,12 +42,12 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import sgd_step  # noqa: E402
 
 ENTRIES = dict(
-    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-4k_synthetic-112x112.py',
-    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-4k_synthetic-112x112.py',
-    upernet='configs/fully_supervised/upernet_r18-d8_1xb8-2k_synthetic-112x112.py',
-    blpseg='configs/blpseg/blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py',
+    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-amp-4k_synthetic-112x112.py',
+    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-amp-4k_synthetic-112x112.py',
+    upernet='configs/fully_supervised/upernet_r18-d8_1xb8-amp-2k_synthetic-112x112.py',
+    blpseg='configs/blpseg/blpseg_r18-d8_1xb8-amp-2k_synthetic-scribble-112x112.py',
 )
-VARIANTS = ['config', 'fp32', 'channels_last', 'bf16', 'bf16+cl', 'fp32-2threads']
+VARIANTS = ['config', 'fp32', 'channels_last', 'bf16', 'bf16+cl', 'native_dw', 'fp32-2threads']
 
 
 def child(entry: str, variant: str, iters: int) -> dict:
@@ -63,6 +66,11 @@ def child(entry: str, variant: str, iters: int) -> dict:
     else:
         import mmwsss.seg  # noqa: F401
         from mmseg.registry import MODELS
+    if variant == 'native_dw':
+        import torch.nn as nn
+
+        from mmwsss.models.utils import DepthwiseConv2d
+        DepthwiseConv2d.forward = nn.Conv2d.forward
     model = MODELS.build(cfg.model)
     model.init_weights()
     model.train()

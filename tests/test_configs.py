@@ -13,9 +13,10 @@ CONFIGS = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), r
                  if '_base_' not in p and 'comparison' not in p)
 
 
-# {algorithm}[-{variant}]_{backbone}[_{neck}]_{N}xb{B}-{schedule}_{dataset}[-{variant}]-{crop}.py; the schedule in
-# iterations (2k, 300it) or epochs (5e); detection configs have no fixed crop
-CONFIG_NAME = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*_[a-z0-9]+(-[a-z0-9]+)*(_fpn)?_\d+xb\d+-\d+(k|it|e)'
+# {algorithm}[-{variant}]_{backbone}[_{neck}]_{N}xb{B}[-amp]-{schedule}_{dataset}[-{variant}]-{crop}.py; the schedule
+# in iterations (2k, 300it) or epochs (5e), "amp" for mixed-precision training (as mmdet's amp configs); detection
+# configs have no fixed crop
+CONFIG_NAME = re.compile(r'^[a-z0-9]+(-[a-z0-9]+)*_[a-z0-9]+(-[a-z0-9]+)*(_fpn)?_\d+xb\d+(-amp)?-\d+(k|it|e)'
                          r'_[a-z0-9]+(-[a-z0-9]+)*?(-\d+x\d+)?\.py$')
 ALIASES = {'blpseg/r101_voc.py': 'blpseg/blpseg_r101_2xb5-42k_voc12aug-scribble-384x384.py'}
 

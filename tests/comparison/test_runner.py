@@ -181,7 +181,11 @@ def test_embedded_suites_load(name):
             expected = '2k it'
         assert e['schedule'].startswith(expected), e['name']
     if name == 'embedded_main_suite.py':
-        assert {e['schedule'] for e in suite} == {'2k it, batch 8', '4k it, batch 8'}
+        assert {e['schedule'] for e in suite} == {'2k it, batch 8, bf16', '4k it, batch 8, bf16'}
+        # every run of the main job trains in bfloat16 autocast (its -amp config)
+        for e in suite:
+            cfg = _step_config(e['steps'][0]['cmd'])
+            assert cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper', e['name']
         # the BESTIE pair (the longest runs) starts first
         from mmwsss.comparison.runner import _by_priority
         assert [c[0]['name'] for c in _by_priority([[e] for e in suite])][:2] == ['bestie_point', 'bestie_oracle']
