@@ -1,7 +1,7 @@
 """Depthwise convolution with a faster CPU backward pass.
 
 PyTorch's CPU backward of a depthwise (``groups == channels``) convolution is slow: for the 5x5 depthwise
-convolutions of the Panoptic-DeepLab decoder it takes 15-30x the forward time, while the forward and the
+convolutions of the Panoptic-DeepLab decoder it takes about 20 times the forward time, while the forward and the
 input gradient are cheap. :class:`DepthwiseConv2d` computes the same convolution and the same gradients
 with cheap operations:
 
