@@ -1,13 +1,14 @@
 """Levers on the main job's wall time, measured as seconds per training iteration of its four entries.
 
 ``tools/main_job.py`` trains four small models on the embedded dataset (their ``-amp`` configs: BESTIE oracle and
-points for 4k iterations, UPerNet and BLPSeg for 2k, bfloat16 autocast, batch 8, 112x112 crops), two side by side on
-2 cores. This script times one training
+points for 4k iterations on 88x88 crops, UPerNet and BLPSeg for 2k on 96x96 crops, bfloat16 autocast, batch 8), two
+side by side on 2 cores. This script times one training
 iteration (data preprocessor, forward, losses, backward, SGD update) of each entry's model on real batches of
 the embedded dataset, in one process per variant, variants of an entry interleaved:
 
   config          as the config trains (bf16 when its optim_wrapper is CPUAutocastOptimWrapper, channels_last
                   when its custom_hooks hold ChannelsLastHook)
+  config@112      the same on 112x112 crops, the crop of the float32 configs
   fp32            float32, NCHW (the configs' own bf16 / channels_last settings are not applied)
   channels_last   model and inputs in NHWC memory format
   bf16            forward under ``torch.autocast('cpu', torch.bfloat16)``
@@ -42,12 +43,12 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import sgd_step  # noqa: E402
 
 ENTRIES = dict(
-    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-amp-4k_synthetic-112x112.py',
-    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-amp-4k_synthetic-112x112.py',
-    upernet='configs/fully_supervised/upernet_r18-d8_1xb8-amp-2k_synthetic-112x112.py',
-    blpseg='configs/blpseg/blpseg_r18-d8_1xb8-amp-2k_synthetic-scribble-112x112.py',
+    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-amp-4k_synthetic-88x88.py',
+    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-amp-4k_synthetic-88x88.py',
+    upernet='configs/fully_supervised/upernet_r18-d8_1xb8-amp-2k_synthetic-96x96.py',
+    blpseg='configs/blpseg/blpseg_r18-d8_1xb8-amp-2k_synthetic-scribble-96x96.py',
 )
-VARIANTS = ['config', 'fp32', 'channels_last', 'bf16', 'bf16+cl', 'native_dw', 'fp32-2threads']
+VARIANTS = ['config', 'config@112', 'fp32', 'channels_last', 'bf16', 'bf16+cl', 'native_dw', 'fp32-2threads']
 
 
 def child(entry: str, variant: str, iters: int) -> dict:
@@ -58,6 +59,10 @@ def child(entry: str, variant: str, iters: int) -> dict:
     from mmwsss.utils.config import load_tool_config
     cfg = load_tool_config(osp.join(ROOT, ENTRIES[entry]), None, '/tmp/mmwsss_levers', 'none')
     init_default_scope(cfg.get('default_scope', 'mmseg'))
+    if variant == 'config@112':
+        for t in cfg.train_dataloader.dataset.pipeline:
+            if 'crop_size' in t:
+                t['crop_size'] = (112, 112)
     torch.manual_seed(0)
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
     if cfg.get('default_scope') == 'mmdet':
@@ -76,7 +81,7 @@ def child(entry: str, variant: str, iters: int) -> dict:
     model.train()
     cl = variant in ('channels_last', 'bf16+cl')
     bf16 = variant in ('bf16', 'bf16+cl')
-    if variant == 'config':
+    if variant in ('config', 'config@112'):
         bf16 = cfg.optim_wrapper.get('type') == 'CPUAutocastOptimWrapper'
         cl = any(h.get('type') == 'ChannelsLastHook' for h in cfg.get('custom_hooks', []))
     if cl:
@@ -135,7 +140,7 @@ def main():
     if args.child:
         print(json.dumps(child(args.child[0], args.child[1], args.iters)))
         return
-    print(f'main-job entries: s/iteration (median of {args.iters} after 2 warm-up), batch 8, 112x112; '
+    print(f'main-job entries: s/iteration (median of {args.iters} after 2 warm-up), batch 8, the configs\' crops; '
           f'{os.cpu_count()} cores, load average {" ".join(f"{x:.1f}" for x in os.getloadavg())}')
     res = {}
     for entry in args.entries:

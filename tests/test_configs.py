@@ -159,3 +159,30 @@ def test_one_training_step_per_model_family(family, tiny_synthetic):
     total.backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad and p.grad is not None]
     assert grads and any(g.abs().sum() > 0 for g in grads)
+
+
+AMP_CONFIGS = [p for p in CONFIGS if '-amp-' in osp.basename(p)]
+
+
+@pytest.mark.parametrize('path', AMP_CONFIGS, ids=[osp.basename(p) for p in AMP_CONFIGS])
+def test_amp_configs_change_only_precision_crop_and_update_kernel(path):
+    """An -amp config (the main job's rows) is its float32 base with bfloat16 autocast, the crop and batch size its name
+    gives and optionally the fused optimizer kernel: the same model, schedule, augmentation and evaluation."""
+    with open(path) as f:
+        base_name = re.search(r"_base_ = \[?'\./([^']+)'", f.read()).group(1)
+    cfg, base = Config.fromfile(path), Config.fromfile(osp.join(osp.dirname(path), base_name))
+    side = int(re.search(r'-(\d+)x\1\.py$', path).group(1))
+    assert f'-{side}x{side}' not in base_name  # the variant changes the crop
+    for key in ('model', 'train_cfg', 'param_scheduler', 'test_dataloader', 'test_evaluator', 'randomness'):
+        assert cfg.get(key) == base.get(key), key
+    assert cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper'
+    assert {k: v for k, v in cfg.optim_wrapper.optimizer.items() if k != 'fused'} == base.optim_wrapper.optimizer
+    ours, theirs = cfg.train_dataloader.pop('dataset'), base.train_dataloader.pop('dataset')
+    assert cfg.train_dataloader.pop('batch_size') == int(re.search(r'_1xb(\d+)-', path).group(1))
+    base.train_dataloader.pop('batch_size')
+    assert cfg.train_dataloader == base.train_dataloader
+    pipe, base_pipe = ours.pop('pipeline'), theirs.pop('pipeline')
+    assert ours == theirs
+    assert [t['crop_size'] for t in pipe if 'crop_size' in t] == [(side, side)]
+    assert [{k: v for k, v in t.items() if k != 'crop_size'} for t in pipe] == \
+        [{k: v for k, v in t.items() if k != 'crop_size'} for t in base_pipe]

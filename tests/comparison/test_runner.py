@@ -171,8 +171,9 @@ def test_embedded_suites_load(name):
             assert e['schedule'].startswith(by_name[e['bound']]['schedule']), (e['name'], e['bound'])
         trains = [s['cmd'] for s in e['steps'] if s['cmd'][1:2] == ['tools/train.py']]
         if trains:
-            iters = _step_config(trains[-1]).train_cfg.max_iters
-            assert e['schedule'].startswith('%dk it, batch 8' % (iters // 1000)), (e['name'], iters)
+            step_cfg = _step_config(trains[-1])
+            iters, batch = step_cfg.train_cfg.max_iters, step_cfg.train_dataloader.batch_size
+            assert e['schedule'].startswith('%dk it, batch %d' % (iters // 1000, batch)), (e['name'], iters)
         if e['name'] in ('wsscoseg', 'wsscoseg_no_global', 'fully_supervised_8k'):
             expected = '8k it'
         elif e['metric'].startswith('voc_ins/') or e['name'] in ('wsscoseg_init', 'fully_supervised_long'):
@@ -181,11 +182,15 @@ def test_embedded_suites_load(name):
             expected = '2k it'
         assert e['schedule'].startswith(expected), e['name']
     if name == 'embedded_main_suite.py':
-        assert {e['schedule'] for e in suite} == {'2k it, batch 8, bf16', '4k it, batch 8, bf16'}
-        # every run of the main job trains in bfloat16 autocast (its -amp config)
+        assert {e['schedule'] for e in suite} == {'2k it, batch 8, 96², bf16', '4k it, batch 8, 88², bf16'}
+        # every run of the main job trains in bfloat16 autocast (its -amp config) on the crop its schedule names
         for e in suite:
             cfg = _step_config(e['steps'][0]['cmd'])
             assert cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper', e['name']
+            side = int(e['schedule'].split(', ')[2][:-1])
+            crops = [t['crop_size'] for t in cfg.train_dataloader.dataset.pipeline if 'crop_size' in t]
+            assert crops == [(side, side)], (e['name'], crops)
+            assert e['schedule'].split(', ')[1] == 'batch %d' % cfg.train_dataloader.batch_size, e['name']
         # the BESTIE pair (the longest runs) starts first
         from mmwsss.comparison.runner import _by_priority
         assert [c[0]['name'] for c in _by_priority([[e] for e in suite])][:2] == ['bestie_point', 'bestie_oracle']

@@ -1,0 +1,17 @@
+# BLPSeg in the main job (tools/main_job.py), next to its UPerNet bound
+# (configs/fully_supervised/upernet_r18-d8_1xb8-amp-2k_synthetic-96x96.py): the float32 112x112 config with two
+# settings that shorten a CPU training step: bfloat16 autocast (LAM keeps float32 inside, mmwsss/models/necks/lam.py)
+# and 96x96 crops (3/4 of an image side; the images are 128x128). Everything else, schedule and evaluation
+# included, is the float32 config's.
+_base_ = ['./blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py']
+train_pipeline = [
+    dict(type='LoadWSSSImage'),
+    dict(type='LoadWSSSAnnotations', with_seg=False, extra_maps=('gt_scribble', ),
+         scribble_unlabeled_to=7, img_labels_from='scribble'),
+    dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=(96, 96), cat_max_ratio=1.0),  # no GT mask -> no category check
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackWSSSInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+optim_wrapper = dict(type='CPUAutocastOptimWrapper')
