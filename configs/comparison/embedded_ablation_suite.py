@@ -6,6 +6,8 @@
 #       --only fully_supervised fully_supervised_upernet sec sec_no_seed ...
 # Entries whose first stages are shared with the full suite (SEC cues, wsscoseg estimated masks, BESTIE peaks)
 # expect those stages to have run (configs/comparison/embedded_full_suite.py in the same work dir).
+from mmwsss.comparison.steps import train_test
+
 extends = 'embedded_full_suite.py'
 _backbone = 'R-18 1/4 width, OS 8'
 _schedule = '2k it, batch 8'
@@ -16,17 +18,9 @@ _wss_schedule = '8k it, batch 8'
 _fs_long = 'configs/fully_supervised/deeplabv3_r18-d8_1xb8-4k_synthetic-112x112.py'
 
 
-def _train_test(config, name=None, options=(), test_args=(), train_dir='{work_dir}', iters=2000):
-    train = ['{python}', 'tools/train.py', config, '--work-dir', train_dir]
-    if options:
-        train += ['--cfg-options'] + list(options)
-    ckpt = train_dir + '/iter_%d.pth' % iters
-    test = ['{python}', 'tools/test.py', config, ckpt, '--work-dir', '{work_dir}',
-            '--metrics-out', '{work_dir}/metrics.json'] + list(test_args)
-    if options:
-        test += ['--cfg-options'] + list(options)
-    return [dict(cmd=train, creates=ckpt),
-            dict(cmd=test, creates='{work_dir}/metrics.json', kind='eval')]
+def _train_test(config, options=(), train_dir='{work_dir}', iters=2000):
+    # `options` change the model, so training and test both take them
+    return train_test(config, iters, train_options=options, test_options=options, train_dir=train_dir)
 
 
 def _entry(name, method, supervision, bound, steps, metric='mIoU', needs=(), schedule=_schedule):

@@ -4,6 +4,8 @@
 # from the single runs: the BESTIE and wsscoseg initial models train 4k iterations, the wsscoseg final model and
 # its bound 8k).
 # SEC trains on <data_root>/sec_cues (make them with tools/sec/make_cues.py, see configs/sec/README.md).
+from mmwsss.comparison.steps import test_step
+
 # entries of this suite come after those of `extends` (relative to this file)
 extends = 'embedded_suite.py'
 _iters = 2000
@@ -55,7 +57,7 @@ def _cam_irn_pipeline(cls_config):
         dict(cmd=['{python}', 'tools/train.py', seg, '--work-dir', '{work_dir}', '--cfg-options',
                   'train_dataloader.dataset.data_prefix.seg_map_path={work_dir}/pseudo_masks'],
              creates='{work_dir}/iter_2000.pth'),
-        _test(seg, '{work_dir}/iter_2000.pth'),
+        test_step(seg, '{work_dir}/iter_2000.pth'),
     ]
 
 
@@ -64,23 +66,18 @@ _cam_irn_metrics = dict(CAM=('{work_dir}/cams/cam_eval.json', 'best_miou'),
                         pseudo=('{work_dir}/pseudo_masks/pseudo_mask_eval.json', 'miou'))
 
 
-def _test(config, ckpt, extra=()):
-    return dict(cmd=['{python}', 'tools/test.py', config, ckpt, '--work-dir', '{work_dir}', '--metrics-out',
-                     '{work_dir}/metrics.json'] + list(extra), creates='{work_dir}/metrics.json', kind='eval')
-
-
 suite = [
     dict(name='sec', method='SEC (+ test CRF)', supervision='image labels', backbone=_backbone, schedule=_schedule,
          metric='mIoU', bound='fully_supervised',
          steps=[dict(cmd=['{python}', 'tools/train.py', _sec, '--work-dir', '{work_dir}'],
                      creates='{work_dir}/iter_2000.pth'),
-                _test(_sec, '{work_dir}/iter_2000.pth', ['--cfg-options', 'model.test_cfg.crf=sec_test'])]),
+                test_step(_sec, '{work_dir}/iter_2000.pth', ['--cfg-options', 'model.test_cfg.crf=sec_test'])]),
     # the bound of the wsscoseg row, whose final model trains 8k iterations (wsscoseg's final/initial ratio)
     dict(name='fully_supervised_8k', method='DeepLabV3 (fully supervised)', supervision='full masks',
          backbone=_backbone, schedule=_wss_schedule, metric='mIoU', bound=None,
          steps=[dict(cmd=['{python}', 'tools/train.py', _fs_8k, '--work-dir', '{work_dir}'],
                      creates='{work_dir}/iter_%d.pth' % _wss_final_iters),
-                _test(_fs_8k, '{work_dir}/iter_%d.pth' % _wss_final_iters)]),
+                test_step(_fs_8k, '{work_dir}/iter_%d.pth' % _wss_final_iters)]),
     dict(name='wsscoseg', method='wsscoseg', supervision='image labels + web images', backbone=_backbone,
          schedule=_wss_schedule + ' (+ 4k initial model)', metric='mIoU', bound='fully_supervised_8k',
          steps=[dict(cmd=['{python}', 'tools/train.py', _wss['init'], '--work-dir', '{work_dir}/init'],
@@ -91,7 +88,7 @@ suite = [
                      creates='{work_dir}/estimated_masks.json'),
                 dict(cmd=['{python}', 'tools/train.py', _wss['final'], '--work-dir', '{work_dir}'],
                      creates='{work_dir}/iter_%d.pth' % _wss_final_iters),
-                _test(_wss['final'], '{work_dir}/iter_%d.pth' % _wss_final_iters)],
+                test_step(_wss['final'], '{work_dir}/iter_%d.pth' % _wss_final_iters)],
          extra_metrics=dict(estimated=('{work_dir}/estimated_masks.json', 'miou', 100.0))),
     dict(name='bestie_cls', method='BESTIE', supervision='image labels', backbone=_backbone,
          schedule=_long_schedule, metric='voc_ins/mAP50', bound='bestie_oracle',
@@ -102,7 +99,7 @@ suite = [
                      creates='{data_root}/Peak_points/peaks_done.json'),
                 dict(cmd=['{python}', 'tools/train.py', _cls, '--work-dir', '{work_dir}'],
                      creates='{work_dir}/iter_%d.pth' % _long_iters),
-                _test(_cls, '{work_dir}/iter_%d.pth' % _long_iters)]),
+                test_step(_cls, '{work_dir}/iter_%d.pth' % _long_iters)]),
     dict(name='cam_irn', method='CAM + IRN (plain classifier)', supervision='image labels',
          backbone=_backbone, schedule=_schedule + ' (+ 500 ft, 300 IRN)', metric='mIoU', bound='fully_supervised',
          steps=_cam_irn_pipeline('configs/wood/cam-ft_r18-d8_1xb8-500it_synthetic-112x112.py'), extra_metrics=_cam_irn_metrics),

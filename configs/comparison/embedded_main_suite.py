@@ -4,16 +4,14 @@
 # for BLPSeg and its bound, 88x88 for the BESTIE pair), which shorten it on CPU; the float32 112x112 configs of
 # `embedded_suite.py` are the reference rows of the method pages. Four runs, two side by side on 2 CPU cores
 # (`--jobs 2`). Rows appear in this order in the table.
+from mmwsss.comparison.steps import NO_VAL, train_test
+
 _backbone = 'R-18 1/4 width, OS 8'
-# tools/test.py evaluates each trained model, so training skips its validation loop (the same evaluation)
-_no_val = ['--cfg-options', 'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
 
 
 def _train_test(config, iters):
-    ckpt = '{work_dir}/iter_%d.pth' % iters
-    return [dict(cmd=['{python}', 'tools/train.py', config, '--work-dir', '{work_dir}'] + _no_val, creates=ckpt),
-            dict(cmd=['{python}', 'tools/test.py', config, ckpt, '--work-dir', '{work_dir}', '--metrics-out',
-                      '{work_dir}/metrics.json'], creates='{work_dir}/metrics.json', kind='eval')]
+    # tools/test.py evaluates each trained model, so training skips its validation loop (the same evaluation)
+    return train_test(config, iters, train_options=NO_VAL)
 
 
 suite = [

@@ -3,6 +3,8 @@
 # next to the fully-supervised bound with the same decoder. The BESTIE instance rows and their oracle share
 # the long schedule (4k iterations, configs/_base_/schedules/schedule_4k.py).
 # `python tools/compare.py` (or tools/main_job.py) runs it; finished work dirs are reused.
+from mmwsss.comparison.steps import NO_VAL, train_test
+
 _iters = 2000
 _backbone = 'R-18 1/4 width, OS 8'
 _schedule = '2k it, batch 8'
@@ -10,18 +12,9 @@ _long_iters = 4000
 _long_schedule = '4k it, batch 8'
 
 
-# tools/test.py evaluates each trained model, so training skips its validation loop (the same evaluation)
-_no_val = ['--cfg-options', 'val_cfg=None', 'val_dataloader=None', 'val_evaluator=None']
-
-
-def _train_test(config, iters=_iters, test_args=()):
-    return [
-        dict(cmd=['{python}', 'tools/train.py', config, '--work-dir', '{work_dir}'] + _no_val,
-             creates='{work_dir}/iter_%d.pth' % iters),
-        dict(cmd=['{python}', 'tools/test.py', config, '{work_dir}/iter_%d.pth' % iters, '--work-dir',
-                  '{work_dir}', '--metrics-out', '{work_dir}/metrics.json'] + list(test_args),
-             creates='{work_dir}/metrics.json', kind='eval'),
-    ]
+def _train_test(config, iters=_iters):
+    # tools/test.py evaluates each trained model, so training skips its validation loop (the same evaluation)
+    return train_test(config, iters, train_options=NO_VAL)
 
 
 suite = [

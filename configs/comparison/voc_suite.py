@@ -5,6 +5,8 @@
 # <VOC>/sec_cues and BESTIE's Peak_points/WSSS_maps (configs/sec/README.md, configs/bestie/README.md). Steps run as
 # single processes; to train on several GPUs, run `tools/dist_train.sh CONFIG N --work-dir work_dirs/voc/<name>`
 # first: finished work dirs are reused (a step is skipped when the file it creates exists).
+from mmwsss.comparison.steps import test_step, train_test
+
 _schedule = 'own (paper)'
 
 
@@ -12,14 +14,6 @@ def _ckpt(iters):
     return '{work_dir}/iter_%d.pth' % iters
 
 
-def _test(config, ckpt, extra=()):
-    return dict(cmd=['{python}', 'tools/test.py', config, ckpt, '--work-dir', '{work_dir}', '--metrics-out',
-                     '{work_dir}/metrics.json'] + list(extra), creates='{work_dir}/metrics.json', kind='eval')
-
-
-def _train_test(config, iters, test_args=()):
-    return [dict(cmd=['{python}', 'tools/train.py', config, '--work-dir', '{work_dir}'], creates=_ckpt(iters)),
-            _test(config, _ckpt(iters), test_args)]
 
 
 _fs = 'configs/fully_supervised/deeplabv3_r101-d8_4xb4-40k_voc12aug-512x512.py'
@@ -34,12 +28,12 @@ _bestie = 'configs/bestie/bestie-%s_hrnet48_4xb4-50k_voc12aug-416x416.py'
 suite = [
     dict(name='fully_supervised', method='DeepLabV3 (fully supervised)', supervision='full masks',
          backbone='ResNetV1c-101, OS 8', schedule='40k it, batch 16', metric='mIoU', bound=None,
-         steps=_train_test(_fs, 40000)),
+         steps=train_test(_fs, 40000)),
     dict(name='blpseg', method='BLPSeg (+ TTA)', supervision='scribbles', backbone='ResNet-101 deep stem, OS 32',
          schedule='42,320 it, batch 10', metric='mIoU', bound='fully_supervised',
-         steps=_train_test(_blp, 42320, ['--tta'])),
+         steps=train_test(_blp, 42320, test_args=['--tta'])),
     dict(name='sec', method='SEC (+ CRF)', supervision='image labels', backbone='VGG-16 LargeFOV',
-         schedule='8k it, batch 15', metric='mIoU', bound='fully_supervised', steps=_train_test(_sec, 8000)),
+         schedule='8k it, batch 15', metric='mIoU', bound='fully_supervised', steps=train_test(_sec, 8000)),
     dict(name='wood', method='W-OoD + IRN -> DeepLab', supervision='image labels + OoD images',
          backbone='ResNet-50 (CAM, IRN) / ResNetV1c-101 (seg)', schedule='5 ep + 5 ep + 3 ep + 30k it',
          metric='mIoU', bound='fully_supervised',
@@ -72,12 +66,12 @@ suite = [
              dict(cmd=['{python}', 'tools/train.py', _seg, '--work-dir', '{work_dir}', '--cfg-options',
                        'train_dataloader.dataset.data_prefix.seg_map_path={work_dir}/pseudo_masks'],
                   creates=_ckpt(30000)),
-             _test(_seg, _ckpt(30000)),
+             test_step(_seg, _ckpt(30000)),
          ]),
     dict(name='bestie_point', method='BESTIE', supervision='points', backbone='HRNet-W48',
          schedule='50k it, batch 16', metric='voc_ins/mAP50', bound=None,
-         steps=_train_test(_bestie % 'point', 50000)),
+         steps=train_test(_bestie % 'point', 50000)),
     dict(name='bestie_cls', method='BESTIE', supervision='image labels', backbone='HRNet-W48',
          schedule='50k it, batch 16', metric='voc_ins/mAP50', bound=None,
-         steps=_train_test(_bestie % 'cls', 50000)),
+         steps=train_test(_bestie % 'cls', 50000)),
 ]

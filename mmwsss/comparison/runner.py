@@ -46,11 +46,12 @@ def load_suite(path: str) -> List[dict]:
     A suite file may set ``extends = 'other_suite.py'`` (relative to itself): its entries come first.
     With ``select = [name, ...]`` it takes only those entries of ``extends``, in that order.
     ``priority = {name: int}`` sets the ``priority`` of entries (the start order with ``jobs > 1``).
+    The file runs as plain Python; its steps come from :mod:`mmwsss.comparison.steps` or are written out.
     """
     from mmengine.config import Config
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: suite file not found')
-    cfg = Config.fromfile(path)
+    cfg = Config.fromfile(path, lazy_import=False)  # plain Python: suite files import their step builders
     suite = list(cfg.get('suite') or [])
     if not suite and not cfg.get('select'):
         raise ValueError(f'{path}: defines no `suite = [...]` list')

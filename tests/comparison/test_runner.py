@@ -190,7 +190,6 @@ def test_embedded_suites_load(name):
             side = int(e['schedule'].split(', ')[2][:-1])
             crops = [t['crop_size'] for t in cfg.train_dataloader.dataset.pipeline if 'crop_size' in t]
             assert crops == [(side, side)], (e['name'], crops)
-            assert e['schedule'].split(', ')[1] == 'batch %d' % cfg.train_dataloader.batch_size, e['name']
         # the BESTIE pair (the longest runs) starts first
         from mmwsss.comparison.runner import _by_priority
         assert [c[0]['name'] for c in _by_priority([[e] for e in suite])][:2] == ['bestie_point', 'bestie_oracle']
@@ -390,3 +389,15 @@ def test_progress_lines_and_finish_summary(tmp_path):
     messages.clear()
     run_suite([entry], str(tmp_path), log=messages.append, progress_interval=0.1)
     assert not any('finished' in m or m.startswith('[progress') for m in messages)
+
+
+def test_step_builders_place_options_and_checkpoint():
+    from mmwsss.comparison.steps import NO_VAL, test_step, train_test
+    train, test = train_test('c.py', 300, train_options=NO_VAL, test_options=['a=1'], test_args=['--tta'],
+                             train_dir='{work_dir}/../t')
+    assert train == dict(cmd=['{python}', 'tools/train.py', 'c.py', '--work-dir', '{work_dir}/../t', '--cfg-options',
+                              *NO_VAL], creates='{work_dir}/../t/iter_300.pth')
+    assert test == dict(cmd=['{python}', 'tools/test.py', 'c.py', '{work_dir}/../t/iter_300.pth', '--work-dir',
+                             '{work_dir}', '--metrics-out', '{work_dir}/metrics.json', '--tta', '--cfg-options', 'a=1'],
+                        creates='{work_dir}/metrics.json', kind='eval')
+    assert '--cfg-options' not in train_test('c.py', 2)[0]['cmd'] + test_step('c.py', 'k.pth')['cmd']
