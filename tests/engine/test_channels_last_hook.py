@@ -39,3 +39,23 @@ def test_converts_parameters_in_place_and_keeps_outputs():
     torch.testing.assert_close(fresh[0].weight, model[0].weight, rtol=0, atol=0)
     assert not fresh[0].weight.is_contiguous(memory_format=torch.channels_last)
 
+
+
+def test_hooks_reach_the_model_inside_ddp(tmp_path):
+    # under tools/dist_train.sh runner.model is MMDistributedDataParallel: the hooks act on the module it wraps
+    import torch.distributed as dist
+    from mmengine.model import MMDistributedDataParallel
+    dist.init_process_group('gloo', init_method=f'file://{tmp_path}/pg', rank=0, world_size=1)
+    try:
+        model = _model()
+        model.train_iter = None
+        wrapped = MMDistributedDataParallel(module=model)
+        runner = SimpleNamespace(model=wrapped, iter=7)
+        HOOKS.build(dict(type='ChannelsLastHook')).before_train(runner)
+        assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
+        hook = HOOKS.build(dict(type='SetIterInfoHook'))
+        hook.before_train(runner)
+        hook.before_train_iter(runner, 0)
+        assert model.train_iter == 7 and not hasattr(wrapped, 'train_iter')
+    finally:
+        dist.destroy_process_group()

@@ -8,8 +8,9 @@ either format.
 """
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+
+from mmwsss.utils.checkpoint import unwrap_model
 
 __all__ = ['ChannelsLastHook']
 
@@ -25,5 +26,5 @@ class ChannelsLastHook(Hook):
     priority = 'VERY_HIGH'
 
     def before_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         model.to(memory_format=torch.channels_last)

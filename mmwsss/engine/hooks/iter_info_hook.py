@@ -1,7 +1,8 @@
 """Hook giving a model the training iteration as an attribute (mmdet's ``SetEpochInfoHook``, per iteration)."""
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+
+from mmwsss.utils.checkpoint import unwrap_model
 
 __all__ = ['SetIterInfoHook']
 
@@ -22,7 +23,7 @@ class SetIterInfoHook(Hook):
 
     @staticmethod
     def _model(runner):
-        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+        return unwrap_model(runner.model)
 
     def before_train(self, runner) -> None:
         model = self._model(runner)

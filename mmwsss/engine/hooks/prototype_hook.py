@@ -4,9 +4,10 @@ from typing import Iterable, Optional, Tuple
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
 from torch import Tensor
+
+from mmwsss.utils.checkpoint import unwrap_model
 
 __all__ = ['WOoDPrototypeHook', 'extract_gap_features']
 
@@ -66,7 +67,7 @@ class WOoDPrototypeHook(Hook):
 
     def before_train(self, runner) -> None:
         from mmwsss.models.segmentors.wood_classifier import class_mean_prototypes, kmeans_lloyd
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         if not hasattr(model, 'set_prototypes'):
             raise TypeError(f'WOoDPrototypeHook needs a WOoDClassifier, got {type(model).__name__}')
         if bool(model.prototypes_ready) and not self.recompute:

@@ -1,8 +1,9 @@
 """Hook switching a model's training targets to its own pseudo labels at an iteration (BLPSeg self-training)."""
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+
+from mmwsss.utils.checkpoint import unwrap_model
 
 __all__ = ['PseudoLabelSwitchHook']
 
@@ -28,13 +29,13 @@ class PseudoLabelSwitchHook(Hook):
         self.start_iter = start_iter
 
     def before_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         if not hasattr(model, 'self_training'):
             raise TypeError(f'PseudoLabelSwitchHook needs a model with a self_training attribute (BLPSeg), got '
                             f'{type(model).__name__}')
 
     def before_train_iter(self, runner, batch_idx: int, data_batch=None) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        model = unwrap_model(runner.model)
         on = runner.iter >= self.start_iter
         if on and not model.self_training:
             print_log(f'PseudoLabelSwitchHook: training on pseudo labels from iteration {runner.iter}',
