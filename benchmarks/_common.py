@@ -23,16 +23,21 @@ def reset_peak_rss() -> bool:
         return False
 
 
-def sgd_step(model, optimizer, data: dict, autocast_bf16: bool = False, prepare=None) -> float:
+def sgd_step(model, optimizer, data: dict, autocast_bf16: bool = False, prepare=None, context=None) -> float:
     """One training step of an mmengine model: data preprocessor, losses, backward, update; returns the loss.
 
-    ``prepare`` may change the preprocessed data (e.g. its memory format) before the forward pass.
+    ``prepare`` may change the preprocessed data (e.g. its memory format) before the forward pass; ``context``
+    (a callable returning a context manager, e.g. an optimizer wrapper's ``optim_context``) replaces the plain
+    autocast region of ``autocast_bf16``.
     """
     import torch
     data = model.data_preprocessor(data, True)
     if prepare is not None:
         data = prepare(data)
-    ctx = torch.autocast('cpu', dtype=torch.bfloat16) if autocast_bf16 else contextlib.nullcontext()
+    if context is not None:
+        ctx = context()
+    else:
+        ctx = torch.autocast('cpu', dtype=torch.bfloat16) if autocast_bf16 else contextlib.nullcontext()
     with ctx:
         losses = model(**data, mode='loss')
     loss, _ = model.parse_losses(losses)

@@ -6,8 +6,8 @@ side by side on 2 cores. This script times one training
 iteration (data preprocessor, forward, losses, backward, SGD update) of each entry's model on real batches of
 the embedded dataset, in one process per variant, variants of an entry interleaved:
 
-  config          as the config trains (bf16 when its optim_wrapper is CPUAutocastOptimWrapper, channels_last
-                  when its custom_hooks hold ChannelsLastHook)
+  config          as the config trains (bf16 when its optim_wrapper is CPUAutocastOptimWrapper, with its
+                  fp32_modules; channels_last when its custom_hooks hold ChannelsLastHook)
   config@112      the same on 112x112 crops, the crop of the float32 configs
   fp32            float32, NCHW (the configs' own bf16 / channels_last settings are not applied)
   channels_last   model and inputs in NHWC memory format
@@ -87,6 +87,12 @@ def child(entry: str, variant: str, iters: int) -> dict:
     if cl:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    context = None
+    fp32_modules = cfg.optim_wrapper.get('fp32_modules', ()) if variant in ('config', 'config@112') else ()
+    if bf16 and fp32_modules:  # the config's float32 layers inside the bf16 forward, as its optimizer wrapper runs them
+        from mmwsss.engine.optim_wrappers import CPUAutocastOptimWrapper
+        wrapper = CPUAutocastOptimWrapper(optimizer=opt, fp32_modules=fp32_modules)
+        context = lambda: wrapper.optim_context(model)  # noqa: E731
     batches = iter(loader)
 
     def to_cl(data):
@@ -94,7 +100,8 @@ def child(entry: str, variant: str, iters: int) -> dict:
         return data
 
     def step():
-        return sgd_step(model, opt, next(batches), autocast_bf16=bf16, prepare=to_cl if cl else None)
+        return sgd_step(model, opt, next(batches), autocast_bf16=bf16, prepare=to_cl if cl else None,
+                        context=context)
 
     for _ in range(2):
         step()  # warm-up (oneDNN kernels, allocator)

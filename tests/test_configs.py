@@ -177,6 +177,15 @@ def test_amp_configs_change_only_precision_crop_and_update_kernel(path):
         assert cfg.get(key) == base.get(key), key
     assert cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper'
     assert {k: v for k, v in cfg.optim_wrapper.optimizer.items() if k != 'fused'} == base.optim_wrapper.optimizer
+    fp32_modules = cfg.optim_wrapper.get('fp32_modules', [])
+    if fp32_modules:  # names of the config's own model (the wrapper raises at the first step otherwise)
+        from mmengine.registry import init_default_scope
+        init_default_scope(cfg.default_scope)
+        import mmwsss.det  # noqa: F401
+        import mmwsss.seg  # noqa: F401
+        from mmengine.registry import MODELS
+        names = dict(MODELS.build(cfg.model).named_modules())
+        assert [n for n in fp32_modules if n not in names] == []
     ours, theirs = cfg.train_dataloader.pop('dataset'), base.train_dataloader.pop('dataset')
     assert cfg.train_dataloader.pop('batch_size') == int(re.search(r'_1xb(\d+)-', path).group(1))
     base.train_dataloader.pop('batch_size')
