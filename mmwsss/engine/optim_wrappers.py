@@ -5,7 +5,8 @@ under ``torch.autocast('cpu', dtype=torch.bfloat16)`` (matrix products and convo
 and losses in float32 as autocast decides; parameters, gradients and the update stay float32, so no loss scaling
 is needed). On CPUs with bfloat16 instructions (AVX512-BF16, AMX) the small embedded models train faster; measure
 with ``benchmarks/bench_main_job_levers.py`` before switching a schedule to it: bfloat16 rounding can change the
-converged result.
+converged result, and oneDNN's AMX and AVX-512 BF16 kernels round differently (benchmarks/README.md, run-to-run
+spread).
 
 On a CPU without oneDNN bfloat16 support (no AVX-512), where bfloat16 convolutions fall back to slow reference
 kernels, the wrapper logs a warning and trains in float32 (``cpu_fallback=True``, the default).
