@@ -81,14 +81,15 @@ def child(entry: str, variant: str, iters: int) -> dict:
     model.train()
     cl = variant in ('channels_last', 'bf16+cl')
     bf16 = variant in ('bf16', 'bf16+cl')
+    fp32_modules = ()
     if variant in ('config', 'config@112'):
         bf16 = cfg.optim_wrapper.get('type') == 'CPUAutocastOptimWrapper'
         cl = any(h.get('type') == 'ChannelsLastHook' for h in cfg.get('custom_hooks', []))
+        fp32_modules = cfg.optim_wrapper.get('fp32_modules', ())
     if cl:
         model = model.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
     context = None
-    fp32_modules = cfg.optim_wrapper.get('fp32_modules', ()) if variant in ('config', 'config@112') else ()
     if bf16 and fp32_modules:  # the config's float32 layers inside the bf16 forward, as its optimizer wrapper runs them
         from mmwsss.engine.optim_wrappers import CPUAutocastOptimWrapper
         wrapper = CPUAutocastOptimWrapper(optimizer=opt, fp32_modules=fp32_modules)

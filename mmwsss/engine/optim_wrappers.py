@@ -50,6 +50,7 @@ class CPUAutocastOptimWrapper(OptimWrapper):
             raise TypeError(f'CPUAutocastOptimWrapper: fp32_modules must be a list of module names, got the string '
                             f'{fp32_modules!r}')
         self.fp32_modules = tuple(fp32_modules)
+        self._fp32_targets = None  # (model, its fp32_modules) once resolved: steps do not walk the model again
         if dtype not in ('bfloat16', 'float16'):
             raise ValueError(f"CPUAutocastOptimWrapper: dtype must be 'bfloat16' or 'float16', got {dtype!r}")
         self.cast_dtype = getattr(torch, dtype)
@@ -73,15 +74,17 @@ class CPUAutocastOptimWrapper(OptimWrapper):
                 h.remove()
 
     def _hook_fp32_modules(self, model) -> list:
-        modules = dict(model.named_modules())
-        missing = [n for n in self.fp32_modules if n not in modules]
-        if missing:
-            raise KeyError(f'CPUAutocastOptimWrapper: fp32_modules {missing} are not submodules of '
-                           f'{type(model).__name__}')
+        if self._fp32_targets is None or self._fp32_targets[0] is not model:
+            modules = dict(model.named_modules())
+            missing = [n for n in self.fp32_modules if n not in modules]
+            if missing:
+                raise KeyError(f'CPUAutocastOptimWrapper: fp32_modules {missing} are not submodules of '
+                               f'{type(model).__name__}')
+            self._fp32_targets = (model, [modules[n] for n in self.fp32_modules])
         handles = []
-        for name in self.fp32_modules:
-            handles.append(modules[name].register_forward_pre_hook(_enter_fp32, with_kwargs=True))
-            handles.append(modules[name].register_forward_hook(_exit_fp32, always_call=True))
+        for mod in self._fp32_targets[1]:
+            handles.append(mod.register_forward_pre_hook(_enter_fp32, with_kwargs=True))
+            handles.append(mod.register_forward_hook(_exit_fp32, always_call=True))
         return handles
 
 

@@ -69,6 +69,10 @@ def test_fp32_modules_run_in_float32_with_the_same_result():
     # outside the wrapper's context the module runs as it is, no hooks left (float64 model and input)
     assert model.double()(x.double()).dtype == torch.float64
     assert not model[1][1]._forward_pre_hooks and not model[1][1]._forward_hooks
+    # the names are resolved per model: the same wrapper on another model looks them up there
+    with pytest.raises(KeyError, match=r"\['1.1'\] are not submodules"):
+        with wrapper.optim_context(torch.nn.Sequential(torch.nn.Linear(3, 3))):
+            pass
 
 
 def test_fp32_modules_errors():
