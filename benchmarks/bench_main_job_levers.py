@@ -1,10 +1,10 @@
 """Levers on the main job's wall time, measured as seconds per training iteration of its four entries.
 
-``tools/main_job.py`` trains four small models on the embedded dataset (their ``-amp`` configs: BESTIE oracle and
-points for 4k iterations on 88x88 crops, UPerNet and BLPSeg for 2k on 96x96 crops, bfloat16 autocast, batch 8), two
-side by side on 2 cores. This script times one training
-iteration (data preprocessor, forward, losses, backward, SGD update) of each entry's model on real batches of
-the embedded dataset, in one process per variant, variants of an entry interleaved:
+``tools/main_job.py`` trains four small models on the embedded dataset (BESTIE oracle and points for 4k iterations on
+88x88 crops in float32, UPerNet and BLPSeg for 2k on 96x96 crops in bfloat16 autocast, their ``-amp`` configs; batch
+8), three at a time on 2 cores. This script times one training iteration (data preprocessor, forward, losses,
+backward, optimizer update) of each entry's model on real batches of the embedded dataset, in one process per
+variant, variants of an entry interleaved:
 
   config          as the config trains (bf16 when its optim_wrapper is CPUAutocastOptimWrapper, with its
                   fp32_modules; channels_last when its custom_hooks hold ChannelsLastHook)
@@ -21,8 +21,9 @@ side by side finish two iterations in the time one 1-thread run takes one when t
 run must be < 0.5x the 1-thread time to win).
 
 With the ``config`` variant of all four entries, it also projects the main job's training time on 2 free cores:
-the entries start in the suite's order (``priority`` first), two at a time, each taking its config's iterations
-times its CPU s/iteration (process start-up, checkpoints and the final evaluations come on top).
+the entries start in the suite's order (``priority`` first), three at a time sharing the 2 cores, each needing its
+config's iterations times its CPU s/iteration (process start-up, checkpoints and the final evaluations come on
+top).
 
 Usage::
 
@@ -43,8 +44,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import sgd_step  # noqa: E402
 
 ENTRIES = dict(
-    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-amp-4k_synthetic-88x88.py',
-    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-amp-4k_synthetic-88x88.py',
+    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-4k_synthetic-88x88.py',
+    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-4k_synthetic-88x88.py',
     upernet='configs/fully_supervised/upernet_r18-d8_1xb8-amp-2k_synthetic-96x96.py',
     blpseg='configs/blpseg/blpseg_r18-d8_1xb8-amp-2k_synthetic-scribble-96x96.py',
 )
@@ -118,22 +119,31 @@ def child(entry: str, variant: str, iters: int) -> dict:
                 threads=torch.get_num_threads(), max_iters=cfg.train_cfg.max_iters, bf16=bf16, channels_last=cl)
 
 
-def project_main_job(sec_per_iter: dict, iters: dict, jobs: int = 2) -> tuple:
-    """Training time of the main suite with ``jobs`` slots: (seconds, {entry: (start, end)}).
+def project_main_job(sec_per_iter: dict, iters: dict, jobs: int = 3, cores: int = 2) -> tuple:
+    """Training time of the main suite, ``jobs`` runs at a time on ``cores`` cores: (seconds, {entry: (start, end)}).
 
-    Entries start in the order ``tools/main_job.py`` starts them (suite order, ``priority`` first), each in the
-    first free slot, and take ``iters[entry] * sec_per_iter[entry]`` seconds.
+    Entries start in the order ``tools/main_job.py`` starts them (suite order, ``priority`` first) whenever fewer
+    than ``jobs`` run, and need ``iters[entry] * sec_per_iter[entry]`` seconds of one core; the running entries share
+    the cores equally (each at most one).
     """
     from mmwsss.comparison.runner import _by_priority, load_suite
     suite = load_suite(osp.join(ROOT, 'configs', 'comparison', 'embedded_main_suite.py'))
     names = {'fully_supervised_upernet': 'upernet'}
-    order = [names.get(e['name'], e['name']) for c in _by_priority([[e] for e in suite]) for e in c]
-    free, spans = [0.0] * jobs, {}
-    for entry in order:
-        k = free.index(min(free))
-        spans[entry] = (free[k], free[k] + iters[entry] * sec_per_iter[entry])
-        free[k] = spans[entry][1]
-    return max(free), spans
+    queue = [names.get(e['name'], e['name']) for c in _by_priority([[e] for e in suite]) for e in c]
+    now, left, spans = 0.0, {}, {}
+    while queue or left:
+        while queue and len(left) < jobs:
+            entry = queue.pop(0)
+            left[entry], spans[entry] = iters[entry] * sec_per_iter[entry], now
+        rate = min(1.0, cores / len(left))
+        step = min(left.values()) / rate
+        now += step
+        for entry in list(left):
+            left[entry] -= step * rate
+            if left[entry] <= 1e-9:
+                del left[entry]
+                spans[entry] = (spans[entry], now)
+    return now, spans
 
 
 def main():
@@ -176,7 +186,8 @@ def main():
     if all('config' in res.get(e, {}) for e in ENTRIES):
         total, spans = project_main_job({e: res[e]['config']['cpu_s'] for e in ENTRIES},
                                         {e: res[e]['config']['max_iters'] for e in ENTRIES})
-        print('main job, projected training time on 2 free cores (config variant, CPU s/iteration x iterations): '
+        print('main job, projected training time on 2 free cores, 3 runs at a time (config variant, CPU '
+              's/iteration x iterations): '
               f'{total / 60:.1f} min; ' + ', '.join(f'{e} {a / 60:.1f}-{b / 60:.1f}' for e, (a, b) in spans.items()))
         res['projection'] = dict(minutes=total / 60, spans=spans)
     if args.json:

@@ -161,22 +161,46 @@ def test_one_training_step_per_model_family(family, tiny_synthetic):
     assert grads and any(g.abs().sum() > 0 for g in grads)
 
 
-AMP_CONFIGS = [p for p in CONFIGS if '-amp-' in osp.basename(p)]
-
-
-@pytest.mark.parametrize('path', AMP_CONFIGS, ids=[osp.basename(p) for p in AMP_CONFIGS])
-def test_amp_configs_change_only_precision_crop_and_update_kernel(path):
-    """An -amp config (the main job's rows) is its float32 base with bfloat16 autocast, the crop and batch size its name
-    gives and optionally the fused optimizer kernel: the same model, schedule, augmentation and evaluation."""
+def _base_name(path):
+    """The first ``_base_`` file of a config (next to it), or None."""
     with open(path) as f:
-        base_name = re.search(r"_base_ = \[?'\./([^']+)'", f.read()).group(1)
+        m = re.search(r"_base_ = \[?'\./([^']+)'", f.read())
+    return m.group(1) if m and osp.isfile(osp.join(osp.dirname(path), m.group(1))) else None
+
+
+def _is_variant(path):
+    """True when the config's base has the same name up to ``-amp`` and the crop."""
+    def key(name):
+        return re.sub(r'-\d+x\d+\.py$', '', name.replace('-amp-', '-'))
+    base = _base_name(path)
+    return base is not None and key(osp.basename(path)) == key(base)
+
+
+# configs that differ from their base only in precision (-amp), crop and batch size: the main job's rows and their
+# bfloat16 siblings
+VARIANT_CONFIGS = [p for p in CONFIGS if _is_variant(p)]
+
+
+def test_every_amp_config_is_a_variant_of_its_base():
+    amp = [osp.basename(p) for p in CONFIGS if '-amp-' in osp.basename(p)]
+    assert amp and set(amp) <= {osp.basename(p) for p in VARIANT_CONFIGS}
+
+
+@pytest.mark.parametrize('path', VARIANT_CONFIGS, ids=[osp.basename(p) for p in VARIANT_CONFIGS])
+def test_variant_configs_change_only_precision_crop_and_update_kernel(path):
+    """A crop or -amp variant (the main job's rows) is its base with the crop and batch size its name gives,
+    bfloat16 autocast when its name says -amp (and not the base's), and optionally the fused optimizer kernel: the
+    same model, schedule, augmentation and evaluation."""
+    base_name = _base_name(path)
     cfg, base = Config.fromfile(path), Config.fromfile(osp.join(osp.dirname(path), base_name))
     side = int(re.search(r'-(\d+)x\1\.py$', path).group(1))
-    assert f'-{side}x{side}' not in base_name  # the variant changes the crop
+    amp = '-amp-' in osp.basename(path) and '-amp-' not in base_name
+    assert amp or f'-{side}x{side}' not in base_name  # the variant changes the precision or the crop
     for key in ('model', 'train_cfg', 'param_scheduler', 'test_dataloader', 'test_evaluator', 'randomness'):
         assert cfg.get(key) == base.get(key), key
-    assert cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper'
-    assert {k: v for k, v in cfg.optim_wrapper.optimizer.items() if k != 'fused'} == base.optim_wrapper.optimizer
+    assert cfg.optim_wrapper.type == ('CPUAutocastOptimWrapper' if amp else base.optim_wrapper.type)
+    assert {k: v for k, v in cfg.optim_wrapper.optimizer.items() if k != 'fused'} == \
+        {k: v for k, v in base.optim_wrapper.optimizer.items() if k != 'fused'}
     fp32_modules = cfg.optim_wrapper.get('fp32_modules', [])
     if fp32_modules:  # names of the config's own model (the wrapper raises at the first step otherwise)
         from mmengine.registry import init_default_scope

@@ -10,10 +10,21 @@ sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 import bench_main_job_levers as levers  # noqa: E402
 
 
+def test_projection_shares_two_cores_among_three_runs():
+    sec = dict(bestie_oracle=0.2, bestie_point=0.25, upernet=0.1, blpseg=0.15)
+    iters = dict(bestie_oracle=4000, bestie_point=4000, upernet=2000, blpseg=2000)
+    total, spans = levers.project_main_job(sec, iters)  # main_job.py's default: 3 at a time on 2 cores
+    # BESTIE points, oracle and BLPSeg start at 2/3 of a core each; BLPSeg (300 s of CPU) ends at 450 s and UPerNet
+    # (200 s) starts, ending at 750 s; then the BESTIE pair runs at a full core each
+    assert spans['blpseg'] == (0, pytest.approx(450)) and spans['upernet'] == (pytest.approx(450), pytest.approx(750))
+    assert spans['bestie_oracle'] == (0, pytest.approx(1050)) and spans['bestie_point'] == (0, pytest.approx(1250))
+    assert total == pytest.approx(1250)
+
+
 def test_projection_packs_the_suite_two_at_a_time():
     sec = dict(bestie_oracle=0.2, bestie_point=0.25, upernet=0.1, blpseg=0.15)
     iters = dict(bestie_oracle=4000, bestie_point=4000, upernet=2000, blpseg=2000)
-    total, spans = levers.project_main_job(sec, iters)
+    total, spans = levers.project_main_job(sec, iters, jobs=2)
     # the BESTIE pair starts first; BLPSeg takes the slot the oracle frees, UPerNet the next one
     assert spans['bestie_oracle'] == (0, pytest.approx(800)) and spans['bestie_point'] == (0, pytest.approx(1000))
     assert spans['blpseg'] == (pytest.approx(800), pytest.approx(1100))

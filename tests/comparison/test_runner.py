@@ -182,17 +182,21 @@ def test_embedded_suites_load(name):
             expected = '2k it'
         assert e['schedule'].startswith(expected), e['name']
     if name == 'embedded_main_suite.py':
-        assert {e['schedule'] for e in suite} == {'2k it, batch 8, 96², bf16', '4k it, batch 8, 88², bf16'}
-        # every run of the main job trains in bfloat16 autocast (its -amp config) on the crop its schedule names
+        assert {e['schedule'] for e in suite} == {'2k it, batch 8, 96², bf16', '4k it, batch 8, 88²'}
+        # every run of the main job trains on the crop its schedule names, in bfloat16 autocast (its -amp config)
+        # where the schedule says bf16
         for e in suite:
             cfg = _step_config(e['steps'][0]['cmd'])
-            assert cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper', e['name']
+            bf16 = e['schedule'].endswith(', bf16')
+            assert (cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper') == bf16, e['name']
+            assert ('-amp-' in e['steps'][0]['cmd'][2]) == bf16, e['name']
             side = int(e['schedule'].split(', ')[2][:-1])
             crops = [t['crop_size'] for t in cfg.train_dataloader.dataset.pipeline if 'crop_size' in t]
             assert crops == [(side, side)], (e['name'], crops)
-        # the BESTIE pair (the longest runs) starts first
+        # the BESTIE pair (the longest runs) and BLPSeg start first, UPerNet (the shortest) last
         from mmwsss.comparison.runner import _by_priority
-        assert [c[0]['name'] for c in _by_priority([[e] for e in suite])][:2] == ['bestie_point', 'bestie_oracle']
+        assert [c[0]['name'] for c in _by_priority([[e] for e in suite])] == \
+            ['bestie_point', 'bestie_oracle', 'blpseg', 'fully_supervised_upernet']
     elif name != 'embedded_suite.py':
         assert {'sec', 'wsscoseg', 'bestie_cls', 'blpseg', 'cam_irn', 'wood'} <= set(names)
     for entry in suite:

@@ -1,0 +1,18 @@
+# The BESTIE oracle row of the main job (tools/main_job.py): the float32 112x112 config with two settings that shorten
+# a CPU training step: 88x88 crops (the images are 128x128) and PyTorch's fused Adam update (the same update up to
+# float rounding, in one kernel). Everything else, schedule and evaluation included, is the float32 config's. The
+# main job trains BESTIE in float32: in bfloat16 autocast (the -amp sibling) the trained model depends on the CPU's
+# bfloat16 kernels by several mAP50 points (benchmarks/README.md, run-to-run spread).
+_base_ = ['./bestie-oracle_r18-d8_1xb8-4k_synthetic-112x112.py']
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadBestieAnnotations', with_seg=True, with_points=False, with_inst=True),
+    dict(type='BestiePhotoMetricDistortion'),
+    dict(type='BestieRandomScale', scales=(0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3)),
+    dict(type='BestieRandomCrop', crop_size=(88, 88)),
+    dict(type='BestieRandomFlip', prob=0.5),
+    dict(type='GenerateBestieTargets', sup='full', sigma=3),
+    dict(type='PackBestieInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+optim_wrapper = dict(optimizer=dict(fused=True))
