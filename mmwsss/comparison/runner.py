@@ -28,6 +28,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Sequence
@@ -234,6 +235,18 @@ def _by_priority(chains: List[List[dict]]) -> List[List[dict]]:
     return sorted(chains, key=lambda c: -max(e.get('priority', 0) for e in c))
 
 
+def _serialised(log):
+    """``log`` with one caller at a time: a line (``print`` writes the text and the newline separately) is never
+    split by another thread's line."""
+    lock = threading.Lock()
+
+    def locked(*args, **kwargs):
+        with lock:
+            return log(*args, **kwargs)
+
+    return locked
+
+
 def run_suite(suite: Sequence[dict], work_root: str, data_root: Optional[str] = None,
               only: Optional[Sequence[str]] = None, log=print, jobs: int = 1,
               progress_interval: float = 20.0) -> List[dict]:
@@ -244,6 +257,7 @@ def run_suite(suite: Sequence[dict], work_root: str, data_root: Optional[str] = 
     loss, ETA read from their logs); <= 0 prints none.
     """
     selected = [e for e in suite if not only or e['name'] in only]
+    log = _serialised(log)  # the progress thread and the side-by-side entries log at the same time
     if only:
         unknown = set(only) - {e['name'] for e in suite}
         if unknown:

@@ -395,6 +395,27 @@ def test_progress_lines_and_finish_summary(tmp_path):
     assert not any('finished' in m or m.startswith('[progress') for m in messages)
 
 
+def test_parallel_log_lines_stay_whole(tmp_path):
+    """Side-by-side entries and the progress thread never split each other's lines, even with a log that writes
+    the text and the newline in two calls (as ``print`` does)."""
+    import time
+    writes = []
+
+    def slow_print(msg):
+        writes.append(msg)
+        time.sleep(0.02)  # another thread's line would land here
+        writes.append('\n')
+
+    entries = [_entry(f'e{i}', 50.0 + i, bound=None) for i in range(4)]
+    for e in entries:
+        e['steps'][0]['cmd'] = ['{python}', '-c', FAKE_PROGRESS_TRAIN, '{work_dir}/trained']
+    run_suite(entries, str(tmp_path), log=slow_print, jobs=3, progress_interval=0.05)
+    messages, ends = writes[0::2], writes[1::2]
+    assert ends == ['\n'] * len(messages)  # every message is followed by its own newline
+    assert sum(m.startswith('[progress') for m in messages) >= 2
+    assert sorted(m[:4] for m in messages if ' step 1/2: ' in m) == ['[e0]', '[e1]', '[e2]', '[e3]']
+
+
 def test_step_builders_place_options_and_checkpoint():
     from mmwsss.comparison.steps import NO_VAL, test_step, train_test
     train, test = train_test('c.py', 300, train_options=NO_VAL, test_options=['a=1'], test_args=['--tta'],
