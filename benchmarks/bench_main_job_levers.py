@@ -6,8 +6,9 @@
 backward, optimizer update) of each entry's model on real batches of the embedded dataset, in one process per
 variant, variants of an entry interleaved:
 
-  config          as the config trains (bf16 when its optim_wrapper is CPUAutocastOptimWrapper, with its
-                  fp32_modules; channels_last when its custom_hooks hold ChannelsLastHook)
+  config          as the config trains on this CPU (bf16 when its optim_wrapper is CPUAutocastOptimWrapper and the
+                  CPU has oneDNN bfloat16 kernels, with its fp32_modules; float32 otherwise, as the wrapper falls
+                  back; channels_last when its custom_hooks hold ChannelsLastHook)
   config@112      the same on 112x112 crops, the crop of the float32 configs
   fp32            float32, NCHW (the configs' own bf16 / channels_last settings are not applied)
   channels_last   model and inputs in NHWC memory format
@@ -52,6 +53,15 @@ ENTRIES = dict(
 VARIANTS = ['config', 'config@112', 'fp32', 'channels_last', 'bf16', 'bf16+cl', 'native_dw', 'fp32-2threads']
 
 
+def trains_in_bf16(optim_wrapper: dict, native_bf16: bool) -> bool:
+    """Whether a config with this ``optim_wrapper`` trains in bfloat16 autocast on a CPU with (``native_bf16``) or
+    without oneDNN bfloat16 kernels: ``CPUAutocastOptimWrapper`` trains in float32 where they are missing, unless
+    its ``cpu_fallback`` is off."""
+    if optim_wrapper.get('type') != 'CPUAutocastOptimWrapper' or optim_wrapper.get('dtype', 'bfloat16') != 'bfloat16':
+        return False
+    return native_bf16 or not optim_wrapper.get('cpu_fallback', True)
+
+
 def child(entry: str, variant: str, iters: int) -> dict:
     import torch
     from mmengine.registry import init_default_scope
@@ -84,7 +94,8 @@ def child(entry: str, variant: str, iters: int) -> dict:
     bf16 = variant in ('bf16', 'bf16+cl')
     fp32_modules = ()
     if variant in ('config', 'config@112'):
-        bf16 = cfg.optim_wrapper.get('type') == 'CPUAutocastOptimWrapper'
+        from mmwsss.engine.optim_wrappers import bf16_supported
+        bf16 = trains_in_bf16(cfg.optim_wrapper, bf16_supported())
         cl = any(h.get('type') == 'ChannelsLastHook' for h in cfg.get('custom_hooks', []))
         fp32_modules = cfg.optim_wrapper.get('fp32_modules', ())
     if cl:
@@ -158,8 +169,10 @@ def main():
     if args.child:
         print(json.dumps(child(args.child[0], args.child[1], args.iters)))
         return
+    from mmwsss.engine.optim_wrappers import bf16_supported
     print(f'main-job entries: s/iteration (median of {args.iters} after 2 warm-up), batch 8, the configs\' crops; '
-          f'{os.cpu_count()} cores, load average {" ".join(f"{x:.1f}" for x in os.getloadavg())}')
+          f'{os.cpu_count()} cores, oneDNN bfloat16 kernels: {"yes" if bf16_supported() else "no"}, load average '
+          f'{" ".join(f"{x:.1f}" for x in os.getloadavg())}')
     res = {}
     for entry in args.entries:
         runs = {v: [] for v in args.variants}

@@ -2,12 +2,14 @@
 # its bound, on the shared small backbone and schedules (BLPSeg and its bound 2k iterations, the BESTIE rows 4k). Every
 # run trains on smaller crops of the 128x128 images than the float32 112x112 configs of `embedded_suite.py` (the
 # reference rows of the method pages), which shortens it on CPU: 96x96 for BLPSeg and its bound, in bfloat16 autocast
-# (their `-amp` configs), 88x88 for the BESTIE pair, in float32 (in bfloat16 the BESTIE models depend on the CPU's
-# bfloat16 kernels; benchmarks/README.md, run-to-run spread). Four runs, three at a time on 2 CPU cores (`--jobs 3`)
+# (their `-amp` configs; float32 on a CPU without oneDNN bfloat16 kernels, where the schedule column says so), 88x88
+# for the BESTIE pair, in float32 (in bfloat16 the BESTIE models depend on the CPU's bfloat16 kernels;
+# benchmarks/README.md, run-to-run spread). Four runs, three at a time on 2 CPU cores (`--jobs 3`)
 # so that the cores stay busy until the end. Rows appear in this order in the table.
-from mmwsss.comparison.steps import NO_VAL, train_test
+from mmwsss.comparison.steps import NO_VAL, autocast_label, train_test
 
 _backbone = 'R-18 1/4 width, OS 8'
+_amp = autocast_label()  # bf16, or fp32 where this CPU has no bfloat16 kernels
 
 
 def _train_test(config, iters):
@@ -23,10 +25,10 @@ suite = [
          schedule='4k it, batch 8, 88²', metric='voc_ins/mAP50', bound='bestie_oracle',
          steps=_train_test('configs/bestie/bestie-point_r18-d8_1xb8-4k_synthetic-88x88.py', 4000)),
     dict(name='fully_supervised_upernet', method='UPerNet (fully supervised)', supervision='full masks',
-         backbone=_backbone, schedule='2k it, batch 8, 96², bf16', metric='mIoU', bound=None,
+         backbone=_backbone, schedule=f'2k it, batch 8, 96², {_amp}', metric='mIoU', bound=None,
          steps=_train_test('configs/fully_supervised/upernet_r18-d8_1xb8-amp-2k_synthetic-96x96.py', 2000)),
     dict(name='blpseg', method='BLPSeg', supervision='scribbles', backbone=_backbone,
-         schedule='2k it, batch 8, 96², bf16', metric='mIoU', bound='fully_supervised_upernet',
+         schedule=f'2k it, batch 8, 96², {_amp}', metric='mIoU', bound='fully_supervised_upernet',
          steps=_train_test('configs/blpseg/blpseg_r18-d8_1xb8-amp-2k_synthetic-scribble-96x96.py', 2000)),
 ]
 # start order (highest first): the two BESTIE runs, the longest, and BLPSeg, the longer of the two short runs;

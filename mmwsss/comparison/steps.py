@@ -5,10 +5,17 @@ load_suite` reads suite files as plain Python, so the import runs as written.
 """
 from typing import List, Sequence
 
-__all__ = ['NO_VAL', 'test_step', 'train_test']
+__all__ = ['NO_VAL', 'autocast_label', 'test_step', 'train_test']
 
 # training options that skip the validation loop, for entries whose test step evaluates the same model
 NO_VAL = ('val_cfg=None', 'val_dataloader=None', 'val_evaluator=None')
+
+
+def autocast_label() -> str:
+    """How a config with ``CPUAutocastOptimWrapper`` trains on this CPU, for a row's schedule column: ``'bf16'``, or
+    ``'fp32 (no bf16 CPU kernels)'`` where the wrapper falls back to float32 (no oneDNN bfloat16 kernels)."""
+    from mmwsss.engine import optim_wrappers
+    return 'bf16' if optim_wrappers.bf16_supported() else 'fp32 (no bf16 CPU kernels)'
 
 
 def _cfg_options(options: Sequence[str]) -> List[str]:

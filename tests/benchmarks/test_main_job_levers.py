@@ -39,3 +39,18 @@ def test_every_entry_is_a_main_job_config():
     suite = load_suite(osp.join(REPO, 'configs', 'comparison', 'embedded_main_suite.py'))
     trained = {e['steps'][0]['cmd'][2] for e in suite}
     assert trained == set(levers.ENTRIES.values())
+
+
+def test_config_variant_trains_as_the_wrapper_does():
+    """The ``config`` variant times bf16 only where training runs bf16: the wrapper falls back to float32 on CPUs
+    without oneDNN bfloat16 kernels (where bf16 convolutions take several times the float32 time)."""
+    amp = dict(type='CPUAutocastOptimWrapper', optimizer=dict(type='SGD', lr=0.01))
+    assert levers.trains_in_bf16(amp, native_bf16=True)
+    assert not levers.trains_in_bf16(amp, native_bf16=False)
+    assert levers.trains_in_bf16(dict(amp, cpu_fallback=False), native_bf16=False)
+    assert not levers.trains_in_bf16(dict(amp, dtype='float16'), native_bf16=True)
+    assert not levers.trains_in_bf16(dict(type='OptimWrapper', optimizer=amp['optimizer']), native_bf16=True)
+    from mmengine.config import Config
+    for entry in ('upernet', 'blpseg'):  # the -amp entries of the main job
+        cfg = Config.fromfile(osp.join(REPO, levers.ENTRIES[entry]))
+        assert levers.trains_in_bf16(cfg.optim_wrapper, True) and not levers.trains_in_bf16(cfg.optim_wrapper, False)

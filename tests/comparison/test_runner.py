@@ -182,12 +182,14 @@ def test_embedded_suites_load(name):
             expected = '2k it'
         assert e['schedule'].startswith(expected), e['name']
     if name == 'embedded_main_suite.py':
-        assert {e['schedule'] for e in suite} == {'2k it, batch 8, 96², bf16', '4k it, batch 8, 88²'}
-        # every run of the main job trains on the crop its schedule names, in bfloat16 autocast (its -amp config)
-        # where the schedule says bf16
+        from mmwsss.comparison.steps import autocast_label
+        amp = autocast_label()
+        assert {e['schedule'] for e in suite} == {f'2k it, batch 8, 96², {amp}', '4k it, batch 8, 88²'}
+        # every run of the main job trains on the crop its schedule names, with its -amp config (bfloat16 autocast,
+        # or float32 on a CPU without bfloat16 kernels) where the schedule names the autocast precision
         for e in suite:
             cfg = _step_config(e['steps'][0]['cmd'])
-            bf16 = e['schedule'].endswith(', bf16')
+            bf16 = e['schedule'].endswith(', ' + amp)
             assert (cfg.optim_wrapper.type == 'CPUAutocastOptimWrapper') == bf16, e['name']
             assert ('-amp-' in e['steps'][0]['cmd'][2]) == bf16, e['name']
             side = int(e['schedule'].split(', ')[2][:-1])
@@ -414,6 +416,19 @@ def test_parallel_log_lines_stay_whole(tmp_path):
     assert ends == ['\n'] * len(messages)  # every message is followed by its own newline
     assert sum(m.startswith('[progress') for m in messages) >= 2
     assert sorted(m[:4] for m in messages if ' step 1/2: ' in m) == ['[e0]', '[e1]', '[e2]', '[e3]']
+
+
+@pytest.mark.parametrize('native', [True, False])
+def test_main_suite_schedule_names_the_precision_this_cpu_trains_in(monkeypatch, native):
+    """On a CPU without oneDNN bfloat16 kernels the -amp rows train in float32 (the wrapper's fallback), and the
+    table says so."""
+    from mmwsss.engine import optim_wrappers
+    monkeypatch.setattr(optim_wrappers, 'bf16_supported', lambda: native)
+    suite = {e['name']: e for e in load_suite(osp.join(REPO, 'configs/comparison/embedded_main_suite.py'))}
+    precision = 'bf16' if native else 'fp32 (no bf16 CPU kernels)'
+    for name in ('fully_supervised_upernet', 'blpseg'):
+        assert suite[name]['schedule'] == f'2k it, batch 8, 96², {precision}'
+    assert suite['bestie_point']['schedule'] == '4k it, batch 8, 88²'
 
 
 def test_step_builders_place_options_and_checkpoint():
