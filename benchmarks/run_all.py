@@ -44,7 +44,9 @@ def machine() -> dict:
     except (OSError, StopIteration):
         pass
     import torch
-    return dict(cpu=cpu, cores=os.cpu_count(), torch=torch.__version__, cuda=torch.cuda.is_available(),
+    # the vector instructions PyTorch's CPU kernels use (AVX2, AVX512, ...): figures move with them
+    return dict(cpu=cpu, isa=torch.backends.cpu.get_cpu_capability(), cores=os.cpu_count(), torch=torch.__version__,
+                cuda=torch.cuda.is_available(),
                 load=[round(x, 1) for x in os.getloadavg()],
                 date=datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))
 
@@ -153,7 +155,8 @@ def table() -> str:
         for row in ROWS[name](saved['figures']):
             lines.append('| ' + ' | '.join(str(c).replace('|', '\\|') for c in row) + ' |')
         m = saved['machine']
-        notes.append(f'* {name}: `{saved["command"]}` on {m["date"]}, {m["cpu"]}, {m["cores"]} cores, '
+        cpu = f'{m["cpu"]} ({m["isa"]})' if m.get('isa') else m['cpu']
+        notes.append(f'* {name}: `{saved["command"]}` on {m["date"]}, {cpu}, {m["cores"]} cores, '
                      f'torch {m["torch"]}, CUDA {"yes" if m["cuda"] else "no"}, load average '
                      f'{" ".join(str(x) for x in m["load"])} at the start')
     return '\n'.join(lines) + '\n\nCommands and machines:\n\n' + '\n'.join(notes) + '\n'

@@ -1,7 +1,7 @@
 # BLPSeg in the main job (tools/main_job.py), next to its UPerNet bound
 # (configs/fully_supervised/upernet_r18-d8_1xb8-amp-2k_synthetic-96x96.py): the float32 112x112 config with two
-# settings that shorten a CPU training step: bfloat16 autocast (LAM keeps float32 inside, mmwsss/models/necks/lam.py)
-# and 96x96 crops (3/4 of an image side; the images are 128x128). Everything else, schedule and evaluation
+# settings that shorten a CPU training step: bfloat16 autocast (LAM keeps float32 inside, mmwsss/models/necks/lam.py;
+# float32 with a warning on a CPU without bfloat16 kernels, where bfloat16 would be slower) and 96x96 crops (3/4 of an image side; the images are 128x128). Everything else, schedule and evaluation
 # included, is the float32 config's.
 _base_ = ['./blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py']
 train_pipeline = [

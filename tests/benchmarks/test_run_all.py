@@ -13,9 +13,9 @@ import run_all  # noqa: E402
 MACHINE = dict(cpu='Test CPU', cores=2, torch='2.13.0', cuda=False, load=[3.0, 2.0, 1.0], date='2026-01-01 00:00 UTC')
 
 
-def _save(results, name, figures, command='python benchmarks/x.py'):
+def _save(results, name, figures, command='python benchmarks/x.py', machine=MACHINE):
     with open(osp.join(results, name + '.json'), 'w') as f:
-        json.dump(dict(command=command, machine=MACHINE, figures=figures), f)
+        json.dump(dict(command=command, machine=machine, figures=figures), f)
 
 
 def test_table_from_saved_figures(tmp_path, monkeypatch):
@@ -29,7 +29,7 @@ def test_table_from_saved_figures(tmp_path, monkeypatch):
                                   'torch lattice, CPU (training: kernel cached)': [240.0, 120.0]},
                                c={'pydensecrf': [1.5, 0.6, 124.0], 'torch': [1.8, 0.72, 245.0]}))
     _save(results, 'lam', dict(grid=96, batch=2, device='cpu', linear=dict(
-        memory_ratio=31.6, speed_ratio=6.5, cpu_speed_ratio=6.1, max_out_diff=2e-6)))
+        memory_ratio=31.6, speed_ratio=6.5, cpu_speed_ratio=6.1, max_out_diff=2e-6)), machine=dict(MACHINE, isa='AVX2'))
     _save(results, 'offline_voc', dict(rows=[dict(stage='cam', cpu_s_per_image=8.0, peak_rss_mb=1900.0,
                                                   voc_train_aug_h=23.5, coco_train_h=182.4)]))
     run_all.write_readme()
@@ -42,7 +42,9 @@ def test_table_from_saved_figures(tmp_path, monkeypatch):
            '23.5 h / 182.4 h | peak <= 4096 MB |' in text
     # a benchmark without saved figures says how to run it; every saved one names its command and machine
     assert '| train_step | not run yet | `python benchmarks/run_all.py --only train_step` | |' in text
-    assert '* lam: `python benchmarks/x.py` on 2026-01-01 00:00 UTC, Test CPU, 2 cores' in text
+    # with the vector instructions of PyTorch's CPU kernels where the saved figures name them
+    assert '* lam: `python benchmarks/x.py` on 2026-01-01 00:00 UTC, Test CPU (AVX2), 2 cores' in text
+    assert '* crf: `python benchmarks/x.py` on 2026-01-01 00:00 UTC, Test CPU, 2 cores' in text
 
 
 def test_readme_without_markers(tmp_path, monkeypatch):
