@@ -1,8 +1,9 @@
 # The BESTIE oracle row of the main job (tools/main_job.py): the float32 112x112 config with two settings that shorten
 # a CPU training step: 88x88 crops (the images are 128x128) and PyTorch's fused Adam update (the same update up to
 # float rounding, in one kernel). Everything else, schedule and evaluation included, is the float32 config's. The
-# main job trains BESTIE in float32: in bfloat16 autocast (the -amp sibling) the trained model depends on the CPU's
-# bfloat16 kernels by several mAP50 points (benchmarks/README.md, run-to-run spread).
+# main job trains BESTIE in float32, the precision of the 112x112 reference rows (bfloat16 autocast: the -amp
+# sibling); in either precision the trained model moves by several mAP50 points with the CPU's kernels and the seed
+# (benchmarks/README.md, run-to-run spread).
 _base_ = ['./bestie-oracle_r18-d8_1xb8-4k_synthetic-112x112.py']
 train_pipeline = [
     dict(type='LoadImageFromFile'),

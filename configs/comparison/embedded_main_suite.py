@@ -3,8 +3,8 @@
 # run trains on smaller crops of the 128x128 images than the float32 112x112 configs of `embedded_suite.py` (the
 # reference rows of the method pages), which shortens it on CPU: 96x96 for BLPSeg and its bound, in bfloat16 autocast
 # (their `-amp` configs; float32 on a CPU without oneDNN bfloat16 kernels, where the schedule column says so), 88x88
-# for the BESTIE pair, in float32 (in bfloat16 the BESTIE models depend on the CPU's bfloat16 kernels;
-# benchmarks/README.md, run-to-run spread). Four runs, three at a time on 2 CPU cores (`--jobs 3`)
+# for the BESTIE pair, in float32, the precision of their reference rows (these models move by several mAP50 points
+# with the CPU's kernels in either precision; benchmarks/README.md, run-to-run spread). Four runs, three at a time on 2 CPU cores (`--jobs 3`)
 # so that the cores stay busy until the end. Rows appear in this order in the table.
 from mmwsss.comparison.steps import NO_VAL, autocast_label, train_test
 
