@@ -6,6 +6,15 @@ from mmengine.optim import build_optim_wrapper
 import mmwsss.engine  # noqa: F401  (registration)
 
 
+@pytest.fixture(autouse=True)
+def bf16_cpu(monkeypatch):
+    """The wrapper's bfloat16 path on any CPU: torch runs bfloat16 autocast everywhere (slowly where oneDNN has no
+    bfloat16 kernels, which is when the wrapper falls back to float32; tests that check the fallback patch it
+    back)."""
+    from mmwsss.engine import optim_wrappers
+    monkeypatch.setattr(optim_wrappers, 'bf16_supported', lambda: True)
+
+
 def test_forward_in_bfloat16_update_in_float32():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(8, 4))
