@@ -55,11 +55,13 @@ VARIANTS = ['config', 'config@112', 'fp32', 'channels_last', 'bf16', 'bf16+cl', 
 
 def trains_in_bf16(optim_wrapper: dict, native_bf16: bool) -> bool:
     """Whether a config with this ``optim_wrapper`` trains in bfloat16 autocast on a CPU with (``native_bf16``) or
-    without oneDNN bfloat16 kernels: ``CPUAutocastOptimWrapper`` trains in float32 where they are missing, unless
-    its ``cpu_fallback`` is off."""
-    if optim_wrapper.get('type') != 'CPUAutocastOptimWrapper' or optim_wrapper.get('dtype', 'bfloat16') != 'bfloat16':
+    without oneDNN bfloat16 kernels (the wrapper's own rule, :func:`~mmwsss.engine.optim_wrappers.
+    falls_back_to_float32`)."""
+    from mmwsss.engine.optim_wrappers import falls_back_to_float32
+    if optim_wrapper.get('type') != 'CPUAutocastOptimWrapper':
         return False
-    return native_bf16 or not optim_wrapper.get('cpu_fallback', True)
+    args = {k: optim_wrapper[k] for k in ('dtype', 'cpu_fallback') if k in optim_wrapper}
+    return args.get('dtype', 'bfloat16') == 'bfloat16' and not falls_back_to_float32(**args, native_bf16=native_bf16)
 
 
 def child(entry: str, variant: str, iters: int) -> dict:

@@ -20,7 +20,7 @@ Use: ``optim_wrapper = dict(type='CPUAutocastOptimWrapper', optimizer=...)`` or
 ``tools/train.py CONFIG --cfg-options optim_wrapper.type=CPUAutocastOptimWrapper``.
 """
 from contextlib import contextmanager
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 from mmengine.logging import print_log
@@ -55,7 +55,7 @@ class CPUAutocastOptimWrapper(OptimWrapper):
             raise ValueError(f"CPUAutocastOptimWrapper: dtype must be 'bfloat16' or 'float16', got {dtype!r}")
         self.cast_dtype = getattr(torch, dtype)
         self.enabled = True
-        if cpu_fallback and dtype == 'bfloat16' and not bf16_supported():
+        if falls_back_to_float32(dtype, cpu_fallback):
             self.enabled = False
             print_log('CPUAutocastOptimWrapper: this CPU has no oneDNN bfloat16 support (AVX-512); training in '
                       'float32', logger='current', level=30)
@@ -107,6 +107,16 @@ def _enter_fp32(module, args, kwargs):
 
 def _exit_fp32(module, args, output):
     module.__dict__['_mmwsss_fp32_ctx'].pop().__exit__(None, None, None)
+
+
+def falls_back_to_float32(dtype: str = 'bfloat16', cpu_fallback: bool = True,
+                          native_bf16: Optional[bool] = None) -> bool:
+    """Whether :class:`CPUAutocastOptimWrapper` with these arguments trains in float32 instead of autocast: bfloat16
+    asked, ``cpu_fallback`` on and no oneDNN bfloat16 kernels (``native_bf16``; ``None``: this CPU's
+    :func:`bf16_supported`)."""
+    if native_bf16 is None:
+        native_bf16 = bf16_supported()
+    return cpu_fallback and dtype == 'bfloat16' and not native_bf16
 
 
 def bf16_supported() -> bool:
