@@ -1,15 +1,17 @@
 """Levers on the main job's wall time, measured as seconds per training iteration of its four entries.
 
 ``tools/main_job.py`` trains four small models on the embedded dataset (BESTIE oracle and points for 4k iterations on
-88x88 crops in float32, UPerNet and BLPSeg for 2k on 96x96 crops in bfloat16 autocast, their ``-amp`` configs; batch
-8), three at a time on 2 cores. This script times one training iteration (data preprocessor, forward, losses,
-backward, optimizer update) of each entry's model on real batches of the embedded dataset, in one process per
-variant, variants of an entry interleaved:
+88x88 crops in float32, UPerNet and BLPSeg for 2k on 96x96 crops in bfloat16 autocast, their ``-amp`` configs;
+batch 8; every backbone at output stride 32), two at a time on 2 cores. This script times one training iteration
+(data preprocessor, forward, losses, backward, optimizer update) of each entry's model on real batches of the
+embedded dataset, in one process per variant, variants of an entry interleaved:
 
   config          as the config trains on this CPU (bf16 when its optim_wrapper is CPUAutocastOptimWrapper and the
                   CPU has oneDNN bfloat16 kernels, with its fp32_modules; float32 otherwise, as the wrapper falls
                   back; channels_last when its custom_hooks hold ChannelsLastHook)
   config@112      the same on 112x112 crops, the crop of the float32 configs
+  config@d8       the same with the backbone at output stride 8 (dilated layer3/layer4), the shared backbone of the
+                  float32 configs
   fp32            float32, NCHW (the configs' own bf16 / channels_last settings are not applied)
   channels_last   model and inputs in NHWC memory format
   bf16            forward under ``torch.autocast('cpu', torch.bfloat16)``
@@ -22,9 +24,9 @@ side by side finish two iterations in the time one 1-thread run takes one when t
 run must be < 0.5x the 1-thread time to win).
 
 With the ``config`` variant of all four entries, it also projects the main job's training time on 2 free cores:
-the entries start in the suite's order (``priority`` first), three at a time sharing the 2 cores, each needing its
-config's iterations times its CPU s/iteration (process start-up, checkpoints and the final evaluations come on
-top).
+the entries start in the suite's order (``priority`` first), ``--jobs`` at a time (``tools/main_job.py``'s default,
+2) sharing the 2 cores, each needing its config's iterations times its CPU s/iteration (process start-up,
+checkpoints and the final evaluations come on top).
 
 Usage::
 
@@ -45,12 +47,13 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from _common import sgd_step  # noqa: E402
 
 ENTRIES = dict(
-    bestie_oracle='configs/bestie/bestie-oracle_r18-d8_1xb8-4k_synthetic-88x88.py',
-    bestie_point='configs/bestie/bestie-point_r18-d8_1xb8-4k_synthetic-88x88.py',
-    upernet='configs/fully_supervised/upernet_r18-d8_1xb8-amp-2k_synthetic-96x96.py',
-    blpseg='configs/blpseg/blpseg_r18-d8_1xb8-amp-2k_synthetic-scribble-96x96.py',
+    bestie_oracle='configs/bestie/bestie-oracle_r18_1xb8-4k_synthetic-88x88.py',
+    bestie_point='configs/bestie/bestie-point_r18_1xb8-4k_synthetic-88x88.py',
+    upernet='configs/fully_supervised/upernet_r18_1xb8-amp-2k_synthetic-96x96.py',
+    blpseg='configs/blpseg/blpseg_r18_1xb8-amp-2k_synthetic-scribble-96x96.py',
 )
-VARIANTS = ['config', 'config@112', 'fp32', 'channels_last', 'bf16', 'bf16+cl', 'native_dw', 'fp32-2threads']
+VARIANTS = ['config', 'config@112', 'config@d8', 'fp32', 'channels_last', 'bf16', 'bf16+cl', 'native_dw',
+            'fp32-2threads']
 
 
 def trains_in_bf16(optim_wrapper: dict, native_bf16: bool) -> bool:
@@ -64,6 +67,21 @@ def trains_in_bf16(optim_wrapper: dict, native_bf16: bool) -> bool:
     return args.get('dtype', 'bfloat16') == 'bfloat16' and not falls_back_to_float32(**args, native_bf16=native_bf16)
 
 
+# the shared backbone of the float32 configs: ResNetV1c at output stride 8 (configs/_base_/models/deeplabv3_r18-d8.py)
+D8 = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4))
+
+
+def apply_variant(cfg, variant: str):
+    """The config changes of a ``config@...`` variant, in place: 112x112 crops, or the output-stride-8 backbone."""
+    if variant == 'config@112':
+        for t in cfg.train_dataloader.dataset.pipeline:
+            if 'crop_size' in t:
+                t['crop_size'] = (112, 112)
+    elif variant == 'config@d8':
+        cfg.model.backbone.update(D8)
+    return cfg
+
+
 def child(entry: str, variant: str, iters: int) -> dict:
     import torch
     from mmengine.registry import init_default_scope
@@ -72,10 +90,7 @@ def child(entry: str, variant: str, iters: int) -> dict:
     from mmwsss.utils.config import load_tool_config
     cfg = load_tool_config(osp.join(ROOT, ENTRIES[entry]), None, '/tmp/mmwsss_levers', 'none')
     init_default_scope(cfg.get('default_scope', 'mmseg'))
-    if variant == 'config@112':
-        for t in cfg.train_dataloader.dataset.pipeline:
-            if 'crop_size' in t:
-                t['crop_size'] = (112, 112)
+    apply_variant(cfg, variant)
     torch.manual_seed(0)
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
     if cfg.get('default_scope') == 'mmdet':
@@ -95,7 +110,7 @@ def child(entry: str, variant: str, iters: int) -> dict:
     cl = variant in ('channels_last', 'bf16+cl')
     bf16 = variant in ('bf16', 'bf16+cl')
     fp32_modules = ()
-    if variant in ('config', 'config@112'):
+    if variant.startswith('config'):
         from mmwsss.engine.optim_wrappers import bf16_supported
         bf16 = trains_in_bf16(cfg.optim_wrapper, bf16_supported())
         cl = any(h.get('type') == 'ChannelsLastHook' for h in cfg.get('custom_hooks', []))
@@ -132,7 +147,7 @@ def child(entry: str, variant: str, iters: int) -> dict:
                 threads=torch.get_num_threads(), max_iters=cfg.train_cfg.max_iters, bf16=bf16, channels_last=cl)
 
 
-def project_main_job(sec_per_iter: dict, iters: dict, jobs: int = 3, cores: int = 2) -> tuple:
+def project_main_job(sec_per_iter: dict, iters: dict, jobs: int = 2, cores: int = 2) -> tuple:
     """Training time of the main suite, ``jobs`` runs at a time on ``cores`` cores: (seconds, {entry: (start, end)}).
 
     Entries start in the order ``tools/main_job.py`` starts them (suite order, ``priority`` first) whenever fewer
@@ -165,6 +180,7 @@ def main():
     ap.add_argument('--variants', nargs='+', default=VARIANTS, choices=VARIANTS)
     ap.add_argument('--iters', type=int, default=6, help='timed iterations per variant (after 2 warm-up ones)')
     ap.add_argument('--rounds', type=int, default=1, help='interleaved repetitions of the variants of an entry')
+    ap.add_argument('--jobs', type=int, default=2, help='runs side by side in the projection (tools/main_job.py)')
     ap.add_argument('--json', help='also write the figures to this JSON file')
     ap.add_argument('--child', nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -200,8 +216,8 @@ def main():
         print(line, flush=True)
     if all('config' in res.get(e, {}) for e in ENTRIES):
         total, spans = project_main_job({e: res[e]['config']['cpu_s'] for e in ENTRIES},
-                                        {e: res[e]['config']['max_iters'] for e in ENTRIES})
-        print('main job, projected training time on 2 free cores, 3 runs at a time (config variant, CPU '
+                                        {e: res[e]['config']['max_iters'] for e in ENTRIES}, jobs=args.jobs)
+        print(f'main job, projected training time on 2 free cores, {args.jobs} runs at a time (config variant, CPU '
               's/iteration x iterations): '
               f'{total / 60:.1f} min; ' + ', '.join(f'{e} {a / 60:.1f}-{b / 60:.1f}' for e, (a, b) in spans.items()))
         res['projection'] = dict(minutes=total / 60, spans=spans)

@@ -169,15 +169,15 @@ def _base_name(path):
 
 
 def _is_variant(path):
-    """True when the config's base has the same name up to ``-amp`` and the crop."""
+    """True when the config's base has the same name up to ``-amp``, the backbone's ``-d8`` and the crop."""
     def key(name):
-        return re.sub(r'-\d+x\d+\.py$', '', name.replace('-amp-', '-'))
+        return re.sub(r'-\d+x\d+\.py$', '', name.replace('-amp-', '-').replace('-d8_', '_'))
     base = _base_name(path)
     return base is not None and key(osp.basename(path)) == key(base)
 
 
-# configs that differ from their base only in precision (-amp), crop and batch size: the main job's rows and their
-# bfloat16 siblings
+# configs that differ from their base only in precision (-amp), the backbone's output stride (a name without the
+# base's -d8), crop and batch size: the main job's rows
 VARIANT_CONFIGS = [p for p in CONFIGS if _is_variant(p)]
 
 
@@ -187,15 +187,22 @@ def test_every_amp_config_is_a_variant_of_its_base():
 
 
 @pytest.mark.parametrize('path', VARIANT_CONFIGS, ids=[osp.basename(p) for p in VARIANT_CONFIGS])
-def test_variant_configs_change_only_precision_crop_and_update_kernel(path):
-    """A crop or -amp variant (the main job's rows) is its base with the crop and batch size its name gives,
-    bfloat16 autocast when its name says -amp (and not the base's), and optionally the fused optimizer kernel: the
-    same model, schedule, augmentation and evaluation."""
+def test_variant_configs_change_only_precision_stride_crop_and_update_kernel(path):
+    """A crop, -amp or output-stride variant (the main job's rows) is its base with the crop and batch size its name
+    gives, bfloat16 autocast when its name says -amp (and not the base's), the backbone at output stride 32 (no
+    dilation) when its name drops the base's -d8, and optionally the fused optimizer kernel: the same model
+    otherwise, schedule, augmentation and evaluation."""
     base_name = _base_name(path)
     cfg, base = Config.fromfile(path), Config.fromfile(osp.join(osp.dirname(path), base_name))
     side = int(re.search(r'-(\d+)x\1\.py$', path).group(1))
     amp = '-amp-' in osp.basename(path) and '-amp-' not in base_name
-    assert amp or f'-{side}x{side}' not in base_name  # the variant changes the precision or the crop
+    os32 = '-d8_' in base_name and '-d8_' not in osp.basename(path)
+    assert amp or os32 or f'-{side}x{side}' not in base_name  # the variant changes the precision, stride or crop
+    if os32:
+        assert (base.model.backbone.strides, base.model.backbone.dilations) == ((1, 2, 1, 1), (1, 1, 2, 4))
+        assert (cfg.model.backbone.strides, cfg.model.backbone.dilations) == ((1, 2, 2, 2), (1, 1, 1, 1))
+        for c in (cfg, base):
+            del c.model.backbone['strides'], c.model.backbone['dilations']
     for key in ('model', 'train_cfg', 'param_scheduler', 'test_dataloader', 'test_evaluator', 'randomness'):
         assert cfg.get(key) == base.get(key), key
     assert cfg.optim_wrapper.type == ('CPUAutocastOptimWrapper' if amp else base.optim_wrapper.type)

@@ -1,5 +1,6 @@
 """benchmarks/bench_main_job_levers.py: the main job's projected training time from per-iteration figures."""
 import os.path as osp
+import re
 import sys
 
 import pytest
@@ -13,7 +14,7 @@ import bench_main_job_levers as levers  # noqa: E402
 def test_projection_shares_two_cores_among_three_runs():
     sec = dict(bestie_oracle=0.2, bestie_point=0.25, upernet=0.1, blpseg=0.15)
     iters = dict(bestie_oracle=4000, bestie_point=4000, upernet=2000, blpseg=2000)
-    total, spans = levers.project_main_job(sec, iters)  # main_job.py's default: 3 at a time on 2 cores
+    total, spans = levers.project_main_job(sec, iters, jobs=3)
     # BESTIE points, oracle and BLPSeg start at 2/3 of a core each; BLPSeg (300 s of CPU) ends at 450 s and UPerNet
     # (200 s) starts, ending at 750 s; then the BESTIE pair runs at a full core each
     assert spans['blpseg'] == (0, pytest.approx(450)) and spans['upernet'] == (pytest.approx(450), pytest.approx(750))
@@ -24,7 +25,7 @@ def test_projection_shares_two_cores_among_three_runs():
 def test_projection_packs_the_suite_two_at_a_time():
     sec = dict(bestie_oracle=0.2, bestie_point=0.25, upernet=0.1, blpseg=0.15)
     iters = dict(bestie_oracle=4000, bestie_point=4000, upernet=2000, blpseg=2000)
-    total, spans = levers.project_main_job(sec, iters, jobs=2)
+    total, spans = levers.project_main_job(sec, iters)  # main_job.py's default: 2 at a time on 2 cores
     # the BESTIE pair starts first; BLPSeg takes the slot the oracle frees, UPerNet the next one
     assert spans['bestie_oracle'] == (0, pytest.approx(800)) and spans['bestie_point'] == (0, pytest.approx(1000))
     assert spans['blpseg'] == (pytest.approx(800), pytest.approx(1100))
@@ -54,3 +55,21 @@ def test_config_variant_trains_as_the_wrapper_does():
     for entry in ('upernet', 'blpseg'):  # the -amp entries of the main job
         cfg = Config.fromfile(osp.join(REPO, levers.ENTRIES[entry]))
         assert levers.trains_in_bf16(cfg.optim_wrapper, True) and not levers.trains_in_bf16(cfg.optim_wrapper, False)
+
+
+@pytest.mark.parametrize('entry', sorted(levers.ENTRIES))
+def test_config_variants_restore_the_float32_configs_crop_and_backbone(entry):
+    """``config@112`` and ``config@d8`` time the entry with the crop and the backbone of the float32 112x112 config
+    it derives from (the levers the entry takes)."""
+    from mmengine.config import Config
+    path = osp.join(REPO, levers.ENTRIES[entry])
+    with open(path) as f:
+        base_name = re.search(r"_base_ = \['\./([^']+)'", f.read()).group(1)
+    base = Config.fromfile(osp.join(osp.dirname(path), base_name))
+    assert base_name.endswith('-112x112.py')
+    cfg = Config.fromfile(path)
+    assert cfg.model.backbone != base.model.backbone  # the entry runs another output stride
+    assert levers.apply_variant(cfg, 'config@d8').model.backbone == base.model.backbone
+    cfg = levers.apply_variant(Config.fromfile(path), 'config@112')
+    crops = [t['crop_size'] for t in cfg.train_dataloader.dataset.pipeline if 'crop_size' in t]
+    assert crops == [t['crop_size'] for t in base.train_dataloader.dataset.pipeline if 'crop_size' in t] == [(112, 112)]
