@@ -15,7 +15,7 @@ def autocast_label() -> str:
     """How a config with ``CPUAutocastOptimWrapper`` trains on this CPU, for a row's schedule column: ``'bf16'``, or
     ``'fp32 (no bf16 CPU kernels)'`` where the wrapper falls back to float32 (no oneDNN bfloat16 kernels)."""
     from mmwsss.engine import optim_wrappers
-    return 'bf16' if optim_wrappers.bf16_supported() else 'fp32 (no bf16 CPU kernels)'
+    return 'fp32 (no bf16 CPU kernels)' if optim_wrappers.falls_back_to_float32() else 'bf16'
 
 
 def _cfg_options(options: Sequence[str]) -> List[str]:

@@ -1,11 +1,11 @@
 """benchmarks/bench_main_job_levers.py: the main job's projected training time from per-iteration figures."""
 import os.path as osp
-import re
 import sys
 
 import pytest
 
 from ..conftest import REPO
+from ..test_configs import _base_name
 
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
 import bench_main_job_levers as levers  # noqa: E402
@@ -63,8 +63,7 @@ def test_config_variants_restore_the_float32_configs_crop_and_backbone(entry):
     it derives from (the levers the entry takes)."""
     from mmengine.config import Config
     path = osp.join(REPO, levers.ENTRIES[entry])
-    with open(path) as f:
-        base_name = re.search(r"_base_ = \['\./([^']+)'", f.read()).group(1)
+    base_name = _base_name(path)
     base = Config.fromfile(osp.join(osp.dirname(path), base_name))
     assert base_name.endswith('-112x112.py')
     cfg = Config.fromfile(path)
