@@ -4,7 +4,9 @@
 88x88 crops in float32, UPerNet and BLPSeg for 2k on 96x96 crops in bfloat16 autocast, their ``-amp`` configs;
 batch 8; every backbone at output stride 32), two at a time on 2 cores. This script times one training iteration
 (data preprocessor, forward, losses, backward, optimizer update) of each entry's model on real batches of the
-embedded dataset, in one process per variant, variants of an entry interleaved:
+embedded dataset, in one process per variant, variants of an entry interleaved, and apart from it the loading of a
+batch by the config's dataloader (its pipeline in the training process, ``num_workers=0``), after one pass over the
+dataset (so the decoded-file caches of the pipelines are filled, as for all but the first pass of a training):
 
   config          as the config trains on this CPU (bf16 when its optim_wrapper is CPUAutocastOptimWrapper and the
                   CPU has oneDNN bfloat16 kernels, with its fp32_modules; float32 otherwise, as the wrapper falls
@@ -18,6 +20,8 @@ embedded dataset, in one process per variant, variants of an entry interleaved:
   bf16+cl         both
   native_dw       fp32 with PyTorch's own depthwise-convolution backward instead of ``DepthwiseConv2d``'s (the
                   BESTIE decoder's 5x5 depthwise convs; the other entries have none)
+  plain_data      config, with the training pipeline's plain transforms: no decoded-file cache (``cache_mb``),
+                  mmcv's ``LoadImageFromFile``, mmseg's ``RandomCrop`` instead of ``WSSSRandomCrop`` (the same samples)
 
 and the thread placement of the side-by-side runs: one iteration with 1 thread vs 2 threads (two 1-thread runs
 side by side finish two iterations in the time one 1-thread run takes one when the cores are free; one 2-thread
@@ -25,8 +29,8 @@ run must be < 0.5x the 1-thread time to win).
 
 With the ``config`` variant of all four entries, it also projects the main job's training time on 2 free cores:
 the entries start in the suite's order (``priority`` first), ``--jobs`` at a time (``tools/main_job.py``'s default,
-2) sharing the 2 cores, each needing its config's iterations times its CPU s/iteration (process start-up,
-checkpoints and the final evaluations come on top).
+2) sharing the 2 cores, each needing its config's iterations times its CPU s/iteration with the loading of a batch
+(process start-up, checkpoints and the final evaluations come on top).
 
 Usage::
 
@@ -53,7 +57,9 @@ ENTRIES = dict(
     blpseg='configs/blpseg/blpseg_r18_1xb8-amp-2k_synthetic-scribble-96x96.py',
 )
 VARIANTS = ['config', 'config@112', 'config@d8', 'fp32', 'channels_last', 'bf16', 'bf16+cl', 'native_dw',
-            'fp32-2threads']
+            'plain_data', 'fp32-2threads']
+# the plain transforms that the training pipelines' faster ones replace (same samples, tests/test_configs.py)
+PLAIN_TRANSFORMS = dict(WSSSRandomCrop='RandomCrop', LoadWSSSImage='LoadImageFromFile')
 
 
 def trains_in_bf16(optim_wrapper: dict, native_bf16: bool) -> bool:
@@ -79,6 +85,13 @@ def apply_variant(cfg, variant: str):
                 t['crop_size'] = (112, 112)
     elif variant == 'config@d8':
         cfg.model.backbone.update(D8)
+    elif variant == 'plain_data':
+        pipeline = []
+        for t in cfg.train_dataloader.dataset.pipeline:
+            t = {k: v for k, v in t.items() if k != 'cache_mb'}
+            t['type'] = PLAIN_TRANSFORMS.get(t['type'], t['type'])
+            pipeline.append(t)
+        cfg.train_dataloader.dataset.pipeline = pipeline
     return cfg
 
 
@@ -124,26 +137,36 @@ def child(entry: str, variant: str, iters: int) -> dict:
         wrapper = CPUAutocastOptimWrapper(optimizer=opt, fp32_modules=fp32_modules)
         context = lambda: wrapper.optim_context(model)  # noqa: E731
     batches = iter(loader)
+    for _ in range(-(-len(loader.dataset) // loader.batch_size)):
+        next(batches)  # one pass over the dataset: the pipelines' decoded-file caches are filled
 
     def to_cl(data):
         data['inputs'] = data['inputs'].contiguous(memory_format=torch.channels_last)
         return data
 
-    def step():
-        return sgd_step(model, opt, next(batches), autocast_bf16=bf16, prepare=to_cl if cl else None,
-                        context=context)
+    def step(batch):
+        return sgd_step(model, opt, batch, autocast_bf16=bf16, prepare=to_cl if cl else None, context=context)
 
     for _ in range(2):
-        step()  # warm-up (oneDNN kernels, allocator)
-    wall, cpu = [], []
+        step(next(batches))  # warm-up (oneDNN kernels, allocator)
+    wall, cpu, data = [], [], []
     for _ in range(iters):
+        c = time.process_time()
+        batch = next(batches)
+        data.append(time.process_time() - c)
         t, c = time.perf_counter(), time.process_time()
-        step()
+        step(batch)
         wall.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
+    for _ in range(4 * iters):  # loading alone varies more than a step: more samples of it
+        c = time.process_time()
+        next(batches)
+        data.append(time.process_time() - c)
     wall.sort()
     cpu.sort()
+    data.sort()
     return dict(wall_s=wall[len(wall) // 2], cpu_s=cpu[len(cpu) // 2], wall_min_s=wall[0], cpu_min_s=cpu[0],
+                data_cpu_s=data[len(data) // 2],
                 threads=torch.get_num_threads(), max_iters=cfg.train_cfg.max_iters, bf16=bf16, channels_last=cl)
 
 
@@ -206,19 +229,19 @@ def main():
                     continue
                 runs[v].append(json.loads(proc.stdout.strip().splitlines()[-1]))
         res[entry] = {v: dict(cpu_s=min(r['cpu_s'] for r in rs), wall_s=min(r['wall_s'] for r in rs),
-                              max_iters=rs[0]['max_iters'])
+                              data_cpu_s=min(r['data_cpu_s'] for r in rs), max_iters=rs[0]['max_iters'])
                       for v, rs in runs.items() if rs}
         base = res[entry].get('fp32')
         line = f'{entry:<15}'
         for v, r in res[entry].items():
             rel = f' ({r["wall_s"] / base["wall_s"]:.2f}x wall, {r["cpu_s"] / base["cpu_s"]:.2f}x CPU)' if base else ''
-            line += f'  {v}: {r["wall_s"]:.3f} s{rel}'
+            line += f'  {v}: {r["wall_s"]:.3f} s{rel} + data {r["data_cpu_s"] * 1000:.1f} ms'
         print(line, flush=True)
     if all('config' in res.get(e, {}) for e in ENTRIES):
-        total, spans = project_main_job({e: res[e]['config']['cpu_s'] for e in ENTRIES},
+        total, spans = project_main_job({e: res[e]['config']['cpu_s'] + res[e]['config']['data_cpu_s'] for e in ENTRIES},
                                         {e: res[e]['config']['max_iters'] for e in ENTRIES}, jobs=args.jobs)
         print(f'main job, projected training time on 2 free cores, {args.jobs} runs at a time (config variant, CPU '
-              's/iteration x iterations): '
+              's/iteration with the loading of its batch x iterations): '
               f'{total / 60:.1f} min; ' + ', '.join(f'{e} {a / 60:.1f}-{b / 60:.1f}' for e, (a, b) in spans.items()))
         res['projection'] = dict(minutes=total / 60, spans=spans)
     if args.json:

@@ -7,8 +7,8 @@
 # spread).
 _base_ = ['./bestie-point_r18-d8_1xb8-4k_synthetic-112x112.py']
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadBestieAnnotations', with_seg=True, with_points=True, point_conf_thr=None),
+    dict(type='LoadWSSSImage', cache_mb=64),
+    dict(type='LoadBestieAnnotations', with_seg=True, with_points=True, point_conf_thr=None, cache_mb=64),
     dict(type='BestiePhotoMetricDistortion'),
     dict(type='BestieRandomScale', scales=(0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3)),
     dict(type='BestieRandomCrop', crop_size=(88, 88)),

@@ -17,7 +17,7 @@ model = dict(
     neck=dict(in_channels=[64, 128, 256, 512]),
     roi_head=dict(bbox_head=dict(num_classes=num_classes), mask_head=dict(num_classes=num_classes)))
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadWSSSImage', cache_mb=64),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(type='RandomResize', scale=(256, 256), ratio_range=(0.8, 1.25), keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),

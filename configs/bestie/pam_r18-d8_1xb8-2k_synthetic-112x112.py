@@ -35,8 +35,8 @@ model = dict(
         style='pytorch',
         contract_dilation=True))
 pam_train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadBestieAnnotations', with_seg=False, with_points=False),
+    dict(type='LoadWSSSImage', cache_mb=64),
+    dict(type='LoadBestieAnnotations', with_seg=False, with_points=False, cache_mb=64),
     dict(type='BestiePhotoMetricDistortion'),
     dict(type='BestieRandomScale', scales=(0.9, 1.0, 1.1, 1.2)),
     dict(type='BestieRandomCrop', crop_size=(112, 112)),

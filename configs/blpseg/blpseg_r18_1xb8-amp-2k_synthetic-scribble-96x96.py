@@ -7,9 +7,9 @@
 # evaluation included, is the float32 config's.
 _base_ = ['./blpseg_r18-d8_1xb8-2k_synthetic-scribble-112x112.py']
 train_pipeline = [
-    dict(type='LoadWSSSImage'),
+    dict(type='LoadWSSSImage', cache_mb=64),
     dict(type='LoadWSSSAnnotations', with_seg=False, extra_maps=('gt_scribble', ),
-         scribble_unlabeled_to=7, img_labels_from='scribble'),
+         scribble_unlabeled_to=7, img_labels_from='scribble', cache_mb=64),
     dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
     dict(type='RandomCrop', crop_size=(96, 96), cat_max_ratio=1.0),  # no GT mask -> no category check
     dict(type='RandomFlip', prob=0.5),

@@ -6,10 +6,10 @@
 # Everything else, schedule and evaluation included, is the float32 config's.
 _base_ = ['./upernet_r18-d8_1xb8-2k_synthetic-112x112.py']
 train_pipeline = [
-    dict(type='LoadWSSSImage'),
-    dict(type='LoadWSSSAnnotations'),
+    dict(type='LoadWSSSImage', cache_mb=64),
+    dict(type='LoadWSSSAnnotations', cache_mb=64),
     dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=(96, 96), cat_max_ratio=0.9),
+    dict(type='WSSSRandomCrop', crop_size=(96, 96), cat_max_ratio=0.9),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackWSSSInputs'),
 ]

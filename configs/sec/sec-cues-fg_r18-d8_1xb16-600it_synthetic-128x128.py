@@ -20,8 +20,8 @@ model = dict(
     num_classes={{_base_.num_classes}})
 # make_cues.py's classifier input: warp, flip; image-level labels from the cls label file, no mask read
 cue_train_pipeline = [
-    dict(type='LoadWSSSImage'),
-    dict(type='LoadWSSSAnnotations', with_seg=False),
+    dict(type='LoadWSSSImage', cache_mb=64),
+    dict(type='LoadWSSSAnnotations', with_seg=False, cache_mb=64),
     dict(type='Resize', scale=img_size, keep_ratio=False),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackWSSSInputs'),

@@ -35,7 +35,7 @@ model = dict(
         loss_decode=sec_losses),
     test_cfg=dict(mode='whole', crf=None, crf_backend='auto'))
 train_pipeline = [
-    dict(type='LoadWSSSImage'),
+    dict(type='LoadWSSSImage', cache_mb=64),
     dict(type='LoadSECCues'),
     dict(type='Resize', scale=input_size, keep_ratio=False),  # SEC warps; no crop (it would cut the cue grid)
     dict(type='RandomFlip', prob=0.5),  # flips the cues too (SEC-MX flips; the original does not)

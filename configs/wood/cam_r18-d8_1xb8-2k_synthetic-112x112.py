@@ -39,8 +39,8 @@ model = dict(
     test_cfg=dict(scales=(1.0, ), flip=False, bg_thr=0.15, use_gt_labels=True))
 # image-level supervision only: no GT mask is read for training (crop without cat_max_ratio)
 weak_train_pipeline = [
-    dict(type='LoadWSSSImage'),
-    dict(type='LoadWSSSAnnotations', with_seg=False),
+    dict(type='LoadWSSSImage', cache_mb=64),
+    dict(type='LoadWSSSAnnotations', with_seg=False, cache_mb=64),
     dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size),
     dict(type='RandomFlip', prob=0.5),

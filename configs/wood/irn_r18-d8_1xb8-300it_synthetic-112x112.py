@@ -34,8 +34,8 @@ model = dict(
     # W-OoD pads test images to the IRN crop; the 128-px embedded images are larger than the 112 crop: no padding
     test_pad_size=112)
 irn_train_pipeline = [
-    dict(type='LoadWSSSImage'),
-    dict(type='LoadWSSSAnnotations'),  # gt_seg_map = the IR label (seg_map_path points at ir_label/)
+    dict(type='LoadWSSSImage', cache_mb=64),
+    dict(type='LoadWSSSAnnotations', cache_mb=64),  # gt_seg_map = the IR label (seg_map_path points at ir_label/)
     # IRN voc12/dataloader.py: scale factor U(0.5, 1.5), PIL bicubic image, PIL nearest label (misc/imutils.py)
     dict(type='PILRandomRescale', ratio_range=(0.5, 1.5)),
     dict(type='RandomCrop', crop_size=crop_size),

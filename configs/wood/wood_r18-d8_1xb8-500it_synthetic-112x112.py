@@ -11,7 +11,7 @@ model = dict(
     num_ood_prototypes=num_ood_prototypes,
     adv_step=0.07)
 ood_train_pipeline = [
-    dict(type='LoadWSSSImage'),  # color decoding: grayscale files become 3-channel
+    dict(type='LoadWSSSImage', cache_mb=64),  # color decoding: grayscale files become 3-channel
     dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
     dict(type='RandomCrop', crop_size=(112, 112)),
     dict(type='RandomFlip', prob=0.5),

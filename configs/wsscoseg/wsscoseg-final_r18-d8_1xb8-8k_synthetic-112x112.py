@@ -10,11 +10,11 @@ model = dict(
     global_branch=dict(in_index=1, stages=(2, 3), channels=(128, 128), dropout_ratio=0.5, loss_weight=0.25,
                        presence_from='img_labels', copy_backbone_weights=True))
 train_pipeline = [
-    dict(type='LoadWSSSImage'),
+    dict(type='LoadWSSSImage', cache_mb=64),
     # global-branch target: the classes of the un-cropped estimated mask (wsscoseg final_fcn_resnet50.py) with
     # background always 1 ('always'; the original's 'present' sets it only when it appears): the embedded results
     # in configs/wsscoseg/README.md were measured this way
-    dict(type='LoadWSSSAnnotations', img_labels_from='seg', img_labels_background='always'),
+    dict(type='LoadWSSSAnnotations', img_labels_from='seg', img_labels_background='always', cache_mb=64),
     dict(type='RandomResize', scale=(128, 128), ratio_range=(0.7, 1.3), keep_ratio=True),
     dict(type='RandomCrop', crop_size={{_base_.crop_size}}, cat_max_ratio=1.0),
     dict(type='RandomFlip', prob=0.5),

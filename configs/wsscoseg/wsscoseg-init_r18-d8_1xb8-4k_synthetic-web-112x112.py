@@ -38,8 +38,8 @@ model = dict(
     # VOC configs): the embedded results in configs/wsscoseg/README.md were measured this way (docs/fidelity.md)
     test_cfg=dict(mode='whole', upsample='resize'))
 train_pipeline = [
-    dict(type='LoadWSSSImage'),
-    dict(type='LoadWSSSAnnotations'),
+    dict(type='LoadWSSSImage', cache_mb=64),
+    dict(type='LoadWSSSAnnotations', cache_mb=64),
     # wsscoseg cores/config.py jitters U[0.7, 1.3]; the embedded web objects are ~2.5x the size of the target objects
     # (0.45-0.75 S vs a median of 0.21 S; real web and VOC photos differ far less), so the jitter reaches down to the
     # target scale

@@ -72,3 +72,53 @@ def test_config_variants_restore_the_float32_configs_crop_and_backbone(entry):
     cfg = levers.apply_variant(Config.fromfile(path), 'config@112')
     crops = [t['crop_size'] for t in cfg.train_dataloader.dataset.pipeline if 'crop_size' in t]
     assert crops == [t['crop_size'] for t in base.train_dataloader.dataset.pipeline if 'crop_size' in t] == [(112, 112)]
+
+
+@pytest.mark.parametrize('entry', sorted(levers.ENTRIES))
+def test_plain_data_variant_gives_the_samples_of_the_config(entry, tiny_synthetic, monkeypatch):
+    """The main job's training pipelines (decoded-file cache, WSSSRandomCrop) produce exactly the samples of the plain
+    transforms that the ``plain_data`` variant times, over several passes of the dataset (cache hits), for the same
+    random state."""
+    import random
+
+    import numpy as np
+    import torch
+    from mmengine.config import Config
+    from mmengine.dataset import Compose
+    from mmengine.registry import DATASETS, DefaultScope
+
+    import mmwsss.det  # noqa: F401
+    import mmwsss.seg  # noqa: F401
+    monkeypatch.setenv('MMWSSS_DATA_ROOT', tiny_synthetic)
+    cfg = Config.fromfile(osp.join(REPO, levers.ENTRIES[entry]))
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    plain = levers.apply_variant(Config.fromfile(osp.join(REPO, levers.ENTRIES[entry])), 'plain_data')
+    plain = plain.train_dataloader.dataset.pipeline
+    assert [t for t in pipeline if t.get('cache_mb')] and not [t for t in plain if 'cache_mb' in t]
+    assert not {t['type'] for t in plain} & set(levers.PLAIN_TRANSFORMS)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        dataset = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=[]))
+        samples = []
+        for pipe in (pipeline, plain):
+            compose = Compose(pipe)
+            random.seed(0)
+            np.random.seed(0)
+            torch.manual_seed(0)
+            samples.append([compose(dataset.get_data_info(i % len(dataset))) for i in range(3 * len(dataset))])
+
+    def fields(sample):
+        """The data sample's fields and meta keys, nested ones flattened, tensors and arrays as lists."""
+        def flat(d, prefix=''):
+            for k, v in d.items():
+                if isinstance(v, dict):
+                    yield from flat(v, f'{prefix}{k}.')
+                else:
+                    yield f'{prefix}{k}', v.tolist() if hasattr(v, 'tolist') else v
+        return dict(flat(sample['data_samples'].to_dict()))
+
+    cached, plain = samples
+    for a, b in zip(cached, plain):
+        assert torch.equal(a['inputs'], b['inputs'])
+        assert fields(a) == fields(b)
+    assert not torch.equal(cached[0]['inputs'], cached[1]['inputs'])  # different samples do differ
+    assert fields(cached[0]) != fields(cached[1])

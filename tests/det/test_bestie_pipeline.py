@@ -1,4 +1,6 @@
 """BESTIE data side: dataset, transforms, point files, PAM peaks (BESTIE classifier.py; utils.py; run_image_labels.sh)."""
+import random
+
 import numpy as np
 import pytest
 import torch
@@ -197,3 +199,33 @@ def test_peak_quality_counts_the_target_rule(det, tmp_path):
     (root / 'WSSS' / 'im1.png').unlink()
     with pytest.raises(FileNotFoundError, match='im1.png'):
         main(['--data-root', str(root), '--seg-dir', 'WSSS', '--out', str(tmp_path / 'c.json')])
+
+
+def test_cached_loading_gives_the_samples_of_the_uncached_pipeline(det, tmp_path):
+    """``cache_mb`` on the loaders (LoadWSSSImage in the mmdet scope, LoadBestieAnnotations): the same samples, each
+    file decoded once; point arrays and maps handed out are copies."""
+    root = _make_root(tmp_path, n=3)
+    plain = [dict(type='LoadImageFromFile'), dict(type='LoadBestieAnnotations', with_inst=True),
+             dict(type='BestieRandomFlip', prob=0.5),
+             dict(type='GenerateBestieTargets', sup='cls', sigma=3, min_area=20), dict(type='PackBestieInputs')]
+    cached = [dict(type='LoadWSSSImage', cache_mb=1), dict(type='LoadBestieAnnotations', with_inst=True, cache_mb=1)]
+    cached += plain[2:]
+    runs = []
+    for pipe in (plain, cached):
+        ds = _dataset(det, root, pipe)
+        np.random.seed(0)
+        random.seed(0)
+        runs.append([ds[i % 3] for i in range(9)])
+    for a, b in zip(*runs):
+        assert torch.equal(a['inputs'], b['inputs'])
+        for key in ('gt_center', 'gt_offset', 'gt_weight'):
+            assert torch.equal(getattr(a['data_samples'], key).data, getattr(b['data_samples'], key).data)
+        assert torch.equal(a['data_samples'].gt_sem_seg.sem_seg, b['data_samples'].gt_sem_seg.sem_seg)
+        np.testing.assert_array_equal(a['data_samples'].gt_points, b['data_samples'].gt_points)
+    load = ds.pipeline.transforms[1]
+    assert type(ds.pipeline.transforms[0]).__name__ == 'LoadWSSSImage'
+    assert (load.cache.misses, load.cache.hits) == (9, 18)  # seg, instance and point file of 3 images, read 3 times
+    # a cached map is still checked against the image it comes with
+    info = ds.get_data_info(0)
+    with pytest.raises(ValueError, match='map size .* differs from the image size'):
+        load(dict(info, img=np.zeros((10, 10, 3), np.uint8)))

@@ -5,10 +5,10 @@ data_root = '{{$MMWSSS_DATA_ROOT:data/synthetic}}'  # one switch: data_root=DIR 
 crop_size = (112, 112)
 num_classes = 7
 train_pipeline = [
-    dict(type='LoadWSSSImage'),
-    dict(type='LoadWSSSAnnotations'),
+    dict(type='LoadWSSSImage', cache_mb=64),
+    dict(type='LoadWSSSAnnotations', cache_mb=64),
     dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.9),
+    dict(type='WSSSRandomCrop', crop_size=crop_size, cat_max_ratio=0.9),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackWSSSInputs'),
 ]

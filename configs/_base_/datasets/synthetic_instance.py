@@ -11,8 +11,8 @@ wsss_dir = 'SegmentationClass'
 points_dir = 'Peak_points'
 sigma = 3
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadBestieAnnotations', with_seg=True, with_points=True, point_conf_thr=0.7),
+    dict(type='LoadWSSSImage', cache_mb=64),
+    dict(type='LoadBestieAnnotations', with_seg=True, with_points=True, point_conf_thr=0.7, cache_mb=64),
     dict(type='BestiePhotoMetricDistortion'),
     dict(type='BestieRandomScale', scales=(0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3)),
     dict(type='BestieRandomCrop', crop_size=crop_size),

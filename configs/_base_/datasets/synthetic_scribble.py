@@ -5,9 +5,9 @@ _base_ = ['./synthetic.py']
 num_classes = 7
 crop_size = (112, 112)
 train_pipeline = [
-    dict(type='LoadWSSSImage'),
+    dict(type='LoadWSSSImage', cache_mb=64),
     dict(type='LoadWSSSAnnotations', with_seg=False, extra_maps=('gt_scribble', ),
-         scribble_unlabeled_to=num_classes, img_labels_from='scribble'),
+         scribble_unlabeled_to=num_classes, img_labels_from='scribble', cache_mb=64),
     dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=1.0),  # no GT mask -> no category check
     dict(type='RandomFlip', prob=0.5),

@@ -6,3 +6,5 @@ from .sec_cues import LoadSECCues
 __all__ += ['LoadSECCues']
 from .resize import PILRandomRescale, ZoomResize, pil_rescale, zoom_linear
 __all__ += ['ZoomResize', 'zoom_linear', 'PILRandomRescale', 'pil_rescale']
+from .crop import WSSSRandomCrop
+__all__ += ['WSSSRandomCrop']

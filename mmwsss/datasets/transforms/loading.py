@@ -10,7 +10,9 @@ from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
-__all__ = ['LoadWSSSImage', 'LoadWSSSAnnotations', 'PackWSSSInputs', 'read_label_map']
+from ...utils.file_cache import DecodedFileCache
+
+__all__ = ['LoadWSSSImage', 'LoadWSSSAnnotations', 'PackWSSSInputs', 'read_label_map', 'label_values']
 
 _STANDARD_SEG_FIELDS = ('gt_seg_map', 'gt_edge_map', 'gt_depth_map')
 
@@ -42,17 +44,41 @@ def read_label_map(path: str, backend_args: Optional[dict] = None) -> np.ndarray
     return label.astype(np.uint8)
 
 
+def label_values(label: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of a label map: ``np.unique(label)``, counted in one pass for uint8 maps."""
+    if label.dtype == np.uint8:
+        return np.flatnonzero(np.bincount(label.ravel(), minlength=256)).astype(np.uint8)
+    return np.unique(label)
+
+
 @TRANSFORMS.register_module()
 class LoadWSSSImage(LoadImageFromFile):
-    """``LoadImageFromFile`` whose errors name the file and the problem."""
+    """``LoadImageFromFile`` whose errors name the file and the problem.
 
-    def transform(self, results: dict) -> dict:
-        path = results['img_path']
+    Args:
+        cache_mb: Keep up to this many MB of decoded images in memory per process and decode each file once
+            (:class:`~mmwsss.utils.file_cache.DecodedFileCache`; the pipeline gets the same arrays); 0 (default):
+            decode on every read. For datasets that fit in memory, such as the embedded one.
+        **kwargs: As ``LoadImageFromFile``.
+    """
+
+    def __init__(self, cache_mb: float = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.cache = DecodedFileCache(cache_mb)
+
+    def _read(self, path: str) -> np.ndarray:
         try:
             data = fileio.get(path, backend_args=self.backend_args)
         except FileNotFoundError:
             raise FileNotFoundError(f'{path}: image not found')
-        img = _decode(data, path, 'image', flag=self.color_type, backend=self.imdecode_backend)
+        return _decode(data, path, 'image', flag=self.color_type, backend=self.imdecode_backend)
+
+    def transform(self, results: dict) -> dict:
+        path = results['img_path']
+        if self.backend_args is None:
+            img = self.cache.get(path, self._read, (self.color_type, self.imdecode_backend))
+        else:
+            img = self._read(path)
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
@@ -84,6 +110,8 @@ class LoadWSSSAnnotations(BaseTransform):
             with labels from the file raises.
         check_values: Raise on values outside ``[0, num_classes) ∪ {255}`` and on maps whose size
             differs from the image.
+        cache_mb: Keep up to this many MB of decoded maps in memory per process, as ``LoadWSSSImage``
+            (0: decode on every read).
 
     An image given for inference (``mmseg.apis.inference_model``, ``MMSegInferencer``) carries no annotation
     at all (no ``seg_map_path``, no ``<name>_path`` of the extra maps, no ``img_labels``); the transform then
@@ -94,7 +122,7 @@ class LoadWSSSAnnotations(BaseTransform):
     def __init__(self, with_seg: bool = True, extra_maps: Sequence[str] = (),
                  scribble_unlabeled_to: Optional[int] = None, img_labels_from: str = 'auto',
                  check_values: bool = True, backend_args: Optional[dict] = None,
-                 img_labels_background: str = 'always') -> None:
+                 img_labels_background: str = 'always', cache_mb: float = 0) -> None:
         if img_labels_from not in ('auto', 'file', 'seg', 'scribble'):
             raise ValueError(f'img_labels_from must be auto/file/seg/scribble, got {img_labels_from!r}')
         if img_labels_background not in ('always', 'present'):
@@ -106,9 +134,13 @@ class LoadWSSSAnnotations(BaseTransform):
         self.img_labels_from = img_labels_from
         self.check_values = check_values
         self.backend_args = backend_args
+        self.cache = DecodedFileCache(cache_mb)
 
     def _load(self, results: dict, key: str, path: str) -> np.ndarray:
-        label = read_label_map(path, self.backend_args)
+        if self.backend_args is None:
+            label = self.cache.get(path, read_label_map)
+        else:
+            label = read_label_map(path, self.backend_args)
         if self.check_values:
             ref = results.get('ori_shape')
             if ref is not None and tuple(label.shape) != tuple(ref[:2]):
@@ -116,7 +148,7 @@ class LoadWSSSAnnotations(BaseTransform):
                                  f'{results.get("img_path")} has size {ref[0]}x{ref[1]}')
             num_classes = results.get('num_classes')
             if num_classes is not None:
-                values = np.unique(label)
+                values = label_values(label)
                 bad = values[(values >= num_classes) & (values != 255)]
                 if bad.size:
                     raise ValueError(f'{path}: {key} has label values {bad.tolist()} outside the '
@@ -195,7 +227,7 @@ class LoadWSSSAnnotations(BaseTransform):
             key = 'gt_seg_map' if source == 'seg' else 'gt_scribble'
             if key not in results:
                 raise KeyError(f'{results.get("img_path")}: img_labels_from={source!r} needs {key}')
-            values = np.unique(results[key])
+            values = label_values(results[key])
             fg = values[(values > 0) & (values < num_classes)]
             if self.img_labels_background == 'present':
                 vec[0] = float(0 in values)

@@ -17,6 +17,8 @@ from mmdet.structures import DetDataSample
 from PIL import Image
 
 from ....datasets.points import read_points
+from ....datasets.transforms.loading import LoadWSSSImage, label_values
+from ....utils.file_cache import DecodedFileCache
 from .bestie_targets import generate_oracle_targets, generate_pseudo_targets
 
 __all__ = [
@@ -25,7 +27,11 @@ __all__ = [
 ]
 
 
-def _read_png(path: str, shape=None) -> np.ndarray:
+# the image loader of the semantic pipelines, with its cache of decoded images, in the mmdet scope of the BESTIE configs
+TRANSFORMS.register_module(module=LoadWSSSImage)
+
+
+def _decode_png(path: str) -> np.ndarray:
     try:
         arr = np.array(Image.open(path))
     except FileNotFoundError:
@@ -35,9 +41,14 @@ def _read_png(path: str, shape=None) -> np.ndarray:
                          're-create or re-download it') from err
     if arr.ndim != 2:
         raise ValueError(f'{path}: expected a single-channel (index/palette) PNG, got shape {arr.shape}')
+    return arr.astype(np.uint8)
+
+
+def _read_png(path: str, shape=None, cache: Optional[DecodedFileCache] = None) -> np.ndarray:
+    arr = cache.get(path, _decode_png) if cache is not None else _decode_png(path)
     if shape is not None and arr.shape != tuple(shape):
         raise ValueError(f'{path}: map size {arr.shape} differs from the image size {tuple(shape)}')
-    return arr.astype(np.uint8)
+    return arr
 
 
 def _seg_fields(results):
@@ -74,10 +85,14 @@ class LoadBestieAnnotations(BaseTransform):
         with_points: Load the point file.
         with_inst: Load the instance map (oracle targets).
         point_conf_thr: Keep points with conf > this (0.7 for PAM peaks, None keeps all).
+        cache_mb: Keep up to this many MB of decoded maps and point arrays in memory per process and read each file
+            once (:class:`~mmwsss.utils.file_cache.DecodedFileCache`; the pipeline gets the same arrays); 0 (default):
+            read on every call. For datasets that fit in memory, such as the embedded one.
     """
 
     def __init__(self, with_seg: bool = True, with_points: bool = True, with_inst: bool = False,
-                 point_conf_thr: Optional[float] = 0.7):
+                 point_conf_thr: Optional[float] = 0.7, cache_mb: float = 0):
+        self.cache = DecodedFileCache(cache_mb)
         self.with_seg = with_seg
         self.with_points = with_points
         self.with_inst = with_inst
@@ -93,20 +108,22 @@ class LoadBestieAnnotations(BaseTransform):
                 continue
             if results.get(key) is None:
                 raise KeyError(f'{results.get("img_path")}: no {key}; set data_prefix.{key} in the dataset')
-            results[out] = _read_png(results[key], shape)
+            results[out] = _read_png(results[key], shape, self.cache)
             if out not in results['seg_fields']:
                 results['seg_fields'].append(out)
         if self.with_points:
             if results.get('points_path') is None:
                 raise KeyError(f'{results.get("img_path")}: no points_path; set data_prefix.points_path')
-            results['gt_points'] = read_points(results['points_path'], self.point_conf_thr, num_classes)
+            results['gt_points'] = self.cache.get(
+                results['points_path'], lambda p: read_points(p, self.point_conf_thr, num_classes),
+                ('points', self.point_conf_thr, num_classes))
         if num_classes is not None:
             lab = np.zeros(num_classes + 1, np.float32)
             lab[0] = 1
             if results.get('img_labels') is not None:
                 lab[[c + 1 for c in results['img_labels']]] = 1
             elif 'gt_seg_map' in results:
-                v = np.unique(results['gt_seg_map'])
+                v = label_values(results['gt_seg_map'])
                 lab[v[(v > 0) & (v <= num_classes)]] = 1
             results['gt_img_labels'] = lab
         return results
