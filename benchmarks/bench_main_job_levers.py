@@ -58,7 +58,8 @@ ENTRIES = dict(
 )
 VARIANTS = ['config', 'config@112', 'config@d8', 'fp32', 'channels_last', 'bf16', 'bf16+cl', 'native_dw',
             'plain_data', 'fp32-2threads']
-# the plain transforms that the training pipelines' faster ones replace (same samples, tests/test_configs.py)
+# the plain transforms that the training pipelines' faster ones replace (same samples,
+# tests/benchmarks/test_main_job_levers.py)
 PLAIN_TRANSFORMS = dict(WSSSRandomCrop='RandomCrop', LoadWSSSImage='LoadImageFromFile')
 
 
@@ -238,8 +239,9 @@ def main():
             line += f'  {v}: {r["wall_s"]:.3f} s{rel} + data {r["data_cpu_s"] * 1000:.1f} ms'
         print(line, flush=True)
     if all('config' in res.get(e, {}) for e in ENTRIES):
-        total, spans = project_main_job({e: res[e]['config']['cpu_s'] + res[e]['config']['data_cpu_s'] for e in ENTRIES},
-                                        {e: res[e]['config']['max_iters'] for e in ENTRIES}, jobs=args.jobs)
+        sec_per_iter = {e: res[e]['config']['cpu_s'] + res[e]['config']['data_cpu_s'] for e in ENTRIES}
+        total, spans = project_main_job(sec_per_iter, {e: res[e]['config']['max_iters'] for e in ENTRIES},
+                                        jobs=args.jobs)
         print(f'main job, projected training time on 2 free cores, {args.jobs} runs at a time (config variant, CPU '
               's/iteration with the loading of its batch x iterations): '
               f'{total / 60:.1f} min; ' + ', '.join(f'{e} {a / 60:.1f}-{b / 60:.1f}' for e, (a, b) in spans.items()))
